@@ -1,0 +1,51 @@
+package winrmtest
+
+import (
+	"context"
+	"io"
+)
+
+// A Handler runs the commands that clients send to a Server. It plays the part
+// of the Windows host behind the WinRM service: the server does the protocol,
+// the handler decides what a command line prints and which exit code it ends
+// with.
+//
+// Run is called once per Command request, in its own goroutine. It must return
+// when ctx is done (the command was signalled, its shell deleted or the server
+// closed). Every Write on cmd.Stdout or cmd.Stderr becomes one base64 chunk in a
+// ReceiveResponse, in write order; the bytes are sent as written (they need not
+// be UTF-8).
+type Handler interface {
+	Run(ctx context.Context, cmd *Command) (exitCode int)
+}
+
+// HandlerFunc adapts a function to the Handler interface.
+type HandlerFunc func(ctx context.Context, cmd *Command) int
+
+// Run calls f(ctx, cmd).
+func (f HandlerFunc) Run(ctx context.Context, cmd *Command) int { return f(ctx, cmd) }
+
+// A Command is one command line received by the server.
+type Command struct {
+	// Shell describes the shell the command runs in.
+	Shell ShellInfo
+	// Line is the command line exactly as received in rsp:Command (it has not
+	// been through cmd.exe: the handler models cmd.exe).
+	Line string
+	// Args are the rsp:Arguments values, if the client sent any.
+	Args []string
+	// Stdin yields what the client sends with Send requests; it reaches EOF
+	// after a Send with End="true".
+	Stdin io.Reader
+	// Stdout and Stderr are the command's output streams.
+	Stdout io.Writer
+	Stderr io.Writer
+}
+
+// ShellInfo is what the server knows of a shell when a command arrives.
+type ShellInfo struct {
+	ID        string // upper-case GUID
+	User      string // authenticated user name as the client sent it
+	Codepage  string // WINRS_CODEPAGE option, "" if not sent
+	NoProfile string // WINRS_NOPROFILE option, "" if not sent
+}
