@@ -1,0 +1,82 @@
+package reports
+
+import (
+	"encoding/csv"
+	"io"
+	"strconv"
+	"time"
+)
+
+// CSVColumns are the columns of the CSV report, in order. The header row is
+// always written. See README.md for what each holds.
+func CSVColumns() []string {
+	return []string{
+		"run_id", "mode", "playbook", "started_at",
+		"host", "address", "host_status", "reason", "windows_version", "dialect", "duration_ms", "error",
+		"check_id", "check_name", "check_status", "expected", "actual",
+	}
+}
+
+// WriteCSV writes r as RFC 4180 CSV (encoding/csv with CRLF line endings,
+// UTF-8 without a byte-order mark): a header row, then one row per host and
+// check, hosts sorted by name and checks in report order. A host without
+// checks (unreachable, auth_failed, ...) still gets one row, with the check
+// columns empty. Commands and raw output are not in the CSV; the JSON report
+// has them.
+//
+// Every text cell is neutralised against spreadsheet formula injection by
+// NeutralizeCell.
+func WriteCSV(w io.Writer, r *Report) error {
+	n, err := normalize(r)
+	if err != nil {
+		return err
+	}
+	cw := csv.NewWriter(w)
+	cw.UseCRLF = true
+	if err := cw.Write(CSVColumns()); err != nil {
+		return err
+	}
+	started := ""
+	if !n.StartedAt.IsZero() {
+		started = n.StartedAt.Format(time.RFC3339)
+	}
+	row := make([]string, 0, len(CSVColumns()))
+	for _, h := range n.Hosts {
+		checks := h.Checks
+		if len(checks) == 0 {
+			checks = []Check{{}}
+		}
+		for _, c := range checks {
+			row = append(row[:0],
+				NeutralizeCell(n.RunID), string(n.Mode), NeutralizeCell(n.Playbook), started,
+				NeutralizeCell(h.Host), NeutralizeCell(h.Address), string(h.Status), NeutralizeCell(h.Reason),
+				NeutralizeCell(h.WindowsVersion), NeutralizeCell(h.Dialect),
+				strconv.FormatInt(h.DurationMS, 10), NeutralizeCell(h.Error),
+				NeutralizeCell(c.ID), NeutralizeCell(c.Name), string(c.Status),
+				NeutralizeCell(c.Expected), NeutralizeCell(c.Actual),
+			)
+			if err := cw.Write(row); err != nil {
+				return err
+			}
+		}
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+// NeutralizeCell defuses spreadsheet formula injection (OWASP "CSV
+// Injection"): a cell that starts with '=', '+', '-', '@', a tab or a
+// carriage return gets a leading single quote, so Excel, LibreOffice and
+// Google Sheets show it as text instead of evaluating it. Other cells are
+// returned unchanged. Numeric columns (duration_ms) are never passed through
+// it: durations are validated non-negative, so they never start with '-'.
+func NeutralizeCell(s string) string {
+	if s == "" {
+		return s
+	}
+	switch s[0] {
+	case '=', '+', '-', '@', '\t', '\r':
+		return "'" + s
+	}
+	return s
+}

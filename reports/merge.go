@@ -1,0 +1,107 @@
+package reports
+
+import (
+	"cmp"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// Shard is one report to merge and the name errors use for it (typically
+// the file it was read from).
+type Shard struct {
+	Name   string
+	Report *Report
+}
+
+// Merge combines reports of the same run split over host sets (shards). It
+// calls MergeShards with each report named "report N (run_id ...)".
+func Merge(reports ...*Report) (*Report, error) {
+	shards := make([]Shard, len(reports))
+	for i, r := range reports {
+		name := fmt.Sprintf("report %d", i+1)
+		if r != nil && r.RunID != "" {
+			name += fmt.Sprintf(" (run_id %q)", r.RunID)
+		}
+		shards[i] = Shard{Name: name, Report: r}
+	}
+	return MergeShards(shards...)
+}
+
+// MergeShards combines shards into one report. All shards must have the
+// same mode and playbook (else the error names both shards and values),
+// and no host may appear in two shards (else the error names the host and
+// both shards). The merged report has:
+//
+//   - every host of every shard, sorted by name, deep-copied;
+//   - started_at the earliest and finished_at the latest non-zero time;
+//   - run_id the shards' run id if they all share it, else
+//     "merge-" + the first 12 hex digits of the SHA-256 of the sorted,
+//     distinct run ids (deterministic: the same shards give the same id);
+//   - inventory the shards' distinct inventories joined with ", " in first
+//     appearance order;
+//   - the summary recomputed.
+//
+// Each shard must pass Validate. The inputs are not modified.
+func MergeShards(shards ...Shard) (*Report, error) {
+	if len(shards) == 0 {
+		return nil, errors.New("merge: no reports")
+	}
+	for _, s := range shards {
+		if s.Report == nil {
+			return nil, fmt.Errorf("merge: %s: nil report", s.Name)
+		}
+		if err := Validate(s.Report); err != nil {
+			return nil, fmt.Errorf("merge: %s: %w", s.Name, err)
+		}
+	}
+	first := shards[0]
+	out := &Report{Schema: Schema, Mode: first.Report.Mode, Playbook: first.Report.Playbook}
+	var runIDs, inventories []string
+	owner := map[string]string{}
+	for _, s := range shards {
+		r := s.Report
+		if r.Mode != out.Mode {
+			return nil, fmt.Errorf("merge: mode differs: %s is %q, %s is %q", first.Name, out.Mode, s.Name, r.Mode)
+		}
+		if r.Playbook != out.Playbook {
+			return nil, fmt.Errorf("merge: playbook differs: %s is %q, %s is %q", first.Name, out.Playbook, s.Name, r.Playbook)
+		}
+		if !slices.Contains(runIDs, r.RunID) {
+			runIDs = append(runIDs, r.RunID)
+		}
+		if r.Inventory != "" && !slices.Contains(inventories, r.Inventory) {
+			inventories = append(inventories, r.Inventory)
+		}
+		if t := r.StartedAt; !t.IsZero() && (out.StartedAt.IsZero() || t.Before(out.StartedAt)) {
+			out.StartedAt = t
+		}
+		if t := r.FinishedAt; !t.IsZero() && t.After(out.FinishedAt) {
+			out.FinishedAt = t
+		}
+		for _, h := range r.Hosts {
+			if prev, dup := owner[h.Host]; dup {
+				return nil, fmt.Errorf("merge: host %q is in both %s and %s", h.Host, prev, s.Name)
+			}
+			owner[h.Host] = s.Name
+			out.Hosts = append(out.Hosts, copyHost(h))
+		}
+	}
+	if len(runIDs) == 1 {
+		out.RunID = runIDs[0]
+	} else {
+		slices.Sort(runIDs)
+		sum := sha256.Sum256([]byte(strings.Join(runIDs, "\n")))
+		out.RunID = "merge-" + hex.EncodeToString(sum[:])[:12]
+	}
+	out.Inventory = strings.Join(inventories, ", ")
+	if out.Hosts == nil {
+		out.Hosts = []Host{}
+	}
+	slices.SortFunc(out.Hosts, func(a, b Host) int { return cmp.Compare(a.Host, b.Host) })
+	Summarize(out)
+	return out, nil
+}

@@ -1,0 +1,255 @@
+package reports
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// A Writer renders a report in one format. Every Writer validates r first
+// (see Validate), never modifies it, and renders hosts sorted by name with
+// the summary recomputed from the hosts.
+type Writer func(w io.Writer, r *Report) error
+
+// format is one entry of the fixed format table.
+type format struct {
+	name  string
+	exts  []string
+	write Writer
+}
+
+// formats is the fixed table behind Formats, WriterFor and ParseTarget. It
+// is a function, not a package variable, so nothing can change it.
+func formats() []format {
+	return []format{
+		{"json", []string{".json"}, WriteJSON},
+		{"csv", []string{".csv"}, WriteCSV},
+		{"junit", []string{".xml"}, WriteJUnit},
+		{"markdown", []string{".md", ".markdown"}, WriteMarkdown},
+		{"html", []string{".html", ".htm"}, WriteHTML},
+		{"text", []string{".txt", ".text"}, WriteText},
+	}
+}
+
+// Formats returns the names of every report format, in documentation order.
+func Formats() []string {
+	fs := formats()
+	names := make([]string, len(fs))
+	for i, f := range fs {
+		names[i] = f.name
+	}
+	return names
+}
+
+// UnknownFormatError is returned for a format name that is not one of
+// Formats(); its message names the bad format and lists the valid ones.
+type UnknownFormatError struct {
+	Format string
+}
+
+func (e *UnknownFormatError) Error() string {
+	return fmt.Sprintf("unknown report format %q (valid: %s)", e.Format, strings.Join(Formats(), ", "))
+}
+
+// WriterFor returns the Writer for a format name (as listed by Formats).
+func WriterFor(name string) (Writer, error) {
+	for _, f := range formats() {
+		if f.name == name {
+			return f.write, nil
+		}
+	}
+	return nil, &UnknownFormatError{Format: name}
+}
+
+// Write renders r in the named format to w.
+func Write(r *Report, format string, w io.Writer) error {
+	wr, err := WriterFor(format)
+	if err != nil {
+		return err
+	}
+	return wr(w, r)
+}
+
+// Target is one -o/--report FORMAT=PATH request.
+type Target struct {
+	Format string // one of Formats()
+	Path   string // file path, or "-" for standard output
+}
+
+// Stdout reports whether the target is standard output ("-").
+func (t Target) Stdout() bool { return t.Path == "-" }
+
+// String returns the target as FORMAT=PATH, the form ParseTarget reads.
+func (t Target) String() string { return t.Format + "=" + t.Path }
+
+// ParseTarget parses an -o/--report value: "FORMAT=PATH" (json=run.json,
+// csv=-), or a bare PATH whose extension names the format (.json, .csv,
+// .xml for junit, .md, .html, .txt). "-" as PATH means standard output.
+// Text before the first "=" is taken as a format when it is a plain word
+// (letters, digits, '-', '_'), so paths containing "=" still work as bare
+// paths. Errors name the bad format and list the valid ones.
+func ParseTarget(s string) (Target, error) {
+	if name, path, ok := strings.Cut(s, "="); ok && isWord(name) {
+		if _, err := WriterFor(name); err != nil {
+			return Target{}, fmt.Errorf("report %q: %w", s, err)
+		}
+		if path == "" {
+			return Target{}, fmt.Errorf("report %q: empty path (use %s=- for standard output)", s, name)
+		}
+		return Target{Format: name, Path: path}, nil
+	}
+	if s == "" || s == "-" {
+		return Target{}, fmt.Errorf("report %q: want FORMAT=PATH, FORMAT one of %s", s, strings.Join(Formats(), ", "))
+	}
+	ext := strings.ToLower(filepath.Ext(s))
+	for _, f := range formats() {
+		for _, e := range f.exts {
+			if e == ext {
+				return Target{Format: f.name, Path: s}, nil
+			}
+		}
+	}
+	return Target{}, fmt.Errorf("report %q: cannot tell the format from extension %q; write FORMAT=PATH, FORMAT one of %s",
+		s, ext, strings.Join(Formats(), ", "))
+}
+
+func isWord(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_') {
+			return false
+		}
+	}
+	return true
+}
+
+// ParseTargets parses every value with ParseTarget and refuses two targets
+// on the same path (the second would overwrite the first) or two on
+// standard output (they would interleave).
+func ParseTargets(values []string) ([]Target, error) {
+	var out []Target
+	seen := map[string]string{}
+	for _, v := range values {
+		t, err := ParseTarget(v)
+		if err != nil {
+			return nil, err
+		}
+		key := t.Path
+		if !t.Stdout() {
+			key = filepath.Clean(t.Path)
+		}
+		if prev, dup := seen[key]; dup {
+			return nil, fmt.Errorf("reports %q and %q write the same path", prev, v)
+		}
+		seen[key] = v
+		out = append(out, t)
+	}
+	return out, nil
+}
+
+// WriteFile writes r in the named format to path atomically: it renders into
+// a temporary file in the same directory, syncs it to disk, and renames it
+// over path. If anything fails the temporary file is removed and an existing
+// file at path is left untouched, so readers (dashboards, the next diff)
+// see either the old report or the complete new one, never a partial one.
+// A new file gets mode 0644; a replaced file keeps its mode.
+func WriteFile(path, format string, r *Report) error {
+	wr, err := WriterFor(format)
+	if err != nil {
+		return err
+	}
+	return writeFileAtomic(path, func(w io.Writer) error { return wr(w, r) })
+}
+
+func writeFileAtomic(path string, render func(io.Writer) error) (err error) {
+	mode := os.FileMode(0o644)
+	if fi, statErr := os.Stat(path); statErr == nil {
+		if !fi.Mode().IsRegular() {
+			return fmt.Errorf("write report %s: not a regular file", path)
+		}
+		mode = fi.Mode().Perm()
+	}
+	dir, base := filepath.Split(path)
+	if dir == "" {
+		dir = "."
+	}
+	f, err := os.CreateTemp(dir, "."+base+".tmp-*")
+	if err != nil {
+		return fmt.Errorf("write report %s: %w", path, err)
+	}
+	tmp := f.Name()
+	defer func() {
+		if err != nil {
+			f.Close()
+			os.Remove(tmp)
+			err = fmt.Errorf("write report %s: %w", path, err)
+		}
+	}()
+	bw := bufio.NewWriterSize(f, 64<<10)
+	if err := render(bw); err != nil {
+		return err
+	}
+	if err := bw.Flush(); err != nil {
+		return err
+	}
+	if err := f.Chmod(mode); err != nil {
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return err
+	}
+	syncDir(dir)
+	return nil
+}
+
+// syncDir makes the rename durable where the platform allows; failure only
+// weakens durability across a crash, not atomicity, so it is not reported.
+func syncDir(dir string) {
+	d, err := os.Open(dir)
+	if err != nil {
+		return
+	}
+	_ = d.Sync()
+	d.Close()
+}
+
+// Write writes r to the target: to stdout for "-", else atomically with
+// WriteFile.
+func (t Target) Write(r *Report, stdout io.Writer) error {
+	if t.Stdout() {
+		return Write(r, t.Format, stdout)
+	}
+	return WriteFile(t.Path, t.Format, r)
+}
+
+// WriteTargets writes r to every target, going on after a failure so one bad
+// path does not cost the other reports. It returns the paths written, in
+// order (for WriteSummary), and every failure joined; a non-nil error means
+// exit code 1.
+func WriteTargets(r *Report, targets []Target, stdout io.Writer) ([]string, error) {
+	var written []string
+	var errs []error
+	for _, t := range targets {
+		if err := t.Write(r, stdout); err != nil {
+			if t.Stdout() {
+				err = fmt.Errorf("write report %s: %w", t, err)
+			}
+			errs = append(errs, err)
+			continue
+		}
+		written = append(written, t.Path)
+	}
+	return written, errors.Join(errs...)
+}

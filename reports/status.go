@@ -1,0 +1,213 @@
+package reports
+
+import (
+	"cmp"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+)
+
+// Valid reports whether s is one of the statuses in HostStatuses.
+func (s HostStatus) Valid() bool { return slices.Contains(HostStatuses, s) }
+
+// Drift reports whether s means the host is not in the desired state:
+// noncompliant, failed or would_change. Any such host makes the run exit 2.
+func (s HostStatus) Drift() bool {
+	switch s {
+	case StatusNoncompliant, StatusFailed, StatusWouldChange:
+		return true
+	}
+	return false
+}
+
+// Unchecked reports whether s means winfleet could not tell whether the host
+// is in the desired state: unreachable, auth_failed, timeout, error, skipped
+// or cancelled.
+func (s HostStatus) Unchecked() bool {
+	switch s {
+	case StatusUnreachable, StatusAuthFailed, StatusTimeout, StatusError, StatusSkipped, StatusCancelled:
+		return true
+	}
+	return false
+}
+
+// OK reports whether s means the host is in the desired state: compliant, or
+// changed (apply converged it and re-read it as compliant).
+func (s HostStatus) OK() bool { return s == StatusCompliant || s == StatusChanged }
+
+// NeedsAttention reports whether a human should look at a host with status
+// s: every status except compliant and changed.
+func (s HostStatus) NeedsAttention() bool { return !s.OK() }
+
+// rank orders statuses for "needs attention" lists: drift first, then the
+// hosts that could not be checked, then the rest, each in HostStatuses order.
+func (s HostStatus) rank() int {
+	i := slices.Index(HostStatuses, s)
+	if i < 0 {
+		i = len(HostStatuses)
+	}
+	switch {
+	case s.Drift():
+		return i
+	case s.Unchecked():
+		return 100 + i
+	}
+	return 200 + i
+}
+
+// CheckStatuses lists every check status in report order.
+func CheckStatuses() []CheckStatus {
+	return []CheckStatus{CheckPass, CheckFail, CheckChanged, CheckWouldChange, CheckError, CheckSkipped}
+}
+
+// Valid reports whether s is a documented check status.
+func (s CheckStatus) Valid() bool { return slices.Contains(CheckStatuses(), s) }
+
+// OK reports whether s means the item is in the desired state (pass or changed).
+func (s CheckStatus) OK() bool { return s == CheckPass || s == CheckChanged }
+
+// Valid reports whether m is scan, apply or check.
+func (m Mode) Valid() bool { return m == ModeScan || m == ModeApply || m == ModeCheck }
+
+// ErrInvalid is wrapped by every error Validate returns, so callers can tell a
+// malformed report (a bug upstream, or a hand-edited file) from an I/O error.
+var ErrInvalid = errors.New("invalid report")
+
+// Validate checks what the JSON Schema cannot, and what it can, on the Go
+// value: the schema string (empty is accepted and means the current one), the
+// mode, every host and check status, host names non-empty and unique, and
+// durations not negative. All problems are returned joined; each names the
+// host (and check) it is about and wraps ErrInvalid.
+//
+// Every writer calls Validate first, so a file a writer produced can always
+// be read back by ReadJSON.
+func Validate(r *Report) error {
+	if r == nil {
+		return fmt.Errorf("%w: nil report", ErrInvalid)
+	}
+	var errs []error
+	bad := func(format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%w: "+format, append([]any{ErrInvalid}, args...)...))
+	}
+	if r.Schema != "" && r.Schema != Schema {
+		bad("schema %q, want %q", r.Schema, Schema)
+	}
+	if !r.Mode.Valid() {
+		bad("mode %q, want scan, apply or check", r.Mode)
+	}
+	seen := make(map[string]int, len(r.Hosts))
+	for i, h := range r.Hosts {
+		name := h.Host
+		if name == "" {
+			bad("hosts[%d]: empty host name", i)
+			name = fmt.Sprintf("hosts[%d]", i)
+		} else if j, dup := seen[name]; dup {
+			bad("host %q appears twice (hosts[%d] and hosts[%d])", name, j, i)
+		} else {
+			seen[name] = i
+		}
+		if !h.Status.Valid() {
+			bad("host %q: unknown status %q", name, h.Status)
+		}
+		if h.DurationMS < 0 {
+			bad("host %q: negative duration_ms %d", name, h.DurationMS)
+		}
+		for j, c := range h.Checks {
+			if !c.Status.Valid() {
+				id := c.ID
+				if id == "" {
+					id = fmt.Sprintf("checks[%d]", j)
+				}
+				bad("host %q check %q: unknown status %q", name, id, c.Status)
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Summarize sets r.Summary to the number of hosts per status, computed from
+// r.Hosts. Every status in HostStatuses is present, with 0 where no host has
+// it, so scripts can read any key without checking that it exists.
+func Summarize(r *Report) {
+	r.Summary = summarize(r.Hosts)
+}
+
+func summarize(hosts []Host) map[HostStatus]int {
+	m := make(map[HostStatus]int, len(HostStatuses))
+	for _, s := range HostStatuses {
+		m[s] = 0
+	}
+	for _, h := range hosts {
+		m[h.Status]++
+	}
+	return m
+}
+
+// Exit codes of a finished run, as in DESIGN.md. The CLI itself returns 1
+// (fatal) and 130 (interrupted); ExitCode never does.
+const (
+	ExitOK        = 0 // every host compliant (scan) or converged (apply)
+	ExitDrift     = 2 // at least one host noncompliant, failed or would_change
+	ExitUnchecked = 3 // no drift on the hosts reached, but at least one host not checked
+)
+
+// ExitCode maps a report to the process exit code of the run that made it:
+// ExitDrift if any host has a Drift status (this wins over everything else:
+// drift is what a CI gate exists to catch), else ExitUnchecked if any host is
+// Unchecked (including skipped and cancelled: nothing is known about them),
+// else ExitOK. A report with no hosts is ExitOK; "no host matched" is a fatal
+// error the CLI reports before any report exists.
+func ExitCode(r *Report) int {
+	code := ExitOK
+	for _, h := range r.Hosts {
+		switch {
+		case h.Status.Drift():
+			return ExitDrift
+		case h.Status.OK():
+		default: // unchecked, and unknown statuses: never claim success for them
+			code = ExitUnchecked
+		}
+	}
+	return code
+}
+
+// normalize returns a validated deep copy of r that every writer renders:
+// schema set, hosts sorted by name (byte order), summary recomputed from the
+// hosts, nil slices made empty (so JSON has [] and never null), and times in
+// UTC. r itself is not modified.
+func normalize(r *Report) (*Report, error) {
+	if err := Validate(r); err != nil {
+		return nil, err
+	}
+	n := *r
+	n.Schema = Schema
+	n.StartedAt = r.StartedAt.UTC()
+	n.FinishedAt = r.FinishedAt.UTC()
+	n.Hosts = make([]Host, len(r.Hosts))
+	for i, h := range r.Hosts {
+		n.Hosts[i] = copyHost(h)
+	}
+	slices.SortFunc(n.Hosts, func(a, b Host) int { return cmp.Compare(a.Host, b.Host) })
+	Summarize(&n)
+	return &n, nil
+}
+
+func copyHost(h Host) Host {
+	checks := make([]Check, len(h.Checks))
+	for i, c := range h.Checks {
+		c.Commands = append(make([]string, 0, len(c.Commands)), c.Commands...)
+		checks[i] = c
+	}
+	h.Checks = checks
+	return h
+}
+
+// Duration is the wall time of the run (FinishedAt - StartedAt), or 0 if
+// either is unset.
+func (r *Report) Duration() time.Duration {
+	if r.StartedAt.IsZero() || r.FinishedAt.IsZero() {
+		return 0
+	}
+	return r.FinishedAt.Sub(r.StartedAt)
+}

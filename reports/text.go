@@ -1,0 +1,219 @@
+package reports
+
+import (
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"text/tabwriter"
+	"time"
+	"unicode"
+)
+
+// SummaryLimit is how many hosts WriteSummary lists before "and N more".
+const SummaryLimit = 20
+
+// WriteSummary writes the few lines printed at the end of every run: the
+// counts by status, the hosts that need attention (drift first, then hosts
+// that could not be checked; at most SummaryLimit, then "and N more") with
+// the reason for each, and where the reports were written (paths; "-" is
+// shown as "stdout"). Text taken from hosts is made single-line and its
+// control characters escaped, so remote output cannot move the terminal's
+// cursor or colour it.
+func WriteSummary(w io.Writer, r *Report, paths []string) error {
+	n, err := normalize(r)
+	if err != nil {
+		return err
+	}
+	ew := &errWriter{w: w}
+	ew.printf("%s\n", headline(n))
+	attention := needingAttention(n.Hosts)
+	if len(attention) > 0 {
+		ew.printf("needs attention (%d):\n", len(attention))
+		tw := tabwriter.NewWriter(ew, 0, 0, 2, ' ', 0)
+		for _, h := range attention[:min(len(attention), SummaryLimit)] {
+			fmt.Fprintf(tw, "  %s\t%s\t%s\n", oneLine(h.Host), h.Status, oneLine(hostMessage(h)))
+		}
+		ew.setErr(tw.Flush())
+		if more := len(attention) - SummaryLimit; more > 0 {
+			ew.printf("  and %d more\n", more)
+		}
+	}
+	if len(paths) > 0 {
+		shown := make([]string, len(paths))
+		for i, p := range paths {
+			shown[i] = oneLine(p)
+			if p == "-" {
+				shown[i] = "stdout"
+			}
+		}
+		ew.printf("reports written: %s\n", strings.Join(shown, ", "))
+	}
+	return ew.err
+}
+
+// headline is "scan of 6 hosts with ssis-firewall in 1m5s: 3 compliant, ...".
+func headline(n *Report) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s of %d %s with %s", n.Mode, len(n.Hosts), plural(len(n.Hosts), "host", "hosts"), oneLine(orNone(n.Playbook)))
+	if d := n.Duration(); d > 0 {
+		fmt.Fprintf(&b, " in %s", d.Round(time.Millisecond))
+	}
+	b.WriteString(": ")
+	b.WriteString(countsLine(n.Summary))
+	return b.String()
+}
+
+// countsLine lists the non-zero counts in HostStatuses order, or "no hosts".
+func countsLine(summary map[HostStatus]int) string {
+	var parts []string
+	for _, s := range HostStatuses {
+		if c := summary[s]; c > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", c, s))
+		}
+	}
+	if len(parts) == 0 {
+		return "no hosts"
+	}
+	return strings.Join(parts, ", ")
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
+// needingAttention returns the hosts whose status NeedsAttention, drift
+// first, then unchecked, each group by status order then host name.
+func needingAttention(hosts []Host) []Host {
+	var out []Host
+	for _, h := range hosts {
+		if h.Status.NeedsAttention() {
+			out = append(out, h)
+		}
+	}
+	slices.SortStableFunc(out, func(a, b Host) int { return a.Status.rank() - b.Status.rank() })
+	return out
+}
+
+// WriteText writes r for a human reading a file or a terminal: the run's
+// metadata and counts, a table of every host, then for each host that needs
+// attention its reason, error and the checks that did not pass.
+func WriteText(w io.Writer, r *Report) error {
+	n, err := normalize(r)
+	if err != nil {
+		return err
+	}
+	ew := &errWriter{w: w}
+	ew.printf("winfleet %s report (%s)\n", n.Mode, Schema)
+	tw := tabwriter.NewWriter(ew, 0, 0, 1, ' ', 0)
+	fmt.Fprintf(tw, "run:\t%s\n", oneLine(n.RunID))
+	fmt.Fprintf(tw, "playbook:\t%s\n", oneLine(n.Playbook))
+	fmt.Fprintf(tw, "inventory:\t%s\n", oneLine(n.Inventory))
+	fmt.Fprintf(tw, "started:\t%s\n", timeText(n.StartedAt))
+	fmt.Fprintf(tw, "finished:\t%s\n", timeText(n.FinishedAt))
+	fmt.Fprintf(tw, "hosts:\t%d: %s\n", len(n.Hosts), countsLine(n.Summary))
+	ew.setErr(tw.Flush())
+	if len(n.Hosts) == 0 {
+		return ew.err
+	}
+	ew.printf("\n")
+	tw = tabwriter.NewWriter(ew, 0, 0, 2, ' ', 0)
+	fmt.Fprintf(tw, "HOST\tADDRESS\tSTATUS\tWINDOWS\tDIALECT\tDURATION\tREASON\n")
+	for _, h := range n.Hosts {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", oneLine(h.Host), oneLine(h.Address), h.Status,
+			oneLine(h.WindowsVersion), oneLine(h.Dialect), time.Duration(h.DurationMS)*time.Millisecond, oneLine(h.Reason))
+	}
+	ew.setErr(tw.Flush())
+	for _, h := range needingAttention(n.Hosts) {
+		ew.printf("\n%s: %s\n", oneLine(h.Host), h.Status)
+		if h.Reason != "" {
+			ew.printf("  reason: %s\n", oneLine(h.Reason))
+		}
+		if h.Error != "" {
+			ew.printf("  error:  %s\n", oneLine(h.Error))
+		}
+		for _, c := range h.Checks {
+			if c.Status.OK() {
+				continue
+			}
+			ew.printf("  %s %s: expected %s, actual %s\n", c.Status, oneLine(checkLabel(c)), oneLine(orNone(c.Expected)), oneLine(orNone(c.Actual)))
+		}
+	}
+	return ew.err
+}
+
+func checkLabel(c Check) string {
+	switch {
+	case c.Name == "":
+		return c.ID
+	case c.ID == "":
+		return c.Name
+	}
+	return c.ID + " (" + c.Name + ")"
+}
+
+func timeText(t time.Time) string {
+	if t.IsZero() {
+		return "-"
+	}
+	return t.Format(time.RFC3339)
+}
+
+// oneLine makes s safe to print on one terminal line: CR, LF and tab become
+// a space, other control characters (C0, DEL, C1) are escaped as \xNN or
+// \u00NN, and surrounding space is trimmed.
+func oneLine(s string) string {
+	clean := true
+	for _, r := range s {
+		if unicode.IsControl(r) {
+			clean = false
+			break
+		}
+	}
+	if clean {
+		return strings.TrimSpace(s)
+	}
+	var b strings.Builder
+	for _, r := range s {
+		switch {
+		case r == '\r' || r == '\n' || r == '\t':
+			b.WriteByte(' ')
+		case r < 0x80 && unicode.IsControl(r):
+			fmt.Fprintf(&b, `\x%02x`, r)
+		case unicode.IsControl(r):
+			fmt.Fprintf(&b, `\u%04x`, r)
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return strings.Join(strings.Fields(b.String()), " ")
+}
+
+// errWriter remembers the first write error so rendering code can print
+// freely and check once at the end.
+type errWriter struct {
+	w   io.Writer
+	err error
+}
+
+func (e *errWriter) Write(p []byte) (int, error) {
+	if e.err != nil {
+		return 0, e.err
+	}
+	n, err := e.w.Write(p)
+	e.err = err
+	return n, err
+}
+
+func (e *errWriter) printf(format string, args ...any) {
+	fmt.Fprintf(e, format, args...)
+}
+
+func (e *errWriter) setErr(err error) {
+	if e.err == nil {
+		e.err = err
+	}
+}
