@@ -1,0 +1,188 @@
+package netsh
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Dialect selects which netsh context is used on a host.
+type Dialect string
+
+// Dialects. The zero value is invalid; use AutoDialect to pick one from the
+// Windows version.
+const (
+	// Legacy is "netsh firewall ...": exactly the commands of the SSIS guide.
+	// Native on Windows 2003, deprecated but working on later versions.
+	Legacy Dialect = "legacy"
+	// Advfirewall is "netsh advfirewall firewall ...", Vista/2008 and later.
+	Advfirewall Dialect = "advfirewall"
+)
+
+// ParseDialect accepts "legacy" or "advfirewall" (case-insensitive).
+// "auto" is not a dialect: resolve it with AutoDialect.
+func ParseDialect(s string) (Dialect, error) {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "legacy":
+		return Legacy, nil
+	case "advfirewall":
+		return Advfirewall, nil
+	}
+	return "", fmt.Errorf("unknown netsh dialect %q (want legacy or advfirewall)", s)
+}
+
+// Kind is what a rule opens: a port or a program.
+type Kind string
+
+// Rule kinds.
+const (
+	KindPort    Kind = "port"
+	KindProgram Kind = "program"
+)
+
+// State is whether a rule should exist.
+type State string
+
+// Rule states. The zero value means StatePresent.
+const (
+	StatePresent State = "present"
+	StateAbsent  State = "absent"
+)
+
+// Desired is one firewall rule as the playbook wants it.
+type Desired struct {
+	// Name is the rule name, e.g. "RPC (TCP/135)". Names are compared
+	// case-insensitively, as netsh does. "all" is refused.
+	Name string
+	// Kind is KindPort (Protocol + Ports) or KindProgram (Program).
+	Kind Kind
+	// Protocol is "TCP" or "UDP" for KindPort; empty means TCP.
+	Protocol string
+	// Ports is the local port or port range for KindPort, e.g. 135 or
+	// 5000-5100. The legacy dialect supports a single port only.
+	Ports PortRange
+	// Program is the executable path for KindPort, e.g.
+	// `%ProgramFiles%\Microsoft SQL Server\130\DTS\Binn\MsDtsSrvr.exe`.
+	// %ProgramFiles%, %ProgramFiles(x86)%, %SystemDrive% and %SystemRoot% are
+	// allowed and expanded with Options.Env for comparison; they are sent
+	// unexpanded (cmd.exe expands them on the host).
+	Program string
+	// Scope is who may connect. The zero Scope means ScopeSubnet.
+	Scope Scope
+	// State is present (default) or absent.
+	State State
+}
+
+// PortRange is a TCP/UDP port or an inclusive range of ports.
+type PortRange struct {
+	First, Last uint16
+}
+
+// Port returns the range holding the single port p.
+func Port(p uint16) PortRange { return PortRange{First: p, Last: p} }
+
+// String returns "135" or "5000-5100".
+func (r PortRange) String() string {
+	if r.First == r.Last {
+		return fmt.Sprint(r.First)
+	}
+	return fmt.Sprintf("%d-%d", r.First, r.Last)
+}
+
+// Rule is one firewall rule (advfirewall) or exception (legacy) as read back
+// from the host. Fields not shown by a command are empty. For legacy
+// exceptions Direction is "In" and Action is "Allow"; port openings have
+// Program empty, allowed programs have Protocol "Any".
+type Rule struct {
+	Name        string
+	Description string
+	Enabled     bool
+	// Direction is "In" or "Out".
+	Direction string
+	// Profiles lists the profiles in netsh spelling: Domain, Private, Public
+	// (advfirewall) or Domain, Standard (legacy sections).
+	Profiles []string
+	Grouping string
+	LocalIP  Scope
+	// RemoteIP is the rule's remote address scope. For legacy output without
+	// a Scope: detail line it has Kind ScopeUnknown.
+	RemoteIP Scope
+	// Protocol is "TCP", "UDP", "ICMPv4", "ICMPv6", "Any" or a number.
+	Protocol string
+	// LocalPort and RemotePort are the raw netsh values ("135", "Any",
+	// "5000-5100", "80,443", "RPC-EPMap"); empty when not shown.
+	LocalPort  string
+	RemotePort string
+	// ICMP holds the ICMP type/code rows of an ICMPv4/ICMPv6 rule.
+	ICMP           []ICMPTypeCode
+	EdgeTraversal  string
+	Program        string
+	Service        string
+	InterfaceTypes string
+	Security       string
+	RuleSource     string
+	// Action is "Allow", "Block" or "Bypass".
+	Action string
+	// Extra holds fields with labels this package does not know.
+	Extra map[string]string
+}
+
+// ICMPTypeCode is one row of the ICMP sub-table of a rule.
+type ICMPTypeCode struct {
+	Type, Code string
+}
+
+// Output is what one command printed, as captured by the caller.
+type Output struct {
+	// Command is the command line that was run (used in error messages).
+	Command string
+	// Stdout and Stderr are the decoded output (see Decode).
+	Stdout, Stderr string
+	// ExitCode is the process exit code.
+	ExitCode int
+}
+
+// Options tell the render and evaluate functions about the host.
+type Options struct {
+	// Dialect is the netsh dialect used on the host.
+	Dialect Dialect
+	// Env holds the host's values of ProgramFiles, ProgramFiles(x86),
+	// SystemDrive and SystemRoot (keys case-insensitive, without %). Missing
+	// keys leave the variable unexpanded. DefaultEnv has Windows' defaults.
+	Env map[string]string
+	// BlockScan makes the advfirewall dialect read every inbound rule
+	// ("show rule name=all dir=in verbose") instead of the named rule, so
+	// that a block rule under another name is found. Slower on hosts with
+	// many rules; see README.md. Ignored by the legacy dialect, which has no
+	// block rules.
+	BlockScan bool
+}
+
+// DefaultEnv returns the default values of the environment variables allowed
+// in program paths on a 64-bit Windows installed on C:.
+func DefaultEnv() map[string]string {
+	return map[string]string{
+		"ProgramFiles":      `C:\Program Files`,
+		"ProgramFiles(x86)": `C:\Program Files (x86)`,
+		"SystemDrive":       `C:`,
+		"SystemRoot":        `C:\Windows`,
+	}
+}
+
+// Result is the verdict of Evaluate for one desired rule (or of
+// EvaluateDCOM / EvaluateService).
+type Result struct {
+	// Compliant is true when the host already is in the desired state.
+	Compliant bool
+	// Reason says in one line why the check fails; empty when compliant.
+	Reason string
+	// Expected and Actual are short descriptions for the report.
+	Expected, Actual string
+	// Commands are the minimal ordered command lines that converge the host,
+	// in the evaluated dialect; empty when compliant or when nothing can be
+	// done safely.
+	Commands []string
+	// NeedsHuman is true when Commands alone cannot make the host compliant:
+	// a rule the playbook does not name blocks the traffic and apply never
+	// touches such a rule. Reason names it. apply must report failed.
+	NeedsHuman bool
+}
