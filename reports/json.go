@@ -49,7 +49,7 @@ var compiledSchema = sync.OnceValues(func() (*jsonschema.Schema, error) {
 })
 
 // ErrSchema is wrapped by ReadJSON and ValidateJSON errors when the document
-// is JSON but not a winfleet.report/v1 report: wrong or missing schema
+// is not a winfleet.report/v1 report: not JSON, a wrong or missing schema
 // string, an unsupported version, or a value that breaks the JSON Schema.
 var ErrSchema = errors.New("not a valid winfleet.report/v1 report")
 
@@ -66,7 +66,7 @@ func ValidateJSON(data []byte) error {
 func validateJSON(data []byte) (any, error) {
 	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(data))
 	if err != nil {
-		return nil, fmt.Errorf("parse report json: %w", err)
+		return nil, fmt.Errorf("%w: parse json: %w", ErrSchema, err)
 	}
 	obj, ok := doc.(map[string]any)
 	if !ok {

@@ -44,13 +44,17 @@ type junitCase struct {
 	Failure   *junitOutcome `xml:"failure"`
 	Error     *junitOutcome `xml:"error"`
 	Skipped   *junitOutcome `xml:"skipped"`
-	SystemOut string        `xml:"system-out,omitempty"`
+	SystemOut *junitText    `xml:"system-out"`
 }
 
 type junitOutcome struct {
 	Message string `xml:"message,attr,omitempty"`
 	Type    string `xml:"type,attr,omitempty"`
-	Text    string `xml:",chardata"`
+	Text    string `xml:",cdata"`
+}
+
+type junitText struct {
+	Text string `xml:",cdata"`
 }
 
 // HostCaseName is the JUnit test case name used for a host-level result.
@@ -89,8 +93,8 @@ func WriteJUnit(w io.Writer, r *Report) error {
 			if tc.Name == "" {
 				tc.Name = c.ID
 			}
-			msg := fmt.Sprintf("expected %s, actual %s", orNone(c.Expected), orNone(c.Actual))
-			detail := checkDetail(h, c)
+			msg := oneLine(fmt.Sprintf("expected %s, actual %s", orNone(c.Expected), orNone(c.Actual)))
+			detail := xmlSafe(checkDetail(h, c))
 			switch c.Status {
 			case CheckFail, CheckWouldChange:
 				tc.Failure = &junitOutcome{Message: msg, Type: string(c.Status), Text: detail}
@@ -101,7 +105,9 @@ func WriteJUnit(w io.Writer, r *Report) error {
 			}
 			if !c.Status.OK() && c.Status != CheckSkipped {
 				anyBadCheck = true
-				tc.SystemOut = commandsAndOutput(c)
+				if out := commandsAndOutput(c); out != "" {
+					tc.SystemOut = &junitText{Text: xmlSafe(out)}
+				}
 			}
 			suite.add(tc)
 		}
@@ -109,8 +115,8 @@ func WriteJUnit(w io.Writer, r *Report) error {
 			continue
 		}
 		tc := junitCase{Classname: h.Host, Name: HostCaseName, Time: seconds(time.Duration(h.DurationMS) * time.Millisecond)}
-		msg := hostMessage(h)
-		text := hostDetail(h)
+		msg := oneLine(hostMessage(h))
+		text := xmlSafe(hostDetail(h))
 		switch {
 		case h.Status.OK():
 		case h.Status == StatusSkipped || h.Status == StatusCancelled:
@@ -136,6 +142,23 @@ func WriteJUnit(w io.Writer, r *Report) error {
 	}
 	_, err = io.WriteString(w, "\n")
 	return err
+}
+
+// xmlSafe replaces what XML 1.0 cannot carry even in CDATA (control
+// characters other than tab, LF and CR; U+FFFE, U+FFFF; invalid UTF-8) with
+// U+FFFD. encoding/xml escapes attributes and character data itself but
+// writes CDATA sections as given.
+func xmlSafe(s string) string {
+	ok := func(r rune) bool {
+		return r == '\t' || r == '\n' || r == '\r' ||
+			r >= 0x20 && r <= 0xD7FF || r >= 0xE000 && r <= 0xFFFD || r >= 0x10000 && r <= 0x10FFFF
+	}
+	return strings.Map(func(r rune) rune {
+		if ok(r) {
+			return r
+		}
+		return '\uFFFD'
+	}, strings.ToValidUTF8(s, "\uFFFD"))
 }
 
 func (s *junitSuite) add(tc junitCase) {

@@ -1,0 +1,311 @@
+package reports
+
+import (
+	"bytes"
+	"encoding/csv"
+	"encoding/xml"
+	"fmt"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+func render(t *testing.T, format string, r *Report) string {
+	t.Helper()
+	var b bytes.Buffer
+	if err := Write(r, format, &b); err != nil {
+		t.Fatalf("Write(%s): %v", format, err)
+	}
+	return b.String()
+}
+
+func TestCSV(t *testing.T) {
+	out := render(t, "csv", sampleReport())
+	if strings.Contains(strings.ReplaceAll(out, "\r\n", ""), "\n") && !strings.Contains(out, "\r\n") {
+		t.Errorf("CSV lines do not end in CRLF")
+	}
+	if n, crlf := strings.Count(out, "\n"), strings.Count(out, "\r\n"); n != crlf {
+		t.Errorf("CSV has %d LF but %d CRLF; RFC 4180 wants CRLF everywhere", n, crlf)
+	}
+	rows, err := csv.NewReader(strings.NewReader(out)).ReadAll()
+	if err != nil {
+		t.Fatalf("CSV does not parse: %v", err)
+	}
+	if d := cmp.Diff(CSVColumns(), rows[0]); d != "" {
+		t.Errorf("header (-want +got):\n%s", d)
+	}
+	// legacy01 1 check, sql01 2, sql02 none (1 row), sql03 2, sql04 none, sql06 none.
+	if got, want := len(rows)-1, 8; got != want {
+		t.Fatalf("CSV has %d data rows, want %d", got, want)
+	}
+	col := map[string]int{}
+	for i, c := range rows[0] {
+		col[c] = i
+	}
+	byHost := map[string][][]string{}
+	for _, row := range rows[1:] {
+		if len(row) != len(CSVColumns()) {
+			t.Errorf("row has %d cells, want %d: %q", len(row), len(CSVColumns()), row)
+		}
+		byHost[row[col["host"]]] = append(byHost[row[col["host"]]], row)
+	}
+	unreach := byHost["sql02.corp.example"]
+	if len(unreach) != 1 {
+		t.Fatalf("unreachable host has %d rows, want 1", len(unreach))
+	}
+	for _, c := range []string{"check_id", "check_name", "check_status", "expected", "actual"} {
+		if v := unreach[0][col[c]]; v != "" {
+			t.Errorf("unreachable host: %s = %q, want empty", c, v)
+		}
+	}
+	if got := unreach[0][col["host_status"]]; got != "unreachable" {
+		t.Errorf("host_status = %q, want unreachable", got)
+	}
+	if got := byHost["sql04.corp.example"][0][col["error"]]; !strings.HasPrefix(got, "'=HYPERLINK") || !strings.Contains(got, "\n") {
+		t.Errorf("error cell = %q, want the formula neutralised and the newline kept", got)
+	}
+	if got := byHost["sql03.corp.example"][1][col["check_status"]]; got != "fail" {
+		t.Errorf("sql03 second check status = %q, want fail", got)
+	}
+}
+
+func TestNeutralizeCell(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"", ""},
+		{"sql01", "sql01"},
+		{"=1+1", "'=1+1"},
+		{"+cmd", "'+cmd"},
+		{"-2+3", "'-2+3"},
+		{"@SUM(A1)", "'@SUM(A1)"},
+		{"\tx", "'\tx"},
+		{"\rx", "'\rx"},
+		{"a=b", "a=b"},
+		{" =1", " =1"},
+		{"'quoted", "'quoted"},
+	}
+	for _, tt := range tests {
+		if got := NeutralizeCell(tt.in); got != tt.want {
+			t.Errorf("NeutralizeCell(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+func TestCSVInjectionEveryTextColumn(t *testing.T) {
+	evil := "=cmd|' /C calc'!A0"
+	r := &Report{RunID: evil, Mode: ModeScan, Playbook: evil, Hosts: []Host{{
+		Host: evil, Address: evil, Status: StatusNoncompliant, Reason: evil, WindowsVersion: evil,
+		Dialect: evil, Error: evil,
+		Checks: []Check{{ID: evil, Name: evil, Status: CheckFail, Expected: evil, Actual: evil}},
+	}}}
+	rows, err := csv.NewReader(strings.NewReader(render(t, "csv", r))).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, cell := range rows[1] {
+		if strings.HasPrefix(cell, "=") {
+			t.Errorf("column %s = %q starts with '='", CSVColumns()[i], cell)
+		}
+	}
+}
+
+type junitDoc struct {
+	Tests    int `xml:"tests,attr"`
+	Failures int `xml:"failures,attr"`
+	Errors   int `xml:"errors,attr"`
+	Skipped  int `xml:"skipped,attr"`
+	Suites   []struct {
+		Name  string `xml:"name,attr"`
+		Cases []struct {
+			Classname string `xml:"classname,attr"`
+			Name      string `xml:"name,attr"`
+			Failure   *struct {
+				Message string `xml:"message,attr"`
+				Text    string `xml:",chardata"`
+			} `xml:"failure"`
+			Error *struct {
+				Type string `xml:"type,attr"`
+				Text string `xml:",chardata"`
+			} `xml:"error"`
+			Skipped   *struct{} `xml:"skipped"`
+			SystemOut string    `xml:"system-out"`
+		} `xml:"testcase"`
+	} `xml:"testsuite"`
+}
+
+func parseJUnit(t *testing.T, r *Report) junitDoc {
+	t.Helper()
+	var doc junitDoc
+	if err := xml.Unmarshal([]byte(render(t, "junit", r)), &doc); err != nil {
+		t.Fatalf("JUnit XML does not parse: %v", err)
+	}
+	return doc
+}
+
+func TestJUnit(t *testing.T) {
+	doc := parseJUnit(t, sampleReport())
+	if len(doc.Suites) != 1 {
+		t.Fatalf("%d testsuites, want 1", len(doc.Suites))
+	}
+	// 5 checks + 3 host-level cases (unreachable, timeout, auth_failed).
+	if doc.Tests != 8 || doc.Failures != 1 || doc.Errors != 3 || doc.Skipped != 0 {
+		t.Errorf("tests/failures/errors/skipped = %d/%d/%d/%d, want 8/1/3/0", doc.Tests, doc.Failures, doc.Errors, doc.Skipped)
+	}
+	var failed []string
+	for _, c := range doc.Suites[0].Cases {
+		if c.Failure != nil {
+			failed = append(failed, c.Classname+"/"+c.Name)
+			if !strings.Contains(c.SystemOut, `netsh advfirewall firewall show rule name="SSIS Service"`) {
+				t.Errorf("failing case %s has system-out %q, want the command", c.Name, c.SystemOut)
+			}
+		}
+		if c.Error != nil && c.Classname == "sql04.corp.example" && !strings.Contains(c.Error.Text, "<script>") {
+			t.Errorf("error text = %q, want the raw error (escaped by XML, not lost)", c.Error.Text)
+		}
+	}
+	if d := cmp.Diff([]string{"sql03.corp.example/SSIS Service"}, failed); d != "" {
+		t.Errorf("failing cases (-want +got):\n%s", d)
+	}
+}
+
+func TestJUnitHostLevelCases(t *testing.T) {
+	tests := []struct {
+		name                  string
+		host                  Host
+		tests, fail, err, skp int
+	}{
+		{"skipped host", Host{Host: "h", Status: StatusSkipped}, 1, 0, 0, 1},
+		{"cancelled host", Host{Host: "h", Status: StatusCancelled}, 1, 0, 0, 1},
+		{"compliant host without checks", Host{Host: "h", Status: StatusCompliant}, 1, 0, 0, 0},
+		{"failed host with a failing check", Host{Host: "h", Status: StatusFailed,
+			Checks: []Check{{ID: "a", Status: CheckPass}, {ID: "b", Status: CheckFail}}}, 2, 1, 0, 0},
+		{"failed host whose checks all pass", Host{Host: "h", Status: StatusFailed,
+			Checks: []Check{{ID: "a", Status: CheckChanged}}}, 2, 1, 0, 0},
+		{"error mid-way with checks", Host{Host: "h", Status: StatusError,
+			Checks: []Check{{ID: "a", Status: CheckPass}, {ID: "b", Status: CheckError}}}, 3, 0, 2, 0},
+		{"would change", Host{Host: "h", Status: StatusWouldChange,
+			Checks: []Check{{ID: "a", Status: CheckWouldChange}, {ID: "b", Status: CheckSkipped}}}, 2, 1, 0, 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			doc := parseJUnit(t, &Report{Mode: ModeApply, Hosts: []Host{tt.host}})
+			if doc.Tests != tt.tests || doc.Failures != tt.fail || doc.Errors != tt.err || doc.Skipped != tt.skp {
+				t.Errorf("tests/failures/errors/skipped = %d/%d/%d/%d, want %d/%d/%d/%d",
+					doc.Tests, doc.Failures, doc.Errors, doc.Skipped, tt.tests, tt.fail, tt.err, tt.skp)
+			}
+		})
+	}
+}
+
+func TestJUnitSurvivesControlCharacters(t *testing.T) {
+	r := &Report{Mode: ModeScan, Hosts: []Host{{Host: "h\x01", Status: StatusError, Reason: "bad\x00byte",
+		Error: "esc \x1b[31m red ]]> end \xff",
+		Checks: []Check{{ID: "c", Status: CheckError, Output: "nul \x00 ]]> \x07"}}}}}
+	doc := parseJUnit(t, r)
+	if doc.Errors != 2 {
+		t.Errorf("errors = %d, want 2", doc.Errors)
+	}
+}
+
+func TestHTMLSelfContainedAndEscaped(t *testing.T) {
+	out := render(t, "html", sampleReport())
+	for _, bad := range []string{"<script", "<link", "<img", "<iframe", "src=", `="http`, `="//`, "@import", "url("} {
+		if strings.Contains(out, bad) {
+			t.Errorf("HTML contains %q: not self-contained or not escaped", bad)
+		}
+	}
+	for _, want := range []string{"&lt;script&gt;alert(1)&lt;/script&gt;", "sql03.corp.example", "MsDtsSrvr.exe", "<!DOCTYPE html>"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("HTML lacks %q", want)
+		}
+	}
+	// Every host in the attention table links to a row that exists.
+	for _, m := range regexp.MustCompile(`href="#(host-\d+)"`).FindAllStringSubmatch(out, -1) {
+		if !strings.Contains(out, `id="`+m[1]+`"`) {
+			t.Errorf("link to #%s has no target", m[1])
+		}
+	}
+}
+
+func TestMarkdownEscaping(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"sql01.corp.example", "sql01.corp.example"},
+		{"a|b", `a\|b`},
+		{"<img src=x onerror=alert(1)>", "&lt;img src=x onerror=alert(1)&gt;"},
+		{"[click](http://x)", `\[click\](http://x)`},
+		{"line1\r\nline2", "line1 line2"},
+		{"`code` *em* _u_", "\\`code\\` \\*em\\* \\_u\\_"},
+		{"a & b", "a &amp; b"},
+	}
+	for _, tt := range tests {
+		if got := mdCell(tt.in); got != tt.want {
+			t.Errorf("mdCell(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+	out := render(t, "markdown", &Report{Mode: ModeScan, Hosts: []Host{{Host: "h", Status: StatusError, Reason: "x | y\nz"}}})
+	for _, line := range strings.Split(out, "\n") {
+		if strings.HasPrefix(line, "| h ") && strings.Count(strings.ReplaceAll(line, `\|`, ""), "|") != 5 {
+			t.Errorf("reason broke the table row: %q", line)
+		}
+	}
+}
+
+func manyHosts(n int, status HostStatus) *Report {
+	r := &Report{Mode: ModeScan, Playbook: "ssis-firewall"}
+	for i := range n {
+		r.Hosts = append(r.Hosts, Host{Host: fmt.Sprintf("sql%04d", i), Status: status, Reason: "rule missing"})
+	}
+	return r
+}
+
+func TestSummaryCapsTheList(t *testing.T) {
+	r := manyHosts(25, StatusNoncompliant)
+	r.Hosts = append(r.Hosts, Host{Host: "aaa-unreachable", Status: StatusUnreachable}, Host{Host: "zzz-ok", Status: StatusCompliant})
+	var b bytes.Buffer
+	if err := WriteSummary(&b, r, nil); err != nil {
+		t.Fatal(err)
+	}
+	out := b.String()
+	lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
+	// headline, "needs attention (26):", 20 hosts, "and 6 more".
+	if len(lines) != 23 {
+		t.Fatalf("summary has %d lines, want 23:\n%s", len(lines), out)
+	}
+	if lines[1] != "needs attention (26):" || strings.TrimSpace(lines[22]) != "and 6 more" {
+		t.Errorf("summary framing wrong:\n%s", out)
+	}
+	if !strings.Contains(lines[2], "sql0000") {
+		t.Errorf("first listed host = %q, want drift (sql0000) before unreachable", lines[2])
+	}
+	if strings.Contains(out, "zzz-ok") || strings.Contains(out, "aaa-unreachable") {
+		t.Errorf("summary lists a compliant host or an unchecked one before drift hosts:\n%s", out)
+	}
+	if strings.Contains(out, "reports written") {
+		t.Errorf("summary mentions reports though none were written")
+	}
+}
+
+func TestSummaryEscapesTerminalControl(t *testing.T) {
+	r := &Report{Mode: ModeScan, Hosts: []Host{{Host: "h", Status: StatusError, Reason: "boom \x1b[2J\x1b]0;pwned\x07 done\r\nnext"}}}
+	var b bytes.Buffer
+	if err := WriteSummary(&b, r, []string{"-"}); err != nil {
+		t.Fatal(err)
+	}
+	if strings.ContainsAny(b.String(), "\x1b\x07\r") {
+		t.Errorf("summary passes control characters through: %q", b.String())
+	}
+	if !strings.Contains(b.String(), `boom \x1b[2J\x1b]0;pwned\x07 done next`) {
+		t.Errorf("summary = %q, want the escaped reason on one line", b.String())
+	}
+	if !strings.Contains(b.String(), "reports written: stdout") {
+		t.Errorf("summary = %q, want '-' shown as stdout", b.String())
+	}
+}
+
+func TestTextAllHostsListed(t *testing.T) {
+	out := render(t, "text", manyHosts(30, StatusCompliant))
+	if n := strings.Count(out, "rule missing"); n != 30 {
+		t.Errorf("text report lists %d hosts, want all 30", n)
+	}
+}
