@@ -200,7 +200,7 @@ func TestJUnitHostLevelCases(t *testing.T) {
 
 func TestJUnitSurvivesControlCharacters(t *testing.T) {
 	r := &Report{Mode: ModeScan, Hosts: []Host{{Host: "h\x01", Status: StatusError, Reason: "bad\x00byte",
-		Error: "esc \x1b[31m red ]]> end \xff",
+		Error:  "esc \x1b[31m red ]]> end \xff",
 		Checks: []Check{{ID: "c", Status: CheckError, Output: "nul \x00 ]]> \x07"}}}}}
 	doc := parseJUnit(t, r)
 	if doc.Errors != 2 {

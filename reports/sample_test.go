@@ -59,7 +59,7 @@ func sampleReport() *Report {
 			{
 				Host: "sql02.corp.example", Address: "127.0.0.2", Status: StatusUnreachable,
 				Reason: "connection refused", DurationMS: 3,
-				Error:  "dial tcp 127.0.0.2:5985: connect: connection refused",
+				Error: "dial tcp 127.0.0.2:5985: connect: connection refused",
 			},
 			{
 				Host: "legacy01.corp.example", Address: "127.0.0.5", Status: StatusCompliant,
@@ -79,7 +79,7 @@ func sampleReport() *Report {
 			{
 				Host: "sql06.corp.example", Address: "127.0.0.6", Status: StatusAuthFailed,
 				Reason: "401 from WinRM: check user and password_env", DurationMS: 12,
-				Error:  "http 401 unauthorized",
+				Error: "http 401 unauthorized",
 			},
 		},
 	}
