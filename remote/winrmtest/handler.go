@@ -34,6 +34,9 @@ type Command struct {
 	Line string
 	// Args are the rsp:Arguments values, if the client sent any.
 	Args []string
+	// SkipCmdShell reports that the client asked to run the program without
+	// cmd.exe (WINRS_SKIP_CMD_SHELL=TRUE); masterzen/winrm never does.
+	SkipCmdShell bool
 	// Stdin yields what the client sends with Send requests; it reaches EOF
 	// after a Send with End="true".
 	Stdin io.Reader

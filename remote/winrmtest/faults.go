@@ -1,0 +1,85 @@
+package winrmtest
+
+import (
+	"maps"
+	"math/rand/v2"
+	"time"
+)
+
+// Faults are failures a Server injects. The zero value injects nothing. Set
+// them with WithFaults at start or with (*Server).SetFaults at any time; a
+// change applies to requests that arrive afterwards (and to Receives parked at
+// that moment for HangReceive and DropReceive, which are checked on arrival).
+type Faults struct {
+	// Latency is added before each request is processed, plus a random
+	// duration in [0, Jitter).
+	Latency time.Duration
+	Jitter  time.Duration
+
+	// RefuseConnections closes the listening socket (clients get ECONNREFUSED)
+	// and every open connection, as a stopped WinRM service. Clearing it
+	// listens again on the same address.
+	RefuseConnections bool
+
+	// NoAnswer accepts every request and never answers it: the request stays
+	// parked until the client gives up or the server is closed (the
+	// connection is then closed without a response).
+	NoAnswer bool
+
+	// HangReceive parks every Receive without an answer, like NoAnswer but
+	// only for Receive, so that a command hangs after Create and Command
+	// succeeded.
+	HangReceive bool
+
+	// DropReceive closes the TCP connection when a Receive arrives, without
+	// a response (the client sees EOF).
+	DropReceive bool
+
+	// Unauthorized answers every request with 401 as if the credentials were
+	// wrong (a changed password).
+	Unauthorized bool
+
+	// HeaderDelay waits this long after an operation was carried out and
+	// before the response headers are written (the client's
+	// ResponseHeaderTimeout path). The operation itself has happened.
+	HeaderDelay time.Duration
+
+	// SlowOutput delays every Write of a command's Stdout or Stderr by this
+	// long before the chunk becomes visible to Receive.
+	SlowOutput time.Duration
+
+	// HugeOutput appends this many bytes to the stdout of every command, after
+	// the handler's own output, as lines of printable ASCII ending in CRLF
+	// written 4096 bytes at a time (see HugeOutputBytes).
+	HugeOutput int
+
+	// FaultOn answers the given operation with the SOAP fault of that code
+	// instead of carrying it out (the operation has no effect). Codes of the
+	// catalogue (CodeTimedOut, CodeInvalidSelectors, ...) get Windows' text;
+	// any other code gets a generic w:InternalError.
+	FaultOn map[Op]uint32
+}
+
+func (f Faults) clone() Faults {
+	f.FaultOn = maps.Clone(f.FaultOn)
+	return f
+}
+
+func (f Faults) latency() time.Duration {
+	d := f.Latency
+	if f.Jitter > 0 {
+		d += rand.N(f.Jitter)
+	}
+	return d
+}
+
+// HugeOutputBytes returns the n bytes that Faults.HugeOutput appends to a
+// command's stdout, so that a test can compare them.
+func HugeOutputBytes(n int) []byte {
+	const line = "winrmtest huge output: the quick brown fox jumps over the lazy dog 0123456789\r\n"
+	b := make([]byte, 0, n+len(line))
+	for len(b) < n {
+		b = append(b, line...)
+	}
+	return b[:n]
+}

@@ -1,0 +1,103 @@
+package winrmtest
+
+import (
+	"time"
+)
+
+// An Op is the WS-Management operation a request carried.
+type Op string
+
+// The operations in the request log. OpAuth marks a request answered by the
+// authentication layer (a 401, or a handshake leg), OpUnknown one the server
+// did not understand (another path, a malformed envelope, an unsupported
+// action or a body over the size limit).
+const (
+	OpCreate  Op = "Create"
+	OpCommand Op = "Command"
+	OpReceive Op = "Receive"
+	OpSend    Op = "Send"
+	OpSignal  Op = "Signal"
+	OpDelete  Op = "Delete"
+	OpAuth    Op = "Auth"
+	OpUnknown Op = "Unknown"
+)
+
+// A Request is one entry of the request log: one HTTP request as the server
+// saw it.
+type Request struct {
+	// Seq numbers requests in arrival order, from 1.
+	Seq int
+	// Time is when the request arrived; Duration how long it took to answer.
+	Time     time.Time
+	Duration time.Duration
+	// ConnID identifies the TCP connection (from 1, in accept order), so tests
+	// can assert connection reuse.
+	ConnID int64
+	// Op is the operation; ShellID and CommandID its selectors (CommandID is
+	// the new ID for Command).
+	Op        Op
+	ShellID   string
+	CommandID string
+	// CommandLine is rsp:Command, for Command.
+	CommandLine string
+	// Signal is the signal code's last path element ("terminate",
+	// "ctrl_c"), for Signal.
+	Signal string
+	// End is true for a Send with End="true"; Bytes the decoded stdin bytes.
+	End   bool
+	Bytes int
+	// User is the authenticated user, "" if authentication failed.
+	User string
+	// Status is the HTTP status sent, 0 while the request is in flight and -1
+	// when the connection was closed without a response.
+	Status int
+	// FaultCode is the WSManFault Code of a fault response, else 0.
+	FaultCode uint32
+	// Note says why the server refused or failed the request, in words.
+	Note string
+}
+
+// Log returns a copy of the request log in arrival order, including requests
+// still in flight (Status 0).
+func (s *Server) Log() []Request {
+	s.logMu.Lock()
+	defer s.logMu.Unlock()
+	out := make([]Request, len(s.log))
+	for i, r := range s.log {
+		out[i] = *r
+	}
+	return out
+}
+
+// ResetLog empties the request log. Sequence numbers keep counting.
+func (s *Server) ResetLog() {
+	s.logMu.Lock()
+	defer s.logMu.Unlock()
+	s.log = nil
+}
+
+// Ops returns the operations of the log in order, a shorthand for tests.
+func (s *Server) Ops() []Op {
+	log := s.Log()
+	ops := make([]Op, len(log))
+	for i, r := range log {
+		ops[i] = r.Op
+	}
+	return ops
+}
+
+func (s *Server) logStart(r *Request) *Request {
+	s.logMu.Lock()
+	defer s.logMu.Unlock()
+	s.seq++
+	r.Seq = s.seq
+	s.log = append(s.log, r)
+	return r
+}
+
+// logUpdate runs f on the live entry under the log lock.
+func (s *Server) logUpdate(r *Request, f func(*Request)) {
+	s.logMu.Lock()
+	defer s.logMu.Unlock()
+	f(r)
+}
