@@ -1,0 +1,428 @@
+package remote
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+
+	"github.com/masterzen/winrm"
+)
+
+// ErrClosed is returned by Run and RunBatch on a closed Client. It is a
+// programming error, not a host status.
+var ErrClosed = errors.New("remote: client is closed")
+
+// Client runs commands on one host over WinRM. It opens one shell on the
+// first Run and reuses it for every command until Close deletes it.
+//
+// A Client is safe for concurrent use, but it runs one command (or batch) at
+// a time: concurrent calls wait for each other. Clients share nothing, so
+// hundreds can run at once.
+type Client struct {
+	host   string // host:port, for errors and logs
+	url    string
+	opts   Options
+	params winrm.Parameters // a copy; masterzen's DefaultParameters is never touched
+	wc     *winrm.Client
+	tr     *transport
+	httpTr *http.Transport // nil for kerberos (masterzen owns that one)
+	dec    decoder
+	log    *slog.Logger
+
+	mu      sync.Mutex
+	shell   *winrm.Shell
+	shellID string
+	closed  bool
+}
+
+// Result is the outcome of one command of a batch. Stdout and Stderr are
+// decoded text (UTF-8, or the OEM code page for invalid bytes; CLIXML
+// stderr becomes plain text).
+type Result struct {
+	Stdout   string
+	Stderr   string
+	ExitCode int
+}
+
+// Dial checks the target and options and builds the client and its
+// transport. It sends nothing: the shell is opened by the first Run, so a
+// host that is down is reported by Run (or RunBatch), not by Dial. Errors
+// are *Error with Kind ErrConfig or ErrInsecure.
+func Dial(ctx context.Context, t Target, o Options) (*Client, error) {
+	t.Host = strings.TrimSuffix(strings.TrimPrefix(t.Host, "["), "]")
+	host := t.Address()
+	fail := func(kind error, hint string, err error) (*Client, error) {
+		return nil, &Error{Host: host, Op: "dial", Kind: kind, Hint: hint, Err: err}
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, ctxError(host, "dial", ctx)
+	}
+	o, err := o.withDefaults()
+	if err != nil {
+		return fail(ErrConfig, "", err)
+	}
+	if err := validateTarget(t); err != nil {
+		return fail(ErrConfig, "", err)
+	}
+	kind := t.transport()
+	if kind == TransportNTLM {
+		return fail(ErrConfig, "use transport=basic over https, or kerberos, until ntlm lands",
+			errors.New("transport ntlm is not supported yet"))
+	}
+	if !t.HTTPS && !t.AllowUnencrypted {
+		switch kind {
+		case TransportBasic:
+			return fail(ErrInsecure, "Basic over plain HTTP sends the password in clear: use https (port 5986), or set allow_unencrypted if the host has AllowUnencrypted=true and you accept that",
+				errors.New("basic auth over plain http without allow_unencrypted"))
+		case TransportKerberos:
+			return fail(ErrInsecure, "kerberos here has no message encryption, so commands and output travel in clear: use https, or set allow_unencrypted",
+				errors.New("kerberos over plain http without allow_unencrypted"))
+		}
+	}
+
+	c := &Client{host: host, opts: o, dec: newDecoder(o.CodePage), log: o.Logger.With(slog.String("host", host))}
+	c.url = (&url.URL{Scheme: t.scheme(), Host: host, Path: "/wsman"}).String()
+	c.tr = &transport{host: host, url: c.url, kind: kind, log: c.log}
+
+	if t.InsecureSkipVerify && t.HTTPS {
+		c.log.Warn("TLS certificate verification is disabled: anyone on the path can impersonate the host and read the credentials")
+	}
+	if !t.HTTPS && t.AllowUnencrypted {
+		c.log.Warn("WinRM over plain HTTP: commands and output travel unencrypted", slog.String("transport", kind))
+	}
+
+	switch kind {
+	case TransportKerberos:
+		kp, err := newKerberosPoster(c.tr, t, o.ReadTimeout)
+		if err != nil {
+			return fail(ErrConfig, "", err)
+		}
+		c.tr.poster = kp
+	default:
+		hc, base, err := buildHTTP(t, o)
+		if err != nil {
+			return fail(ErrConfig, "", err)
+		}
+		p := &httpPoster{t: c.tr, hc: hc, readTO: o.ReadTimeout, https: t.HTTPS}
+		switch kind {
+		case TransportBasic:
+			user, pass := t.User, t.Password
+			p.authorize = func(r *http.Request) { r.SetBasicAuth(user, pass) }
+		case TransportCertificate:
+			p.authorize = func(r *http.Request) { r.Header.Set("Authorization", mutualAuthHeader) }
+		}
+		c.tr.poster = p
+		c.httpTr = base
+	}
+
+	// Copy the defaults: the README idiom of editing winrm.DefaultParameters
+	// races between clients and leaks settings (reference/winrm.md §6.6).
+	c.params = *winrm.DefaultParameters
+	c.params.Timeout = wsmanDuration(o.OperationTimeout)
+	c.params.Dial = nil
+	tr := c.tr
+	c.params.TransportDecorator = func() winrm.Transporter { return tr }
+	ep := &winrm.Endpoint{Host: t.Host, Port: t.port(), HTTPS: t.HTTPS, Timeout: o.ReadTimeout}
+	c.wc, err = winrm.NewClientWithParameters(ep, t.User, t.Password, &c.params)
+	if err != nil {
+		return fail(ErrConfig, "", err)
+	}
+	return c, nil
+}
+
+func validateTarget(t Target) error {
+	switch {
+	case t.Host == "":
+		return errors.New("host is empty")
+	case strings.ContainsAny(t.Host, "/ \t\r\n@?#"):
+		return fmt.Errorf("host %q is not a host name or address", t.Host)
+	case t.Port < 0 || t.Port > 65535:
+		return fmt.Errorf("port %d is out of range", t.Port)
+	}
+	switch t.transport() {
+	case TransportBasic, TransportNTLM:
+		if t.User == "" {
+			return fmt.Errorf("user is empty (transport %s)", t.transport())
+		}
+	case TransportKerberos:
+		if t.User == "" && t.Kerberos.CCacheFile == "" {
+			return errors.New("kerberos needs a user or a credential cache")
+		}
+	case TransportCertificate:
+		if !t.HTTPS {
+			return errors.New("certificate transport needs https")
+		}
+		if len(t.ClientCertPEM) == 0 || len(t.ClientKeyPEM) == 0 {
+			return errors.New("certificate transport needs a client certificate and key")
+		}
+	default:
+		return fmt.Errorf("transport %q is not one of basic, ntlm, kerberos, certificate", t.Transport)
+	}
+	switch strings.ToLower(t.MessageEncryption) {
+	case "", "auto", "always", "never":
+	default:
+		return fmt.Errorf("message encryption %q is not one of auto, always, never", t.MessageEncryption)
+	}
+	return nil
+}
+
+// Run runs one command line through cmd.exe on the host and writes its
+// decoded stdout and stderr to the writers (either may be nil) once it has
+// finished. The exit code is meaningful only when err is nil.
+//
+// Requests: Command + at least one Receive (one per output batch, and one
+// per OperationTimeout without output); the first call on a Client adds a
+// Create. No Signal is sent for a command that finished.
+//
+// Errors: *Error for everything about the host (see the sentinels); an
+// error wrapping context.Canceled if ctx was cancelled; ErrTimeout and
+// context.DeadlineExceeded if ctx's deadline passed. After an error (other
+// than a non-zero exit code) the shell is deleted best-effort within
+// Options.CleanupTimeout and the next Run opens a new one.
+func (c *Client) Run(ctx context.Context, cmd string, stdout, stderr io.Writer) (exitCode int, err error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return 0, ErrClosed
+	}
+	r, err := c.exec(ctx, cmd)
+	if err != nil {
+		return 0, err
+	}
+	if stdout != nil {
+		if _, err := io.WriteString(stdout, c.dec.decodeOutput(r.stdout)); err != nil {
+			return r.exitCode, fmt.Errorf("write stdout: %w", err)
+		}
+	}
+	if stderr != nil {
+		if _, err := io.WriteString(stderr, c.dec.decodeStderr(r.stderr)); err != nil {
+			return r.exitCode, fmt.Errorf("write stderr: %w", err)
+		}
+	}
+	return r.exitCode, nil
+}
+
+// RunBatch runs cmds in order on the host's shell and returns each one's
+// decoded output and exit code. Consecutive batchable commands go in one
+// Command round trip (see encodeBatch and README.md); a command that cannot
+// be batched (it contains '!', an odd number of '"', or a newline), or a
+// batch that would exceed cmd.exe's 8191 characters, is split: such
+// commands are sent on their own on the same shell.
+//
+// On error it returns the results of the commands that completed, in order.
+func (c *Client) RunBatch(ctx context.Context, cmds []string) ([]Result, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return nil, ErrClosed
+	}
+	results := make([]Result, 0, len(cmds))
+	for _, group := range planBatch(cmds) {
+		if len(group) == 1 {
+			r, err := c.exec(ctx, cmds[group[0]])
+			if err != nil {
+				return results, err
+			}
+			results = append(results, c.result(r))
+			continue
+		}
+		part := make([]string, len(group))
+		for i, idx := range group {
+			part[i] = cmds[idx]
+		}
+		nonce := newNonce()
+		line, err := encodeBatch(nonce, part)
+		if err != nil {
+			// planBatch only groups commands that encode; keep the check.
+			return results, &Error{Host: c.host, Op: "batch", Kind: ErrConfig, Err: err}
+		}
+		r, err := c.exec(ctx, line)
+		if err != nil {
+			return results, err
+		}
+		raws, err := decodeBatch(nonce, len(part), r.stdout, r.stderr)
+		for _, raw := range raws {
+			results = append(results, c.result(raw))
+		}
+		if err != nil {
+			return results, &Error{Host: c.host, Op: "batch", Kind: ErrProtocol, Err: err,
+				Hint: "a command of the batch ended cmd.exe early or printed a forged marker"}
+		}
+	}
+	return results, nil
+}
+
+func (c *Client) result(r rawResult) Result {
+	return Result{Stdout: c.dec.decodeOutput(r.stdout), Stderr: c.dec.decodeStderr(r.stderr), ExitCode: r.exitCode}
+}
+
+// planBatch groups the indexes of cmds: consecutive batchable commands
+// whose encoded line fits cmd.exe's limit share a group; other commands are
+// alone.
+func planBatch(cmds []string) [][]int {
+	dummy := strings.Repeat("0", len(newNonce()))
+	var groups [][]int
+	var cur []int
+	var curCmds []string
+	flush := func() {
+		if len(cur) > 0 {
+			groups = append(groups, cur)
+		}
+		cur, curCmds = nil, nil
+	}
+	for i, cmd := range cmds {
+		if checkBatchable(cmd) != nil {
+			flush()
+			groups = append(groups, []int{i})
+			continue
+		}
+		if _, err := encodeBatch(dummy, append(curCmds, cmd)); err != nil {
+			flush()
+			if _, err := encodeBatch(dummy, []string{cmd}); err != nil {
+				groups = append(groups, []int{i})
+				continue
+			}
+		}
+		cur = append(cur, i)
+		curCmds = append(curCmds, cmd)
+	}
+	flush()
+	return groups
+}
+
+// exec runs one command line and returns its raw output. c.mu is held.
+func (c *Client) exec(ctx context.Context, line string) (rawResult, error) {
+	if err := ctx.Err(); err != nil {
+		return rawResult{}, ctxError(c.host, "command", ctx)
+	}
+	if err := c.ensureShell(ctx); err != nil {
+		return rawResult{}, err
+	}
+	c.tr.setCtx(ctx)
+	cmd, err := c.shell.ExecuteWithContext(ctx, line)
+	if err != nil {
+		c.tr.setCtx(nil)
+		err = c.classify(ctx, "command", err)
+		c.dropShell(ctx)
+		return rawResult{}, err
+	}
+	var stdout, stderr bytes.Buffer
+	var wg sync.WaitGroup
+	wg.Go(func() { _, _ = io.Copy(&stdout, cmd.Stdout) })
+	wg.Go(func() { _, _ = io.Copy(&stderr, cmd.Stderr) })
+	cmd.Wait()
+	wg.Wait()
+	c.tr.setCtx(nil)
+	if err := cmd.Error(); err != nil {
+		err = c.classify(ctx, "receive", err)
+		c.dropShell(ctx)
+		return rawResult{}, err
+	}
+	return rawResult{stdout: stdout.Bytes(), stderr: stderr.Bytes(), exitCode: cmd.ExitCode()}, nil
+}
+
+// ensureShell opens the client's shell if it has none. c.mu is held.
+func (c *Client) ensureShell(ctx context.Context) error {
+	if c.shell != nil {
+		return nil
+	}
+	msg := winrm.NewOpenShellRequest(c.url, &c.params)
+	defer msg.Free()
+	body, err := c.tr.send(ctx, "create", msg, msg.String())
+	if err != nil {
+		return err
+	}
+	id, err := winrm.ParseOpenShellResponse(body)
+	if err != nil {
+		return c.classify(ctx, "create", err)
+	}
+	if id == "" {
+		return &Error{Host: c.host, Op: "create", Kind: ErrProtocol, Err: errors.New("CreateResponse without rsp:ShellId")}
+	}
+	c.shell, c.shellID = c.wc.NewShell(id), id
+	c.log.Debug("shell opened", slog.String("shell", id))
+	return nil
+}
+
+// dropShell deletes the shell best-effort after a failed or cancelled
+// command, so that nothing is left running on the host, and forgets it.
+// It has its own short timeout: ctx may be done already. c.mu is held.
+func (c *Client) dropShell(ctx context.Context) {
+	if c.shell == nil {
+		return
+	}
+	dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), c.opts.CleanupTimeout)
+	defer cancel()
+	if err := c.deleteShell(dctx); err != nil {
+		c.log.Debug("delete after failed command", slog.Any("err", err))
+	}
+}
+
+// deleteShell sends Delete and forgets the shell whatever the answer.
+func (c *Client) deleteShell(ctx context.Context) error {
+	msg := winrm.NewDeleteShellRequest(c.url, c.shellID, &c.params)
+	defer msg.Free()
+	c.shell, c.shellID = nil, ""
+	_, err := c.tr.send(ctx, "delete", msg, msg.String())
+	return err
+}
+
+// Close deletes the shell, if any, best-effort within
+// Options.CleanupTimeout (independently of ctx's cancellation, so that a
+// cancelled run still cleans up) and closes idle connections. It is
+// idempotent; the error is the Delete's, for information.
+func (c *Client) Close(ctx context.Context) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return nil
+	}
+	c.closed = true
+	var err error
+	if c.shell != nil {
+		dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), c.opts.CleanupTimeout)
+		err = c.deleteShell(dctx)
+		cancel()
+	}
+	if c.httpTr != nil {
+		c.httpTr.CloseIdleConnections()
+	}
+	return err
+}
+
+// Requests returns how many HTTP requests (SOAP messages) this client has
+// sent, including failed ones.
+func (c *Client) Requests() int { return int(c.tr.requests.Load()) }
+
+// Host returns the host:port the client talks to.
+func (c *Client) Host() string { return c.host }
+
+// classify turns an error out of masterzen into this package's errors:
+// ours pass through, context errors become ctxError, masterzen's parse
+// errors become ErrProtocol (or ErrFault when the body is a fault).
+func (c *Client) classify(ctx context.Context, op string, err error) error {
+	var e *Error
+	if errors.As(err, &e) {
+		return err
+	}
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		if ctx.Err() != nil {
+			return ctxError(c.host, op, ctx)
+		}
+	}
+	var ece *winrm.ExecuteCommandError
+	if errors.As(err, &ece) {
+		if f, ok := parseFault(op, http.StatusOK, []byte(ece.Body)); ok {
+			return &Error{Host: c.host, Op: op, Kind: ErrFault, Err: f, Hint: faultHint(f)}
+		}
+	}
+	return &Error{Host: c.host, Op: op, Kind: ErrProtocol, Err: err,
+		Hint: "the host's answer is not the WS-Management answer expected"}
+}

@@ -1,0 +1,112 @@
+package remote
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/masterzen/winrm"
+	"github.com/masterzen/winrm/soap"
+)
+
+// defaultKrb5Conf is where gokrb5 reads the Kerberos configuration when
+// KerberosConfig.ConfigFile is empty.
+const defaultKrb5Conf = "/etc/krb5.conf"
+
+// kerberosSettings maps a Target to masterzen's Settings for ClientKerberos.
+// The password goes only into the Settings, never into an error.
+func kerberosSettings(t Target) *winrm.Settings {
+	user, realm := t.User, t.Kerberos.Realm
+	if i := strings.IndexByte(user, '@'); i >= 0 {
+		if realm == "" {
+			realm = user[i+1:]
+		}
+		user = user[:i]
+	} else if i := strings.IndexByte(user, '\\'); i >= 0 {
+		if realm == "" {
+			realm = user[:i]
+		}
+		user = user[i+1:]
+	}
+	conf := t.Kerberos.ConfigFile
+	if conf == "" {
+		conf = defaultKrb5Conf
+	}
+	return &winrm.Settings{
+		WinRMUsername: user,
+		WinRMPassword: t.Password,
+		WinRMHost:     t.Host,
+		WinRMPort:     t.port(),
+		WinRMProto:    t.scheme(),
+		WinRMInsecure: t.InsecureSkipVerify,
+		KrbRealm:      strings.ToUpper(realm),
+		KrbConfig:     conf,
+		KrbSpn:        t.Kerberos.SPN,
+		KrbCCache:     t.Kerberos.CCacheFile,
+	}
+}
+
+// kerberosPoster wraps masterzen's ClientKerberos, which takes no context
+// and reports non-200 answers as strings that we parse back into typed
+// errors. Its requests cannot be cut: a cancellation is noticed before the
+// next request, so a parked Receive ends within OperationTimeout (see
+// README.md).
+type kerberosPoster struct {
+	t      *transport
+	inner  *winrm.ClientKerberos
+	client *winrm.Client
+}
+
+func newKerberosPoster(t *transport, tg Target, readTO time.Duration) (*kerberosPoster, error) {
+	inner := winrm.NewClientKerberos(kerberosSettings(tg))
+	ep := &winrm.Endpoint{Host: tg.Host, Port: tg.port(), HTTPS: tg.HTTPS, Insecure: tg.InsecureSkipVerify,
+		TLSServerName: tg.ServerName, CACert: tg.CAPEM, Timeout: readTO}
+	if err := inner.Transport(ep); err != nil {
+		return nil, err
+	}
+	return &kerberosPoster{t: t, inner: inner}, nil
+}
+
+// kerberosStatus matches ClientKerberos's "request returned: 401 - …" text.
+var kerberosStatus = regexp.MustCompile(`^request returned: (\d{3}) - `)
+
+func (p *kerberosPoster) post(ctx context.Context, op string, msg *soap.SoapMessage, _ string) (string, error) {
+	out, err := p.inner.Post(p.client, msg)
+	if err == nil {
+		return p.t.answer(op, http.StatusOK, http.Header{"Content-Type": {"application/soap+xml;charset=UTF-8"}}, []byte(out), false)
+	}
+	return p.classify(ctx, op, err)
+}
+
+func (p *kerberosPoster) classify(ctx context.Context, op string, err error) (string, error) {
+	msg := err.Error()
+	if m := kerberosStatus.FindStringSubmatch(msg); m != nil {
+		status, _ := strconv.Atoi(m[1])
+		var b []byte
+		if i := strings.Index(msg, "Response body:\n"); i >= 0 {
+			b = []byte(msg[i+len("Response body:\n"):])
+		}
+		h := http.Header{"Content-Type": {"application/soap+xml;charset=UTF-8"}}
+		// answer hands back the body of w:TimedOut on Receive, for
+		// masterzen to receive again.
+		return p.t.answer(op, status, h, b, false)
+	}
+	if strings.Contains(msg, "SPNego") || strings.Contains(msg, "krb5") || strings.Contains(msg, "ccache") ||
+		strings.Contains(msg, "kerberos") || strings.Contains(msg, "KRB") {
+		return "", &Error{Host: p.t.host, Op: op, Kind: ErrAuth, Err: errors.New(redactKerberos(msg)),
+			Hint: "Kerberos could not get a ticket: check krb5.conf, the realm, the KDC reachability, the SPN and the clock"}
+	}
+	return "", p.t.transportError(ctx, op, err, 0)
+}
+
+// redactKerberos keeps gokrb5's messages but cuts them to a sane length.
+func redactKerberos(s string) string {
+	if len(s) > 500 {
+		s = s[:500] + "…"
+	}
+	return s
+}
