@@ -25,7 +25,7 @@ type Playbook struct {
 	Source   string
 	Vars     map[string]any // defaults; inventory vars override them
 	Rules    []Rule
-	Registry []RegistryItem
+	DCOM     []DCOMItem
 	Services []ServiceItem
 }
 
@@ -73,33 +73,25 @@ type Item struct {
 	Pos  Pos
 }
 
-// Rule is one firewall rule.
+// Rule is one inbound, enabled, allow firewall rule (the only kind the SSIS
+// guide needs; a block rule on the host is drift, never desired state).
 type Rule struct {
 	Item
-	State     State
-	Direction string   // in | out
-	Action    string   // allow | block
-	Protocol  string   // tcp | udp; empty for a program rule
-	Port      Template // local port or range; empty for a program rule
-	Program   Template // program path; empty for a port rule
-	Scope     Template // subnet | all | list of addresses, CIDRs, ranges
-	Enabled   bool
+	State    State
+	Protocol string   // tcp | udp; empty for a program rule
+	Port     Template // local port or range; empty for a program rule
+	Program  Template // program path; empty for a port rule
+	Scope    Template // subnet | all | list of addresses, CIDRs, ranges
 }
 
-// RegistryItem is a set of values under one registry key.
-type RegistryItem struct {
+// DCOMItem pins the DCOM/RPC dynamic port range in the registry
+// (HKLM\SOFTWARE\Microsoft\Rpc\Internet: Ports, PortsInternetAvailable=Y,
+// UseInternetPorts=Y; KB154596). The firewall opening for the range is a
+// separate rule. Windows applies the range only after a restart.
+type DCOMItem struct {
 	Item
-	State  State
-	Key    Template
-	Values []RegistryValue
-}
-
-// RegistryValue is one registry value.
-type RegistryValue struct {
-	Name Template
-	Type string // REG_SZ | REG_MULTI_SZ | REG_DWORD
-	Data Template
-	Pos  Pos
+	State State
+	Ports Template // "5000-5100", a comma list of ranges, or a list var
 }
 
 // ServiceItem is a check on a Windows service. Services are checked only:
@@ -262,7 +254,7 @@ func (p *parser) playbook(doc *yaml.Node) *Playbook {
 		return pb
 	}
 	root := doc.Content[0]
-	f := p.fields(root, "playbook", "name", "description", "vars", "rules", "registry", "services")
+	f := p.fields(root, "playbook", "name", "description", "vars", "rules", "dcom", "services")
 	pb.Name = p.str(f["name"], "name")
 	if f["name"] == nil {
 		p.errf(root, "playbook has no name")
@@ -306,18 +298,18 @@ func (p *parser) playbook(doc *yaml.Node) *Playbook {
 		seeID(&r.Item, n)
 		pb.Rules = append(pb.Rules, r)
 	}
-	for _, n := range p.seq(f["registry"], "registry") {
-		r := p.registry(n)
-		seeID(&r.Item, n)
-		pb.Registry = append(pb.Registry, r)
+	for _, n := range p.seq(f["dcom"], "dcom") {
+		d := p.dcom(n)
+		seeID(&d.Item, n)
+		pb.DCOM = append(pb.DCOM, d)
 	}
 	for _, n := range p.seq(f["services"], "services") {
 		s := p.service(n)
 		seeID(&s.Item, n)
 		pb.Services = append(pb.Services, s)
 	}
-	if len(pb.Rules)+len(pb.Registry)+len(pb.Services) == 0 {
-		p.errf(root, "playbook has no rules, registry items or services")
+	if len(pb.Rules)+len(pb.DCOM)+len(pb.Services) == 0 {
+		p.errf(root, "playbook has no rules, dcom items or services")
 	}
 	p.checkRefs(pb)
 	return pb
@@ -399,23 +391,15 @@ func (p *parser) enum(n *yaml.Node, what, def string, allowed ...string) string 
 }
 
 func (p *parser) rule(n *yaml.Node) Rule {
-	f := p.fields(n, "rule", "id", "name", "each", "when", "state", "direction", "action", "protocol", "port", "program", "scope", "enabled")
+	f := p.fields(n, "rule", "id", "name", "each", "when", "state", "protocol", "port", "program", "scope")
 	r := Rule{Item: p.item(n, f)}
 	r.State = p.state(f["state"], Present, Present, Absent)
-	r.Direction = p.enum(f["direction"], "direction", "in", "in", "out")
-	r.Action = p.enum(f["action"], "action", "allow", "allow", "block")
 	r.Protocol = p.enum(f["protocol"], "protocol", "", "tcp", "udp")
 	r.Port = p.template(f["port"], "port")
 	r.Program = p.template(f["program"], "program")
 	r.Scope = p.template(f["scope"], "scope")
 	if !r.Scope.set {
 		r.Scope = Template{Raw: "subnet", Pos: r.Pos, set: true}
-	}
-	r.Enabled = true
-	if e := f["enabled"]; e != nil {
-		if err := e.Decode(&r.Enabled); err != nil {
-			p.errf(e, "enabled must be true or false")
-		}
 	}
 	switch {
 	case r.Program.set && (r.Port.set || r.Protocol != ""):
@@ -426,36 +410,15 @@ func (p *parser) rule(n *yaml.Node) Rule {
 	return r
 }
 
-func (p *parser) registry(n *yaml.Node) RegistryItem {
-	f := p.fields(n, "registry item", "id", "name", "each", "when", "state", "key", "values")
-	r := RegistryItem{Item: p.item(n, f)}
-	r.State = p.state(f["state"], Present, Present, Absent)
-	r.Key = p.template(f["key"], "key")
-	if !r.Key.set {
-		p.errf(n, "registry item %q has no key", r.ID)
+func (p *parser) dcom(n *yaml.Node) DCOMItem {
+	f := p.fields(n, "dcom item", "id", "name", "each", "when", "state", "ports")
+	d := DCOMItem{Item: p.item(n, f)}
+	d.State = p.state(f["state"], Present, Present, Absent)
+	d.Ports = p.template(f["ports"], "ports")
+	if !d.Ports.set && d.State == Present {
+		p.errf(n, "dcom item %q has no ports", d.ID)
 	}
-	for _, vn := range p.seq(f["values"], "values") {
-		vf := p.fields(vn, "registry value", "name", "type", "data")
-		v := RegistryValue{Pos: p.pos(vn)}
-		v.Name = p.template(vf["name"], "name")
-		v.Type = strings.ToUpper(p.str(vf["type"], "type"))
-		switch v.Type {
-		case "REG_SZ", "REG_MULTI_SZ", "REG_DWORD":
-		case "":
-			v.Type = "REG_SZ"
-		default:
-			p.errf(vf["type"], "type must be REG_SZ, REG_MULTI_SZ or REG_DWORD, not %q", v.Type)
-		}
-		v.Data = p.template(vf["data"], "data")
-		if !v.Name.set || !v.Data.set {
-			p.errf(vn, "registry value needs name and data")
-		}
-		r.Values = append(r.Values, v)
-	}
-	if len(r.Values) == 0 {
-		p.errf(n, "registry item %q has no values", r.ID)
-	}
-	return r
+	return d
 }
 
 func (p *parser) service(n *yaml.Node) ServiceItem {
@@ -496,12 +459,8 @@ func (p *parser) checkRefs(pb *Playbook) {
 	for _, r := range pb.Rules {
 		check(r.Item, r.Name, r.Port, r.Program, r.Scope)
 	}
-	for _, r := range pb.Registry {
-		ts := []Template{r.Name, r.Key}
-		for _, v := range r.Values {
-			ts = append(ts, v.Name, v.Data)
-		}
-		check(r.Item, ts...)
+	for _, d := range pb.DCOM {
+		check(d.Item, d.Name, d.Ports)
 	}
 	for _, s := range pb.Services {
 		check(s.Item, s.Name, s.Service)

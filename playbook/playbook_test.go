@@ -22,8 +22,8 @@ func TestBuiltin(t *testing.T) {
 	for _, r := range pb.Rules {
 		ids = append(ids, r.ID)
 	}
-	for _, r := range pb.Registry {
-		ids = append(ids, r.ID)
+	for _, d := range pb.DCOM {
+		ids = append(ids, d.ID)
 	}
 	for _, s := range pb.Services {
 		ids = append(ids, s.ID)
@@ -63,7 +63,7 @@ func TestParseErrors(t *testing.T) {
 		{"bad template", "name: x\nrules:\n  - id: a\n    name: '{{ a | upper }}'\n    protocol: tcp\n    port: '1'\n", []string{"pb.yaml:4: name:", "only {{ var_name }}"}},
 		{"ssis var outside each", "name: x\nrules:\n  - id: a\n    name: A\n    program: '{{ ssis_program }}'\n", []string{`pb.yaml:5: var "ssis_program" is only bound`}},
 		{"bad each", "name: x\nrules:\n  - id: a\n    each: sql\n    name: A\n    program: 'C:\\a.exe'\n", []string{`pb.yaml:4: each must be "ssis"`}},
-		{"bad reg type", "name: x\nregistry:\n  - id: r\n    name: R\n    key: 'HKLM\\X'\n    values:\n      - {name: a, type: REG_BINARY, data: '1'}\n", []string{"pb.yaml:7: type must be"}},
+		{"dcom without ports", "name: x\ndcom:\n  - id: r\n    name: R\n", []string{`pb.yaml:3: dcom item "r" has no ports`}},
 		{"two errors", "name: x\nrules:\n  - id: A\n    name: A\n    protocol: icmp\n    port: '1'\n", []string{"pb.yaml:3: id \"A\"", "pb.yaml:5: protocol must be"}},
 	}
 	for _, tt := range tests {
