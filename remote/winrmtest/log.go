@@ -1,6 +1,7 @@
 package winrmtest
 
 import (
+	"context"
 	"time"
 )
 
@@ -51,6 +52,9 @@ type Request struct {
 	// Status is the HTTP status sent, 0 while the request is in flight and -1
 	// when the connection was closed without a response.
 	Status int
+	// Size is the length of the response body the SOAP layer produced
+	// (before an Authenticator's Wrap).
+	Size int
 	// FaultCode is the WSManFault Code of a fault response, else 0.
 	FaultCode uint32
 	// Note says why the server refused or failed the request, in words.
@@ -74,6 +78,34 @@ func (s *Server) ResetLog() {
 	s.logMu.Lock()
 	defer s.logMu.Unlock()
 	s.log = nil
+	s.logChangedLocked()
+}
+
+// WaitLog blocks until cond is true of the request log (as Log returns it)
+// or ctx is done. cond is called again after every change to the log. It
+// lets a test wait for "the third TimedOut fault" or "a Receive is parked"
+// without sleeping.
+func (s *Server) WaitLog(ctx context.Context, cond func([]Request) bool) error {
+	for {
+		s.logMu.Lock()
+		ch := s.logChanged
+		s.logMu.Unlock()
+		if cond(s.Log()) {
+			return nil
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return context.Cause(ctx)
+		}
+	}
+}
+
+func (s *Server) logChangedLocked() {
+	if s.logChanged != nil {
+		close(s.logChanged)
+	}
+	s.logChanged = make(chan struct{})
 }
 
 // Ops returns the operations of the log in order, a shorthand for tests.
@@ -92,6 +124,7 @@ func (s *Server) logStart(r *Request) *Request {
 	s.seq++
 	r.Seq = s.seq
 	s.log = append(s.log, r)
+	s.logChangedLocked()
 	return r
 }
 
@@ -100,4 +133,5 @@ func (s *Server) logUpdate(r *Request, f func(*Request)) {
 	s.logMu.Lock()
 	defer s.logMu.Unlock()
 	f(r)
+	s.logChangedLocked()
 }

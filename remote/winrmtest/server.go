@@ -50,9 +50,10 @@ type Server struct {
 	ops    map[string]int // canonical user → operations held
 	closed bool
 
-	logMu sync.Mutex
-	seq   int
-	log   []*Request
+	logMu      sync.Mutex
+	logChanged chan struct{} // closed and replaced on every change
+	seq        int
+	log        []*Request
 }
 
 // NewServer starts a server on 127.0.0.1 over HTTP. It panics if it cannot
@@ -96,8 +97,10 @@ func Start(h Handler, opts ...Option) (*Server, error) {
 		faults:    cfg.faults.clone(),
 	}
 	s.baseCtx, s.stopAll = context.WithCancelCause(context.Background())
+	s.logChanged = make(chan struct{})
 	l, err := net.Listen("tcp", cfg.addr)
 	if err != nil {
+		s.stopAll(ErrServerClosed)
 		return nil, fmt.Errorf("winrmtest: listen on %s: %w", cfg.addr, err)
 	}
 	s.addr = l.Addr().(*net.TCPAddr)
@@ -356,13 +359,14 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	a := s.serve(r, conn, rec)
 	// The log is complete before the client can see the answer, so a test
 	// reading it after a call returns sees the call.
-	status := -1
+	status, size := -1, 0
 	if a.resp != nil {
-		status = a.resp.Status
+		status, size = a.resp.Status, len(a.resp.Body)
 	}
 	s.logUpdate(rec, func(q *Request) {
 		q.Duration = time.Since(start)
 		q.Status = status
+		q.Size = size
 		q.FaultCode = a.faultCode
 		if a.note != "" {
 			q.Note = a.note
