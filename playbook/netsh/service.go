@@ -1,5 +1,12 @@
 package netsh
 
+import (
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+)
+
 // ScListCommand enumerates every service with its display name; used to
 // discover MsDtsServer* services. Parse with ParseScList.
 const ScListCommand = "sc query type= service state= all"
@@ -28,7 +35,8 @@ type ServiceConfig struct {
 	// path in it, unquoted and without arguments.
 	BinaryPath string
 	Executable string
-	// StartType is the name, e.g. "AUTO_START", "DEMAND_START", "DISABLED".
+	// StartType is the name, e.g. "AUTO_START", "DEMAND_START", "DISABLED"
+	// ("AUTO_START  (DELAYED)" keeps its suffix).
 	StartType string
 }
 
@@ -37,28 +45,227 @@ type ServiceEntry struct {
 	Name, DisplayName string
 }
 
+var serviceNameRE = regexp.MustCompile(`^[A-Za-z0-9_.$@{}#-]{1,256}$`)
+
+func checkServiceName(s string) error {
+	if !serviceNameRE.MatchString(s) {
+		return &UnsafeValueError{Field: "service name", Value: s, Reason: "want letters, digits and _ . $ @ { } # -"}
+	}
+	return nil
+}
+
 // ScQueryCommand returns "sc query NAME". The name is validated.
-func ScQueryCommand(service string) (string, error) { return "", errNotYet }
+func ScQueryCommand(service string) (string, error) {
+	if err := checkServiceName(service); err != nil {
+		return "", err
+	}
+	return "sc query " + service, nil
+}
 
 // ScQcCommand returns "sc qc NAME". The name is validated.
-func ScQcCommand(service string) (string, error) { return "", errNotYet }
+func ScQcCommand(service string) (string, error) {
+	if err := checkServiceName(service); err != nil {
+		return "", err
+	}
+	return "sc qc " + service, nil
+}
+
+// scField matches "        STATE              : 4  RUNNING" (and the
+// unindented SERVICE_NAME: / DISPLAY_NAME: lines).
+var scFieldRE = regexp.MustCompile(`^\s*([A-Z][A-Z0-9_]*)\s*:(?:\s(.*))?$`)
+
+// scFailure recognises "[SC] ... FAILED n:" outputs. notInstalled is true
+// for 1060; err is set for access denied and any other failure.
+func scFailure(o Output) (notInstalled bool, err error) {
+	text := raw(o)
+	if !strings.Contains(text, "[SC]") || !strings.Contains(text, " FAILED ") {
+		return false, nil
+	}
+	switch {
+	case strings.Contains(text, "FAILED 1060:") && strings.Contains(text, "The specified service does not exist as an installed service."):
+		return true, nil
+	case strings.Contains(text, "FAILED 5:") && strings.Contains(text, msgAccessDenied):
+		return false, &OutputError{Command: o.Command, Raw: text, Err: ErrNotElevated}
+	}
+	return false, unrecognized(o, "sc failure")
+}
+
+type scBlock struct {
+	fields map[string]string
+	order  []string
+}
+
+// scFields reads the KEY : value lines of sc output. Continuation lines
+// (the "(STOPPABLE, ...)" flags) are skipped; anything else is rejected.
+func scFields(o Output, allowHeader bool) ([]scBlock, error) {
+	var blocks []scBlock
+	for i, l := range lines(o.Stdout) {
+		if l == "" {
+			continue
+		}
+		if allowHeader && strings.HasPrefix(l, "[SC] ") && strings.HasSuffix(l, " SUCCESS") {
+			continue
+		}
+		t := strings.TrimSpace(l)
+		if strings.HasPrefix(t, "(") && strings.HasSuffix(t, ")") {
+			continue
+		}
+		m := scFieldRE.FindStringSubmatch(l)
+		if m == nil {
+			return nil, unrecognized(o, "line %d: %q", i+1, l)
+		}
+		key, val := m[1], strings.TrimSpace(m[2])
+		if key == "SERVICE_NAME" {
+			blocks = append(blocks, scBlock{fields: map[string]string{}})
+		}
+		if len(blocks) == 0 {
+			return nil, unrecognized(o, "line %d: %q before SERVICE_NAME", i+1, l)
+		}
+		b := &blocks[len(blocks)-1]
+		b.fields[key] = val
+		b.order = append(b.order, key)
+	}
+	return blocks, nil
+}
+
+// numberName splits "4  RUNNING" into 4 and "RUNNING".
+func numberName(v string) (int, string, bool) {
+	f := strings.Fields(v)
+	if len(f) < 2 {
+		return 0, "", false
+	}
+	n, err := strconv.Atoi(f[0])
+	if err != nil {
+		return 0, "", false
+	}
+	return n, strings.Join(f[1:], " "), true
+}
 
 // ParseScQuery parses "sc query NAME". FAILED 1060 gives Installed=false and
 // no error; "Access is denied." is an *OutputError wrapping ErrNotElevated.
-func ParseScQuery(o Output) (ServiceStatus, error) { return ServiceStatus{}, errNotYet }
+func ParseScQuery(o Output) (ServiceStatus, error) {
+	missing, err := scFailure(o)
+	if err != nil || missing {
+		return ServiceStatus{}, err
+	}
+	if o.ExitCode != 0 {
+		return ServiceStatus{}, unrecognized(o, "exit code %d", o.ExitCode)
+	}
+	blocks, err := scFields(o, false)
+	if err != nil {
+		return ServiceStatus{}, err
+	}
+	if len(blocks) != 1 {
+		return ServiceStatus{}, unrecognized(o, "want one SERVICE_NAME block, got %d", len(blocks))
+	}
+	f := blocks[0].fields
+	n, name, ok := numberName(f["STATE"])
+	if !ok || f["SERVICE_NAME"] == "" {
+		return ServiceStatus{}, unrecognized(o, "no STATE line")
+	}
+	return ServiceStatus{Name: f["SERVICE_NAME"], Installed: true, State: n, StateName: name}, nil
+}
 
 // ParseScQc parses "sc qc NAME". FAILED 1060 gives Installed=false and no
 // error.
-func ParseScQc(o Output) (ServiceConfig, error) { return ServiceConfig{}, errNotYet }
+func ParseScQc(o Output) (ServiceConfig, error) {
+	missing, err := scFailure(o)
+	if err != nil || missing {
+		return ServiceConfig{}, err
+	}
+	if o.ExitCode != 0 {
+		return ServiceConfig{}, unrecognized(o, "exit code %d", o.ExitCode)
+	}
+	blocks, err := scFields(o, true)
+	if err != nil {
+		return ServiceConfig{}, err
+	}
+	if len(blocks) != 1 {
+		return ServiceConfig{}, unrecognized(o, "want one SERVICE_NAME block, got %d", len(blocks))
+	}
+	f := blocks[0].fields
+	bin, ok := f["BINARY_PATH_NAME"]
+	if !ok || f["SERVICE_NAME"] == "" {
+		return ServiceConfig{}, unrecognized(o, "no BINARY_PATH_NAME line")
+	}
+	c := ServiceConfig{Name: f["SERVICE_NAME"], Installed: true, DisplayName: f["DISPLAY_NAME"], BinaryPath: bin, Executable: executable(bin)}
+	if _, name, ok := numberName(f["START_TYPE"]); ok {
+		c.StartType = name
+	}
+	return c, nil
+}
 
-// ParseScList parses ScListCommand's output.
-func ParseScList(o Output) ([]ServiceEntry, error) { return nil, errNotYet }
+// executable extracts the program path from a BINARY_PATH_NAME value:
+// the quoted part when quoted, else up to and including the first ".exe"
+// (case-insensitive), else up to the first blank.
+func executable(bin string) string {
+	bin = strings.TrimSpace(bin)
+	if strings.HasPrefix(bin, `"`) {
+		if j := strings.IndexByte(bin[1:], '"'); j >= 0 {
+			return bin[1 : 1+j]
+		}
+		return strings.Trim(bin, `"`)
+	}
+	if i := strings.Index(strings.ToLower(bin), ".exe"); i >= 0 {
+		return bin[:i+4]
+	}
+	if i := strings.IndexByte(bin, ' '); i >= 0 {
+		return bin[:i]
+	}
+	return bin
+}
 
-// EvaluateService judges "the service is running". The check only reads: its
-// Commands are always empty.
-func EvaluateService(st ServiceStatus) Result { return Result{} }
+// ParseScList parses ScListCommand's output. Output without any service is
+// an *UnrecognizedError (every Windows host has services).
+func ParseScList(o Output) ([]ServiceEntry, error) {
+	if _, err := scFailure(o); err != nil {
+		return nil, err
+	}
+	if o.ExitCode != 0 {
+		return nil, unrecognized(o, "exit code %d", o.ExitCode)
+	}
+	blocks, err := scFields(o, false)
+	if err != nil {
+		return nil, err
+	}
+	if len(blocks) == 0 {
+		return nil, unrecognized(o, "no SERVICE_NAME line")
+	}
+	out := make([]ServiceEntry, len(blocks))
+	for i, b := range blocks {
+		out[i] = ServiceEntry{Name: b.fields["SERVICE_NAME"], DisplayName: b.fields["DISPLAY_NAME"]}
+	}
+	return out, nil
+}
 
-// SSISVersion describes one SQL Server version's Integration Services.
+// EvaluateService judges whether the service is running (wantRunning) or
+// stopped. The check only reads: Commands are always empty, apply never
+// starts or stops a service.
+func EvaluateService(st ServiceStatus, wantRunning bool) Result {
+	r := Result{Expected: "running"}
+	if !wantRunning {
+		r.Expected = "stopped"
+	}
+	switch {
+	case !st.Installed:
+		r.Actual = "not installed"
+	default:
+		r.Actual = strings.ToLower(st.StateName)
+	}
+	name := st.Name
+	if name == "" {
+		name = "the service"
+	}
+	if st.Installed && (st.State == 4) == wantRunning && (wantRunning || st.State == 1) {
+		r.Compliant = true
+		return r
+	}
+	r.Reason = fmt.Sprintf("service %s is %s, want %s", name, r.Actual, r.Expected)
+	return r
+}
+
+// SSISVersion describes one SQL Server version's Integration Services
+// (reference/netsh.md §6.1).
 type SSISVersion struct {
 	// Year is the SQL Server version, e.g. "2016".
 	Year string
@@ -70,13 +277,43 @@ type SSISVersion struct {
 	DisplayName string
 }
 
-// SSISVersions lists the known versions, 2005 (90) to 2022 (160).
-func SSISVersions() []SSISVersion { return nil }
+// SSISVersions lists the known versions, 2005 (90) to 2022 (160), oldest
+// first. SQL Server 2025 is not covered by the reference.
+func SSISVersions() []SSISVersion {
+	return []SSISVersion{
+		{"2005", "90", "MsDtsServer", "SQL Server Integration Services"},
+		{"2008", "100", "MsDtsServer100", "SQL Server Integration Services 10.0"},
+		{"2012", "110", "MsDtsServer110", "SQL Server Integration Services 11.0"},
+		{"2014", "120", "MsDtsServer120", "SQL Server Integration Services 12.0"},
+		{"2016", "130", "MsDtsServer130", "SQL Server Integration Services 13.0"},
+		{"2017", "140", "MsDtsServer140", "SQL Server Integration Services 14.0"},
+		{"2019", "150", "MsDtsServer150", "SQL Server Integration Services 15.0"},
+		{"2022", "160", "MsDtsServer160", "SQL Server Integration Services 16.0"},
+	}
+}
 
-// LookupSSIS finds a version by year ("2016"), major ("13"), directory
-// ("130") or service name ("MsDtsServer130", case-insensitive).
-func LookupSSIS(s string) (SSISVersion, bool) { return SSISVersion{}, false }
+// LookupSSIS finds a version by year ("2016"; "2008R2" is 2008), major
+// version ("13", "10.50"), directory ("130") or service name
+// ("MsDtsServer130", case-insensitive).
+func LookupSSIS(s string) (SSISVersion, bool) {
+	t := strings.ToLower(strings.ReplaceAll(strings.TrimSpace(s), " ", ""))
+	if t == "2008r2" || t == "10.50" || t == "10.5" {
+		t = "2008"
+	}
+	for _, v := range SSISVersions() {
+		major := strings.TrimSuffix(v.Dir, "0")
+		if t == v.Year || t == v.Dir || t == major || t == major+".0" || t == strings.ToLower(v.Service) {
+			return v, true
+		}
+	}
+	return SSISVersion{}, false
+}
 
 // ProgramPath returns root + `\` + Dir + `\DTS\Binn\MsDtsSrvr.exe`. An empty
 // root means `%ProgramFiles%\Microsoft SQL Server`.
-func (v SSISVersion) ProgramPath(root string) string { return "" }
+func (v SSISVersion) ProgramPath(root string) string {
+	if root == "" {
+		root = `%ProgramFiles%\Microsoft SQL Server`
+	}
+	return strings.TrimRight(root, `\`) + `\` + v.Dir + `\DTS\Binn\MsDtsSrvr.exe`
+}

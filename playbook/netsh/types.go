@@ -55,12 +55,19 @@ type Desired struct {
 	Name string
 	// Kind is KindPort (Protocol + Ports) or KindProgram (Program).
 	Kind Kind
+	// Direction is "in" (default when empty) or "out", case-insensitive.
+	Direction string
+	// Action is "allow" (default when empty) or "block", case-insensitive.
+	Action string
+	// Disabled asks for a rule that exists but is disabled; the zero value
+	// asks for an enabled rule.
+	Disabled bool
 	// Protocol is "TCP" or "UDP" for KindPort; empty means TCP.
 	Protocol string
 	// Ports is the local port or port range for KindPort, e.g. 135 or
 	// 5000-5100. The legacy dialect supports a single port only.
 	Ports PortRange
-	// Program is the executable path for KindPort, e.g.
+	// Program is the executable path for KindProgram, e.g.
 	// `%ProgramFiles%\Microsoft SQL Server\130\DTS\Binn\MsDtsSrvr.exe`.
 	// %ProgramFiles%, %ProgramFiles(x86)%, %SystemDrive% and %SystemRoot% are
 	// allowed and expanded with Options.Env for comparison; they are sent
@@ -75,6 +82,43 @@ type Desired struct {
 // PortRange is a TCP/UDP port or an inclusive range of ports.
 type PortRange struct {
 	First, Last uint16
+}
+
+// ParsePortRange parses "135" or "5000-5100" (1-65535, first <= last).
+func ParsePortRange(s string) (PortRange, error) {
+	t := strings.TrimSpace(s)
+	a, b, isRange := strings.Cut(t, "-")
+	first, err := parsePort(a)
+	if err != nil {
+		return PortRange{}, fmt.Errorf("bad port %q: %v", s, err)
+	}
+	last := first
+	if isRange {
+		if last, err = parsePort(b); err != nil {
+			return PortRange{}, fmt.Errorf("bad port range %q: %v", s, err)
+		}
+		if last < first {
+			return PortRange{}, fmt.Errorf("bad port range %q: end before start", s)
+		}
+	}
+	return PortRange{First: first, Last: last}, nil
+}
+
+func parsePort(s string) (uint16, error) {
+	if s == "" || len(s) > 5 {
+		return 0, fmt.Errorf("want a number 1-65535")
+	}
+	n := 0
+	for _, c := range s {
+		if c < '0' || c > '9' {
+			return 0, fmt.Errorf("want a number 1-65535")
+		}
+		n = n*10 + int(c-'0')
+	}
+	if n < 1 || n > 65535 {
+		return 0, fmt.Errorf("want a number 1-65535")
+	}
+	return uint16(n), nil
 }
 
 // Port returns the range holding the single port p.

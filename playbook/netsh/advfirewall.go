@@ -1,0 +1,272 @@
+package netsh
+
+import (
+	"strings"
+)
+
+// advLabelWidth is the column where advfirewall values start (label plus
+// colon padded to 38).
+const advLabelWidth = 38
+
+// ParseShow parses the output of ReadCommand in dialect d.
+func ParseShow(d Dialect, o Output) ([]Rule, error) {
+	switch d {
+	case Legacy:
+		return ParseLegacy(o)
+	case Advfirewall:
+		return ParseAdvfirewall(o)
+	}
+	return nil, &UnrecognizedError{Command: o.Command, Raw: raw(o), Detail: "unknown dialect " + string(d)}
+}
+
+// ParseAdvfirewall parses "netsh advfirewall firewall show rule ..." output,
+// verbose or not (reference/netsh.md §3.2-§3.4). "No rules match the
+// specified criteria." (exit 1) gives an empty, non-nil list and no error.
+// The layout is checked strictly: every rule starts with "Rule Name:" and a
+// line of dashes, every field line is "Label:" then the value (padded to
+// column 38), the list ends with "Ok.", and Enabled, Direction, Profiles,
+// LocalIP, RemoteIP, Protocol and Action must be present with known values.
+// Fields with other English-looking labels are kept in Rule.Extra.
+// Anything else is an *UnrecognizedError; the known failure messages are
+// *OutputError values.
+func ParseAdvfirewall(o Output) ([]Rule, error) {
+	if err := knownFailure(o); err != nil {
+		return nil, err
+	}
+	if len(nonBlank(lines(o.Stderr))) > 0 {
+		return nil, unrecognized(o, "unexpected stderr")
+	}
+	ls := lines(o.Stdout)
+	nb := nonBlank(ls)
+	if len(nb) == 1 && nb[0] == msgNoMatch {
+		if o.ExitCode != 1 && o.ExitCode != 0 {
+			return nil, unrecognized(o, "exit code %d", o.ExitCode)
+		}
+		return []Rule{}, nil
+	}
+	if o.ExitCode != 0 {
+		return nil, unrecognized(o, "exit code %d", o.ExitCode)
+	}
+	p := advParser{o: o}
+	return p.parse(ls)
+}
+
+type advParser struct {
+	o     Output
+	rules []Rule
+	cur   *Rule
+	seen  map[string]bool // labels seen in the current rule
+	last  string          // last label
+	icmp  bool            // inside an ICMP sub-table (header seen)
+}
+
+func (p *advParser) parse(ls []string) ([]Rule, error) {
+	ok := false
+	for i := 0; i < len(ls); i++ {
+		l := ls[i]
+		if ok {
+			if l != "" {
+				return nil, unrecognized(p.o, "line %d: text after Ok.: %q", i+1, l)
+			}
+			continue
+		}
+		switch {
+		case l == "":
+			// Blank lines separate rule blocks; none occur inside one.
+			if err := p.finish(i); err != nil {
+				return nil, err
+			}
+		case l == "Ok.":
+			if err := p.finish(i); err != nil {
+				return nil, err
+			}
+			ok = true
+		case strings.HasPrefix(l, "Rule Name:"):
+			if err := p.finish(i); err != nil {
+				return nil, err
+			}
+			name := fieldValue(l, len("Rule Name"))
+			if name == "" {
+				return nil, unrecognized(p.o, "line %d: empty rule name", i+1)
+			}
+			if i+1 >= len(ls) || !isDashes(ls[i+1]) {
+				return nil, unrecognized(p.o, "line %d: want a line of dashes after Rule Name", i+2)
+			}
+			i++
+			p.cur = &Rule{Name: name}
+			p.seen = map[string]bool{"Rule Name": true}
+			p.last, p.icmp = "", false
+		case p.cur == nil:
+			return nil, unrecognized(p.o, "line %d: %q outside a rule block", i+1, l)
+		case l[0] == ' ':
+			if err := p.continuation(i, l); err != nil {
+				return nil, err
+			}
+		default:
+			if err := p.field(i, l); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if !ok {
+		return nil, unrecognized(p.o, `missing final "Ok."`)
+	}
+	if len(p.rules) == 0 {
+		return nil, unrecognized(p.o, "no rule blocks")
+	}
+	return p.rules, nil
+}
+
+func isDashes(s string) bool {
+	return len(s) >= 10 && strings.Trim(s, "-") == ""
+}
+
+// fieldValue returns the value of a field line whose label (without colon)
+// is n bytes long: from column 38 when the padding reaches it, else after the
+// colon with leading blanks trimmed.
+func fieldValue(l string, n int) string {
+	if len(l) > advLabelWidth && strings.TrimLeft(l[n+1:advLabelWidth], " ") == "" {
+		return l[advLabelWidth:]
+	}
+	return strings.TrimLeft(l[n+1:], " ")
+}
+
+func (p *advParser) continuation(i int, l string) error {
+	t := strings.TrimSpace(l)
+	if p.last != "Protocol" || !strings.HasPrefix(strings.ToUpper(p.cur.Protocol), "ICMP") {
+		return unrecognized(p.o, "line %d: unexpected continuation line %q", i+1, l)
+	}
+	f := strings.Fields(t)
+	if !p.icmp {
+		if len(f) != 2 || f[0] != "Type" || f[1] != "Code" {
+			return unrecognized(p.o, "line %d: want the ICMP header \"Type    Code\", got %q", i+1, l)
+		}
+		p.icmp = true
+		return nil
+	}
+	if len(f) != 2 {
+		return unrecognized(p.o, "line %d: bad ICMP type/code line %q", i+1, l)
+	}
+	p.cur.ICMP = append(p.cur.ICMP, ICMPTypeCode{Type: f[0], Code: f[1]})
+	return nil
+}
+
+func (p *advParser) field(i int, l string) error {
+	c := strings.IndexByte(l, ':')
+	if c <= 0 || !isLabel(l[:c]) {
+		return unrecognized(p.o, "line %d: not a field line: %q", i+1, l)
+	}
+	label := l[:c]
+	v := fieldValue(l, c)
+	if p.seen[label] {
+		return unrecognized(p.o, "line %d: field %q twice in one rule", i+1, label)
+	}
+	p.seen[label] = true
+	p.last = label
+	r := p.cur
+	bad := func() error { return unrecognized(p.o, "line %d: unknown %s value %q", i+1, label, v) }
+	switch label {
+	case "Description":
+		r.Description = v
+	case "Enabled":
+		switch v {
+		case "Yes":
+			r.Enabled = true
+		case "No":
+		default:
+			return bad()
+		}
+	case "Direction":
+		if v != "In" && v != "Out" {
+			return bad()
+		}
+		r.Direction = v
+	case "Profiles":
+		if v == "" {
+			return bad()
+		}
+		for _, pr := range strings.Split(v, ",") {
+			if pr != "Domain" && pr != "Private" && pr != "Public" {
+				return bad()
+			}
+			r.Profiles = append(r.Profiles, pr)
+		}
+	case "Grouping":
+		r.Grouping = v
+	case "LocalIP", "RemoteIP":
+		s, err := ParseScope(v)
+		if err != nil || v == "" || strings.EqualFold(v, "subnet") || strings.EqualFold(v, "all") || v == "*" {
+			return bad()
+		}
+		if label == "LocalIP" {
+			r.LocalIP = s
+		} else {
+			r.RemoteIP = s
+		}
+	case "Protocol":
+		if v == "" {
+			return bad()
+		}
+		r.Protocol = v
+	case "LocalPort":
+		r.LocalPort = v
+	case "RemotePort":
+		r.RemotePort = v
+	case "Edge traversal":
+		r.EdgeTraversal = v
+	case "Program":
+		r.Program = v
+	case "Service":
+		r.Service = v
+	case "InterfaceTypes":
+		r.InterfaceTypes = v
+	case "Security":
+		r.Security = v
+	case "Rule source":
+		r.RuleSource = v
+	case "Action":
+		if v != "Allow" && v != "Block" && v != "Bypass" {
+			return bad()
+		}
+		r.Action = v
+	default:
+		if r.Extra == nil {
+			r.Extra = map[string]string{}
+		}
+		r.Extra[label] = v
+	}
+	return nil
+}
+
+// isLabel reports whether s looks like an advfirewall label: ASCII letters
+// and single spaces, starting with a capital letter.
+func isLabel(s string) bool {
+	if s == "" || s[0] < 'A' || s[0] > 'Z' || strings.Contains(s, "  ") || s[len(s)-1] == ' ' {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c == ' ' || isLetter(c)) {
+			return false
+		}
+	}
+	return true
+}
+
+// finish closes the current rule block, checking its mandatory fields.
+func (p *advParser) finish(i int) error {
+	if p.cur == nil {
+		return nil
+	}
+	for _, l := range []string{"Enabled", "Direction", "Profiles", "LocalIP", "RemoteIP", "Protocol", "Action"} {
+		if !p.seen[l] {
+			return unrecognized(p.o, "line %d: rule %q has no %s field", i+1, p.cur.Name, l)
+		}
+	}
+	if strings.HasPrefix(strings.ToUpper(p.cur.Protocol), "ICMP") && p.icmp && len(p.cur.ICMP) == 0 {
+		return unrecognized(p.o, "line %d: rule %q: ICMP table without rows", i+1, p.cur.Name)
+	}
+	p.rules = append(p.rules, *p.cur)
+	p.cur = nil
+	return nil
+}
