@@ -206,7 +206,7 @@ func (h *hostRun) readCmd(c check) (string, error) {
 	case kindRule:
 		return netsh.ReadCommand(c.rule, h.netshOpts())
 	case kindDCOM:
-		return netsh.RegQueryCommand(netsh.RPCInternetKey)
+		return netsh.RegQueryCommand(c.reg.Key)
 	case kindService:
 		return netsh.ScQueryCommand(c.service)
 	}
@@ -447,31 +447,19 @@ func (h *hostRun) evaluateOne(c check) verdict {
 			vd.err = err
 			return vd
 		}
-		vd.res, vd.err = netsh.EvaluateDCOM(c.dcom, key)
+		vd.res, vd.err = netsh.EvaluateRegistry(c.reg, key)
 	case kindService:
 		st, err := netsh.ParseScQuery(o)
 		if err != nil {
 			vd.err = err
 			return vd
 		}
-		vd.res = netsh.EvaluateService(st)
-		if c.svcState == Stopped {
-			vd.res = stoppedVerdict(c.service, st)
+		if st.Name == "" {
+			st.Name = c.service
 		}
+		vd.res = netsh.EvaluateService(st, c.svcState != Stopped)
 	}
 	return vd
-}
-
-func stoppedVerdict(name string, st netsh.ServiceStatus) netsh.Result {
-	r := netsh.Result{Expected: name + " stopped", Actual: name + " " + strings.ToLower(st.StateName)}
-	if !st.Installed {
-		r.Actual = name + " not installed"
-	}
-	r.Compliant = !st.Running()
-	if !r.Compliant {
-		r.Reason = name + " is running"
-	}
-	return r
 }
 
 // fixable reports whether apply can converge a failing check by itself.

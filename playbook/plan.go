@@ -148,16 +148,12 @@ func planWrites(c check, opts netsh.Options) ([]string, error) {
 		r, err := netsh.Evaluate(c.rule, nil, opts)
 		return r.Commands, err
 	case kindDCOM:
-		key := netsh.RegKey{Path: netsh.RPCInternetKey}
-		if c.dcom.State == netsh.StateAbsent {
+		key := netsh.RegKey{Path: c.reg.Key}
+		if c.reg.State == netsh.StateAbsent {
 			key.Exists = true
-			key.Values = []netsh.RegValue{
-				{Name: "Ports", Type: "REG_MULTI_SZ", Data: "5000-5100"},
-				{Name: "PortsInternetAvailable", Type: "REG_SZ", Data: "Y"},
-				{Name: "UseInternetPorts", Type: "REG_SZ", Data: "Y"},
-			}
+			key.Values = c.reg.Values
 		}
-		r, err := netsh.EvaluateDCOM(c.dcom, key)
+		r, err := netsh.EvaluateRegistry(c.reg, key)
 		return r.Commands, err
 	}
 	return nil, nil

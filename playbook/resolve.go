@@ -26,7 +26,7 @@ type check struct {
 	id, name string
 	kind     checkKind
 	rule     netsh.Desired
-	dcom     netsh.DCOMPorts
+	reg      netsh.RegistryWant
 	service  string
 	svcState State
 	// err is a resolution error: the check cannot be evaluated.
@@ -260,10 +260,11 @@ func resolveDCOM(d DCOMItem, v vars, sfx string) check {
 	if c.err != nil {
 		return c
 	}
-	want := netsh.DCOMPorts{State: netsh.StatePresent}
+	want := netsh.RegistryWant{Key: netsh.RPCInternetKey, State: netsh.StatePresent}
 	if d.State == Absent {
 		want.State = netsh.StateAbsent
 	}
+	var ports []netsh.PortRange
 	if d.Ports.set {
 		l, err := d.Ports.List(v, "ports")
 		if err != nil {
@@ -276,14 +277,15 @@ func resolveDCOM(d DCOMItem, v vars, sfx string) check {
 				c.err = &VarError{Host: v.host, Pos: d.Ports.Pos, Var: firstRef(d.Ports), Msg: err.Error()}
 				return c
 			}
-			want.Ports = append(want.Ports, pr)
+			ports = append(ports, pr)
 		}
-		if len(want.Ports) == 0 && want.State == netsh.StatePresent {
+		if len(ports) == 0 && want.State == netsh.StatePresent {
 			c.err = &VarError{Host: v.host, Pos: d.Ports.Pos, Var: firstRef(d.Ports), Msg: "no port range given"}
 			return c
 		}
 	}
-	c.dcom = want
+	want.Values = netsh.DCOMValues(ports...)
+	c.reg = want
 	return c
 }
 
