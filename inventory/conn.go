@@ -1,0 +1,299 @@
+package inventory
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// A Secret holds a password. It never prints: String, GoString, Format and
+// MarshalJSON all give "****". Reveal returns the value for the one place
+// that needs it (the WinRM client).
+type Secret struct{ s string }
+
+// NewSecret wraps s.
+func NewSecret(s string) Secret { return Secret{s} }
+
+// Reveal returns the secret's value.
+func (s Secret) Reveal() string { return s.s }
+
+// IsZero reports whether the secret is empty.
+func (s Secret) IsZero() bool { return s.s == "" }
+
+func (s Secret) String() string { return "****" }
+
+// GoString keeps %#v from printing the value.
+func (s Secret) GoString() string { return "****" }
+
+// Format keeps every fmt verb from printing the value.
+func (s Secret) Format(f fmt.State, _ rune) { _, _ = f.Write([]byte("****")) }
+
+// MarshalJSON renders the secret masked.
+func (s Secret) MarshalJSON() ([]byte, error) { return []byte(`"****"`), nil }
+
+// Conn is a host's resolved connection settings.
+type Conn struct {
+	Address   string
+	Port      int
+	Scheme    string // http or https
+	Transport string // basic, ntlm, kerberos or certificate
+	User      string
+	Password  Secret
+	// PasswordSource says where Password came from: "env:NAME" (password_env),
+	// "var:NAME" (a plaintext inventory variable), "WINFLEET_PASSWORD", or ""
+	// when no password was found (the caller may then ask for one).
+	PasswordSource    string
+	CertValidation    string // validate or ignore
+	CAFile            string
+	ServerName        string
+	MessageEncryption string // auto, always or never
+	OperationTimeout  time.Duration
+	ReadTimeout       time.Duration
+	ClientCert        string // certificate transport: PEM file
+	ClientKey         string
+	// Warnings are non-fatal findings, such as a plaintext password.
+	Warnings []Warning
+}
+
+// Connection variable names: winfleet's name first, then Ansible's aliases.
+// When several are set, the one with the higher variable precedence wins;
+// at equal precedence the earlier name in the list wins.
+var (
+	varsAddress    = []string{"address", "ansible_host"}
+	varsPort       = []string{"port", "ansible_port"}
+	varsUser       = []string{"user", "ansible_user", "ansible_winrm_user"}
+	varsPassword   = []string{"password", "ansible_password", "ansible_winrm_password", "ansible_winrm_pass"}
+	varsScheme     = []string{"scheme", "ansible_winrm_scheme"}
+	varsTransport  = []string{"transport", "ansible_winrm_transport"}
+	varsCertValid  = []string{"cert_validation", "ansible_winrm_server_cert_validation"}
+	varsCAFile     = []string{"ca_file", "ansible_winrm_ca_trust_path"}
+	varsServerName = []string{"server_name"}
+	varsMsgEnc     = []string{"message_encryption", "ansible_winrm_message_encryption"}
+	varsOpTimeout  = []string{"operation_timeout", "ansible_winrm_operation_timeout_sec"}
+	varsRdTimeout  = []string{"read_timeout", "ansible_winrm_read_timeout_sec"}
+	varsClientCert = []string{"client_cert", "ansible_winrm_cert_pem"}
+	varsClientKey  = []string{"client_key", "ansible_winrm_cert_key_pem"}
+)
+
+type resolver struct {
+	h      *Host
+	layers []map[string]Var
+}
+
+// get returns the winning variable among names.
+func (r resolver) get(names []string) (string, Var, bool) {
+	best, bestRank, bestName := Var{}, -1, ""
+	for _, n := range names {
+		if v, rank, ok := r.h.lookup(r.layers, n); ok && rank > bestRank {
+			best, bestRank, bestName = v, rank, n
+		}
+	}
+	return bestName, best, bestRank >= 0
+}
+
+func (r resolver) errVar(name string, v Var, format string, args ...any) *Error {
+	return &Error{File: v.File, Line: v.Line, Msg: fmt.Sprintf("host %s: %s: ", r.h.Name, name) + fmt.Sprintf(format, args...)}
+}
+
+func (r resolver) str(names []string) (string, error) {
+	name, v, ok := r.get(names)
+	if !ok || v.Value == nil {
+		return "", nil
+	}
+	if v.Vault {
+		return "", r.errVar(name, v, "value is Ansible Vault ciphertext, which winfleet cannot decrypt")
+	}
+	switch x := v.Value.(type) {
+	case string:
+		return x, nil
+	case int, float64, bool:
+		return fmt.Sprint(x), nil
+	}
+	return "", r.errVar(name, v, "want a string, got %T", v.Value)
+}
+
+func (r resolver) enum(names []string, def string, allowed ...string) (string, error) {
+	s, err := r.str(names)
+	if err != nil || s == "" {
+		return def, err
+	}
+	ls := strings.ToLower(strings.TrimSpace(s))
+	for _, a := range allowed {
+		if ls == a {
+			return ls, nil
+		}
+	}
+	name, v, _ := r.get(names)
+	return "", r.errVar(name, v, "unknown value %q (want %s)", s, strings.Join(allowed, ", "))
+}
+
+func (r resolver) duration(names []string) (time.Duration, error) {
+	name, v, ok := r.get(names)
+	if !ok || v.Value == nil {
+		return 0, nil
+	}
+	var d time.Duration
+	switch x := v.Value.(type) {
+	case int:
+		d = time.Duration(x) * time.Second
+	case float64:
+		d = time.Duration(x * float64(time.Second))
+	case string:
+		if n, err := strconv.ParseFloat(strings.TrimSpace(x), 64); err == nil {
+			d = time.Duration(n * float64(time.Second))
+		} else if pd, err := time.ParseDuration(strings.TrimSpace(x)); err == nil {
+			d = pd
+		} else {
+			return 0, r.errVar(name, v, "invalid timeout %q (want seconds or a duration like 30s)", x)
+		}
+	default:
+		return 0, r.errVar(name, v, "invalid timeout %v (want seconds or a duration like 30s)", x)
+	}
+	if d <= 0 {
+		return 0, r.errVar(name, v, "timeout must be positive, got %v", v.Value)
+	}
+	return d, nil
+}
+
+// settings resolves everything but the password.
+func (r resolver) settings() (Conn, error) {
+	var c Conn
+	var err error
+	if c.Address, err = r.str(varsAddress); err != nil {
+		return c, err
+	}
+	if strings.TrimSpace(c.Address) == "" {
+		c.Address = r.h.Name
+	}
+	if name, v, ok := r.get(varsPort); ok && v.Value != nil {
+		if v.Vault {
+			return c, r.errVar(name, v, "value is Ansible Vault ciphertext, which winfleet cannot decrypt")
+		}
+		p, ok := toInt(v.Value)
+		if !ok || p < 1 || p > 65535 {
+			return c, r.errVar(name, v, "invalid port %v (want 1-65535)", v.Value)
+		}
+		c.Port = p
+	}
+	if c.Scheme, err = r.enum(varsScheme, "", "http", "https"); err != nil {
+		return c, err
+	}
+	switch {
+	case c.Scheme == "" && c.Port == 0:
+		c.Scheme, c.Port = "https", 5986
+	case c.Scheme == "":
+		// Ansible's rule: http only on the well-known http port.
+		c.Scheme = "https"
+		if c.Port == 5985 {
+			c.Scheme = "http"
+		}
+	case c.Port == 0:
+		c.Port = 5986
+		if c.Scheme == "http" {
+			c.Port = 5985
+		}
+	}
+	tname, tv, _ := r.get(varsTransport)
+	t, err := r.str(varsTransport)
+	if err != nil {
+		return c, err
+	}
+	// Ansible accepts a comma-separated preference list; winfleet uses the
+	// first entry.
+	t, _, _ = strings.Cut(t, ",")
+	switch t = strings.ToLower(strings.TrimSpace(t)); t {
+	case "":
+		c.Transport = "ntlm"
+	case "basic", "ntlm", "kerberos", "certificate":
+		c.Transport = t
+	case "plaintext", "ssl":
+		c.Transport = "basic" // pywinrm's names for Basic authentication
+	case "credssp":
+		return c, r.errVar(tname, tv, "transport credssp is not supported by winfleet (use ntlm, kerberos, basic or certificate)")
+	default:
+		return c, r.errVar(tname, tv, "unknown transport %q (want basic, ntlm, kerberos or certificate)", t)
+	}
+	if c.User, err = r.str(varsUser); err != nil {
+		return c, err
+	}
+	if c.CertValidation, err = r.enum(varsCertValid, "validate", "validate", "ignore"); err != nil {
+		return c, err
+	}
+	if c.CAFile, err = r.str(varsCAFile); err != nil {
+		return c, err
+	}
+	if c.ServerName, err = r.str(varsServerName); err != nil {
+		return c, err
+	}
+	if c.MessageEncryption, err = r.enum(varsMsgEnc, "auto", "auto", "always", "never"); err != nil {
+		return c, err
+	}
+	if c.OperationTimeout, err = r.duration(varsOpTimeout); err != nil {
+		return c, err
+	}
+	if c.ReadTimeout, err = r.duration(varsRdTimeout); err != nil {
+		return c, err
+	}
+	if c.OperationTimeout > 0 && c.ReadTimeout > 0 && c.ReadTimeout <= c.OperationTimeout {
+		name, v, _ := r.get(varsRdTimeout)
+		return c, r.errVar(name, v, "read timeout (%v) must exceed operation timeout (%v)", c.ReadTimeout, c.OperationTimeout)
+	}
+	if c.ClientCert, err = r.str(varsClientCert); err != nil {
+		return c, err
+	}
+	if c.ClientKey, err = r.str(varsClientKey); err != nil {
+		return c, err
+	}
+	if c.Transport == "certificate" && (c.ClientCert == "" || c.ClientKey == "") {
+		return c, r.errVar(tname, tv, "transport certificate needs client_cert and client_key (ansible_winrm_cert_pem, ansible_winrm_cert_key_pem)")
+	}
+	return c, nil
+}
+
+// Conn resolves the host's connection settings. env looks up environment
+// variables (pass os.LookupEnv); the package never reads the environment
+// itself.
+//
+// The password comes from, in order: password_env (the name of an
+// environment variable; an error if that variable is not set), a plaintext
+// password variable (with a Warning), WINFLEET_PASSWORD. If none is set,
+// Password is empty and PasswordSource "", and the caller may prompt
+// (--ask-pass). A Vault-encrypted value is an error naming its file and
+// line.
+func (h *Host) Conn(env func(string) (string, bool)) (Conn, error) {
+	r := resolver{h: h, layers: h.layers()}
+	c, err := r.settings()
+	if err != nil {
+		return c, err
+	}
+	if ename, ev, ok := r.get([]string{"password_env"}); ok && ev.Value != nil {
+		name, isStr := ev.Value.(string)
+		if !isStr || name == "" {
+			return c, r.errVar(ename, ev, "want the name of an environment variable")
+		}
+		val, found := env(name)
+		if !found {
+			return c, r.errVar(ename, ev, "environment variable %s is not set", name)
+		}
+		c.Password, c.PasswordSource = NewSecret(val), "env:"+name
+		return c, nil
+	}
+	if pname, pv, ok := r.get(varsPassword); ok && pv.Value != nil {
+		if pv.Vault {
+			return c, r.errVar(pname, pv, "value is Ansible Vault ciphertext, which winfleet cannot decrypt; put the password in an environment variable and set password_env to its name")
+		}
+		s, isStr := pv.Value.(string)
+		if !isStr {
+			s = fmt.Sprint(pv.Value)
+		}
+		c.Password, c.PasswordSource = NewSecret(s), "var:"+pname
+		c.Warnings = append(c.Warnings, Warning{File: pv.File, Line: pv.Line, Host: h.Name,
+			Msg: pname + " is a plaintext password in the inventory; prefer password_env"})
+		return c, nil
+	}
+	if val, ok := env("WINFLEET_PASSWORD"); ok {
+		c.Password, c.PasswordSource = NewSecret(val), "WINFLEET_PASSWORD"
+	}
+	return c, nil
+}
