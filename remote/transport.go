@@ -47,9 +47,10 @@ type poster interface {
 // *Error (FaultError for SOAP faults), except w:TimedOut on Receive, whose
 // body is handed back so that masterzen receives again.
 type transport struct {
-	host string // host:port for errors
-	url  string
-	kind string
+	host  string // host:port for errors
+	url   string
+	kind  string
+	https bool
 	log  *slog.Logger
 
 	poster poster
@@ -324,7 +325,7 @@ func (t *transport) transportError(ctx context.Context, op string, err error, re
 	case errors.As(err, &invalid):
 		e.Kind = ErrTLS
 		e.Hint = "the server certificate is not valid (expired or not yet valid, or not for server use): check the host clock and renew the listener certificate"
-	case errors.As(err, &recHdr):
+	case errors.As(err, &recHdr), strings.Contains(err.Error(), "server gave HTTP response to HTTPS client"):
 		e.Kind = ErrTLS
 		e.Hint = "the port does not speak TLS: use https=false or the HTTPS port 5986"
 	case errors.As(err, &alert):
@@ -348,6 +349,9 @@ func (t *transport) transportError(ctx context.Context, op string, err error, re
 		errors.Is(err, syscall.EPIPE), strings.Contains(err.Error(), "closed"):
 		e.Kind = ErrUnreachable
 		e.Hint = "the host (or a proxy or firewall) closed the connection before answering: WinRM service restart, reboot, or an idle cut"
+		if !t.https {
+			e.Hint += "; if this port is an HTTPS listener (5986), set https=true"
+		}
 	default:
 		e.Kind = ErrProtocol
 	}

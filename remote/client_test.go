@@ -1,0 +1,466 @@
+package remote
+
+import (
+	"bytes"
+	"context"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+
+	"github.com/winfleet/winfleet/remote/winrmtest"
+)
+
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m)
+}
+
+// testHost is the Windows stand-in of these tests:
+//
+//	echo TEXT     stdout TEXT\r\n, exit 0
+//	fail N TEXT   stdout "partial\r\n", stderr TEXT\r\n, exit N
+//	raw HEX       the decoded bytes on stdout (maybe not UTF-8)
+//	clixml        PowerShell-style CLIXML error on stderr, exit 1
+//	slow MS TEXT  waits MS milliseconds (ctx-aware), then echo TEXT
+//	block         blocks until its context is done, exit 1
+var testHost = winrmtest.HandlerFunc(func(ctx context.Context, c *winrmtest.Command) int {
+	verb, rest, _ := strings.Cut(c.Line, " ")
+	switch verb {
+	case "echo":
+		fmt.Fprintf(c.Stdout, "%s\r\n", rest)
+		return 0
+	case "fail":
+		code, text, _ := strings.Cut(rest, " ")
+		n, _ := strconv.Atoi(code)
+		fmt.Fprint(c.Stdout, "partial\r\n")
+		fmt.Fprintf(c.Stderr, "%s\r\n", text)
+		return n
+	case "raw":
+		b, _ := hex.DecodeString(rest)
+		_, _ = c.Stdout.Write(b)
+		return 0
+	case "clixml":
+		fmt.Fprint(c.Stderr, "#< CLIXML\r\n")
+		fmt.Fprint(c.Stderr, `<Objs Version="1.1.0.1" xmlns="http://schemas.microsoft.com/powershell/2004/04"><S S="Error">boom_x000D__x000A_</S></Objs>`)
+		return 1
+	case "slow":
+		ms, text, _ := strings.Cut(rest, " ")
+		n, _ := strconv.Atoi(ms)
+		t := time.NewTimer(time.Duration(n) * time.Millisecond)
+		defer t.Stop()
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			return 1
+		}
+		fmt.Fprintf(c.Stdout, "%s\r\n", text)
+		return 0
+	case "block":
+		<-ctx.Done()
+		return 1
+	}
+	fmt.Fprintf(c.Stderr, "'%s' is not recognized as an internal or external command,\r\noperable program or batch file.\r\n", verb)
+	return 1
+})
+
+const badPassword = "Wr0ngP4ss!"
+
+func startServer(t testing.TB, opts ...winrmtest.Option) *winrmtest.Server {
+	t.Helper()
+	srv := winrmtest.NewServer(testHost, opts...)
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+// targetFor returns a target that reaches srv with its default account.
+func targetFor(srv *winrmtest.Server) Target {
+	tg := Target{Host: srv.Host(), Port: srv.Port(), User: winrmtest.DefaultUser, Password: winrmtest.DefaultPassword}
+	if srv.TLS() {
+		tg.HTTPS = true
+		tg.CAPEM = srv.CACertPEM()
+	} else {
+		tg.AllowUnencrypted = true
+	}
+	return tg
+}
+
+func dialT(t testing.TB, tg Target, o Options) *Client {
+	t.Helper()
+	c, err := Dial(t.Context(), tg, o)
+	if err != nil {
+		t.Fatalf("Dial(%v) = %v", tg, err)
+	}
+	return c
+}
+
+// closeAndCheck closes c and checks that the server has no shell left.
+func closeAndCheck(t testing.TB, c *Client, srv *winrmtest.Server) {
+	t.Helper()
+	_ = c.Close(context.WithoutCancel(t.Context()))
+	if n := srv.OpenShells(); n != 0 {
+		t.Errorf("server has %d open shells after Close, want 0; log ops %v", n, srv.Ops())
+	}
+}
+
+// waitFor polls cond until it holds; it fails the test after 10s.
+func waitFor(t testing.TB, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	tick := time.NewTicker(5 * time.Millisecond)
+	defer tick.Stop()
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		<-tick.C
+	}
+}
+
+func receiveParked(srv *winrmtest.Server) bool {
+	for _, r := range srv.Log() {
+		if r.Op == winrmtest.OpReceive && r.Status == 0 {
+			return true
+		}
+	}
+	return false
+}
+
+func countOps(srv *winrmtest.Server) map[winrmtest.Op]int {
+	n := map[winrmtest.Op]int{}
+	for _, op := range srv.Ops() {
+		n[op]++
+	}
+	return n
+}
+
+// TestOutcomes is the outcome table of the issue: one row per way a host
+// can answer, each checked for the error class, host status, fault code,
+// time bound, and that no shell is left on the host afterwards.
+func TestOutcomes(t *testing.T) {
+	fast := Options{ConnectTimeout: 2 * time.Second, OperationTimeout: time.Second, ReadTimeout: 2 * time.Second}
+	tests := []struct {
+		name    string
+		srvOpts []winrmtest.Option
+		faults  winrmtest.Faults
+		mod     func(*Target)
+		opts    Options
+		budget  time.Duration // ctx deadline; 0 = none
+		cancel  bool          // cancel once a Receive is parked
+		cmd     string
+
+		wantExit   int
+		wantStdout string
+		wantStderr string
+		wantErr    error  // sentinel; nil = success
+		wantStatus string // HostStatus; "" = no HostStatus (cancellation)
+		wantCode   uint32 // FaultError code
+		wantHint   string
+		within     time.Duration // bound on Run's duration (from the cancel for cancel rows)
+		dialErr    bool          // the error comes from Dial
+		noRequests bool          // the server must see no request at all
+	}{
+		{name: "success", cmd: "echo hello", wantStdout: "hello\r\n"},
+		{name: "success over https", srvOpts: []winrmtest.Option{winrmtest.WithTLS()}, cmd: "echo hello", wantStdout: "hello\r\n"},
+		{name: "https with server name", srvOpts: []winrmtest.Option{winrmtest.WithCertHosts("winrm.example.test")},
+			mod: func(tg *Target) { tg.ServerName = "winrm.example.test" }, cmd: "echo hi", wantStdout: "hi\r\n"},
+		{name: "non-zero exit", cmd: "fail 3 Access is denied.", wantExit: 3, wantStdout: "partial\r\n", wantStderr: "Access is denied.\r\n"},
+		{name: "unknown command", cmd: "frobnicate", wantExit: 1,
+			wantStderr: "'frobnicate' is not recognized as an internal or external command,\r\noperable program or batch file.\r\n"},
+		{name: "oem code page 850", cmd: "raw 528a676c6520616374697682650d0a", wantStdout: "Règle activée\r\n"},
+		{name: "clixml stderr", cmd: "clixml", wantExit: 1, wantStderr: "boom\r\n"},
+		{name: "operation timeout is retried", opts: Options{OperationTimeout: 200 * time.Millisecond}, cmd: "slow 700 late", wantStdout: "late\r\n"},
+		{name: "bad password", mod: func(tg *Target) { tg.Password = badPassword }, cmd: "echo x",
+			wantErr: ErrAuth, wantStatus: StatusAuthFailed, wantHint: "AllowUnencrypted"},
+		{name: "refused", faults: winrmtest.Faults{RefuseConnections: true}, cmd: "echo x",
+			wantErr: ErrUnreachable, wantStatus: StatusUnreachable, wantHint: "listener"},
+		{name: "accept and hang, budget", faults: winrmtest.Faults{NoAnswer: true}, budget: time.Second, cmd: "echo x",
+			wantErr: context.DeadlineExceeded, wantStatus: StatusTimeout, within: 2 * time.Second},
+		{name: "accept and hang, read timeout", faults: winrmtest.Faults{NoAnswer: true}, opts: fast, cmd: "echo x",
+			wantErr: ErrTimeout, wantStatus: StatusTimeout, within: 4 * time.Second},
+		{name: "hang mid-receive, cancel", faults: winrmtest.Faults{HangReceive: true}, cancel: true, cmd: "block",
+			wantErr: context.Canceled, within: 2 * time.Second},
+		{name: "hang mid-receive, budget", faults: winrmtest.Faults{HangReceive: true}, budget: 1500 * time.Millisecond, cmd: "block",
+			wantErr: ErrTimeout, wantStatus: StatusTimeout, within: 2500 * time.Millisecond},
+		{name: "hang mid-receive, read timeout", faults: winrmtest.Faults{HangReceive: true}, opts: fast, cmd: "block",
+			wantErr: ErrTimeout, wantStatus: StatusTimeout, within: 4 * time.Second},
+		{name: "long-poll, cancel", cancel: true, cmd: "block", wantErr: context.Canceled, within: 2 * time.Second},
+		{name: "connection dropped mid-receive", faults: winrmtest.Faults{DropReceive: true}, cmd: "echo x",
+			wantErr: ErrUnreachable, wantStatus: StatusUnreachable, wantHint: "closed the connection"},
+		{name: "quota fault at create", faults: winrmtest.Faults{FaultOn: map[winrmtest.Op]uint32{winrmtest.OpCreate: winrmtest.CodeShellQuota}},
+			cmd: "echo x", wantErr: ErrFault, wantStatus: StatusError, wantCode: CodeShellQuota, wantHint: "MaxShellsPerUser"},
+		{name: "unknown shell", faults: winrmtest.Faults{FaultOn: map[winrmtest.Op]uint32{winrmtest.OpCommand: winrmtest.CodeInvalidSelectors}},
+			cmd: "echo x", wantErr: ErrFault, wantStatus: StatusError, wantCode: CodeInvalidSelectors},
+		{name: "fault on receive", faults: winrmtest.Faults{FaultOn: map[winrmtest.Op]uint32{winrmtest.OpReceive: winrmtest.CodeInternalErrorGeneric}},
+			cmd: "echo x", wantErr: ErrFault, wantStatus: StatusError, wantCode: winrmtest.CodeInternalErrorGeneric},
+		{name: "access denied", srvOpts: []winrmtest.Option{winrmtest.WithRestrictedUsers(winrmtest.DefaultUser)},
+			cmd: "echo x", wantErr: ErrFault, wantStatus: StatusError, wantCode: CodeAccessDenied, wantHint: "Remote Management Users"},
+		{name: "command line too long", cmd: "echo " + strings.Repeat("x", 9000),
+			wantErr: ErrFault, wantStatus: StatusError, wantCode: CodeCommandLineTooLong},
+		{name: "unknown CA", srvOpts: []winrmtest.Option{winrmtest.WithTLS()}, mod: func(tg *Target) { tg.CAPEM = nil }, cmd: "echo x",
+			wantErr: ErrTLS, wantStatus: StatusError, wantHint: "unknown authority"},
+		{name: "wrong host name", srvOpts: []winrmtest.Option{winrmtest.WithCertHosts("other.example.test")}, cmd: "echo x",
+			wantErr: ErrTLS, wantStatus: StatusError, wantHint: "not valid for"},
+		{name: "https client on http port", mod: func(tg *Target) { tg.HTTPS = true }, cmd: "echo x",
+			wantErr: ErrTLS, wantStatus: StatusError, wantHint: "does not speak TLS"},
+		{name: "http client on https port", srvOpts: []winrmtest.Option{winrmtest.WithTLS()}, mod: func(tg *Target) { tg.HTTPS = false; tg.AllowUnencrypted = true },
+			cmd: "echo x", wantErr: ErrUnreachable, wantStatus: StatusUnreachable, wantHint: "https=true"},
+		{name: "plain-http basic without opt-in", mod: func(tg *Target) { tg.AllowUnencrypted = false }, cmd: "echo x",
+			wantErr: ErrInsecure, wantStatus: StatusError, dialErr: true, noRequests: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			srv := startServer(t, append(tt.srvOpts, winrmtest.WithFaults(tt.faults))...)
+			tg := targetFor(srv)
+			if tt.mod != nil {
+				tt.mod(&tg)
+			}
+			ctx := t.Context()
+			if tt.budget > 0 {
+				var cancel context.CancelFunc
+				ctx, cancel = context.WithTimeout(ctx, tt.budget)
+				defer cancel()
+			}
+			c, err := Dial(ctx, tg, tt.opts)
+			if tt.dialErr {
+				checkErr(t, err, tt.wantErr, tt.wantStatus, tt.wantHint)
+				if tt.noRequests && len(srv.Log()) != 0 {
+					t.Errorf("server saw %d requests, want none", len(srv.Log()))
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("Dial = %v", err)
+			}
+			defer closeAndCheck(t, c, srv)
+
+			start := time.Now()
+			if tt.cancel {
+				var cancel context.CancelFunc
+				ctx, cancel = context.WithCancel(ctx)
+				defer cancel()
+				go func() {
+					defer cancel()
+					waitFor(t, "a parked Receive", func() bool { return receiveParked(srv) })
+					start = time.Now()
+				}()
+			}
+			var stdout, stderr bytes.Buffer
+			code, err := c.Run(ctx, tt.cmd, &stdout, &stderr)
+			took := time.Since(start)
+			if tt.within > 0 && took > tt.within {
+				t.Errorf("Run took %v, want ≤ %v", took, tt.within)
+			}
+			if tt.wantErr == nil {
+				if err != nil {
+					t.Fatalf("Run = %v, want success", err)
+				}
+				if code != tt.wantExit || stdout.String() != tt.wantStdout || stderr.String() != tt.wantStderr {
+					t.Errorf("Run = %d, %q, %q; want %d, %q, %q", code, stdout.String(), stderr.String(), tt.wantExit, tt.wantStdout, tt.wantStderr)
+				}
+				return
+			}
+			checkErr(t, err, tt.wantErr, tt.wantStatus, tt.wantHint)
+			if tt.wantCode != 0 {
+				var f *FaultError
+				if !errors.As(err, &f) || f.Code != tt.wantCode {
+					t.Errorf("Run error %v: want a FaultError with code %d", err, tt.wantCode)
+				}
+			}
+			if n := countOps(srv)[winrmtest.OpReceive]; n > 3 {
+				t.Errorf("server saw %d Receives for a failing command, want ≤ 3 (hot loop?)", n)
+			}
+		})
+	}
+}
+
+func checkErr(t *testing.T, err, want error, wantStatus, wantHint string) {
+	t.Helper()
+	if err == nil {
+		t.Fatalf("error = nil, want %v", want)
+	}
+	if !errors.Is(err, want) {
+		t.Fatalf("error = %v, want %v", err, want)
+	}
+	var hs interface{ HostStatus() string }
+	switch {
+	case wantStatus == "" && errors.As(err, &hs):
+		t.Errorf("error %v has host status %q, want none", err, hs.HostStatus())
+	case wantStatus != "" && !errors.As(err, &hs):
+		t.Errorf("error %v has no HostStatus, want %q", err, wantStatus)
+	case wantStatus != "" && hs.HostStatus() != wantStatus:
+		t.Errorf("error %v: HostStatus = %q, want %q", err, hs.HostStatus(), wantStatus)
+	}
+	if wantHint != "" && !strings.Contains(err.Error(), wantHint) {
+		t.Errorf("error %q lacks the hint %q", err, wantHint)
+	}
+	if strings.Contains(err.Error(), winrmtest.DefaultPassword+"@") || strings.Contains(err.Error(), badPassword) {
+		t.Errorf("error %q may contain the password", err)
+	}
+}
+
+// TestRequestLog checks the request count: N commands on one client are one
+// Create and one Delete in total, one Command each, and no Signal.
+func TestRequestLog(t *testing.T) {
+	srv := startServer(t)
+	c := dialT(t, targetFor(srv), Options{})
+	const n = 5
+	for i := range n {
+		var out bytes.Buffer
+		code, err := c.Run(t.Context(), fmt.Sprintf("echo %d", i), &out, nil)
+		if err != nil || code != 0 || out.String() != fmt.Sprintf("%d\r\n", i) {
+			t.Fatalf("Run %d = %d, %q, %v", i, code, out.String(), err)
+		}
+	}
+	closeAndCheck(t, c, srv)
+	ops := countOps(srv)
+	want := map[winrmtest.Op]int{winrmtest.OpCreate: 1, winrmtest.OpCommand: n, winrmtest.OpReceive: n, winrmtest.OpDelete: 1}
+	for op, w := range want {
+		if ops[op] != w {
+			t.Errorf("%s requests = %d, want %d (log %v)", op, ops[op], w, srv.Ops())
+		}
+	}
+	if ops[winrmtest.OpSignal] != 0 || ops[winrmtest.OpAuth] != 0 {
+		t.Errorf("unexpected Signal or auth requests: %v", srv.Ops())
+	}
+	if got := c.Requests(); got != len(srv.Log()) {
+		t.Errorf("Requests() = %d, server saw %d", got, len(srv.Log()))
+	}
+	conns := map[int64]bool{}
+	for _, r := range srv.Log() {
+		conns[r.ConnID] = true
+	}
+	if len(conns) != 1 {
+		t.Errorf("requests used %d connections, want 1 (keep-alive)", len(conns))
+	}
+	if err := c.Close(t.Context()); err != nil {
+		t.Errorf("second Close = %v, want nil", err)
+	}
+	if _, err := c.Run(t.Context(), "echo x", nil, nil); !errors.Is(err, ErrClosed) {
+		t.Errorf("Run after Close = %v, want ErrClosed", err)
+	}
+}
+
+// TestShellQuota uses the server's real MaxShellsPerUser: a second client
+// cannot open a shell while the first holds the only one, and can once the
+// first has closed.
+func TestShellQuota(t *testing.T) {
+	srv := startServer(t, winrmtest.WithMaxShellsPerUser(1))
+	a := dialT(t, targetFor(srv), Options{})
+	b := dialT(t, targetFor(srv), Options{})
+	if _, err := a.Run(t.Context(), "echo a", nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	_, err := b.Run(t.Context(), "echo b", nil, nil)
+	var f *FaultError
+	if !errors.As(err, &f) || f.Code != CodeShellQuota || f.Op != "create" {
+		t.Fatalf("second client Run = %v, want quota fault on create", err)
+	}
+	closeAndCheck(t, a, srv)
+	if _, err := b.Run(t.Context(), "echo b", nil, nil); err != nil {
+		t.Fatalf("Run after the quota was freed = %v", err)
+	}
+	closeAndCheck(t, b, srv)
+}
+
+// TestShellExpired: the host forgets the shell (idle timeout); the next
+// command reports the InvalidSelectors fault, and the one after opens a new
+// shell.
+func TestShellExpired(t *testing.T) {
+	srv := startServer(t, winrmtest.WithIdleTimeout(100*time.Millisecond))
+	c := dialT(t, targetFor(srv), Options{})
+	if _, err := c.Run(t.Context(), "echo a", nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the shell to expire", func() bool { return srv.OpenShells() == 0 })
+	_, err := c.Run(t.Context(), "echo b", nil, nil)
+	var f *FaultError
+	if !errors.As(err, &f) || f.Code != CodeInvalidSelectors {
+		t.Fatalf("Run on an expired shell = %v, want fault %d", err, CodeInvalidSelectors)
+	}
+	var out bytes.Buffer
+	if _, err := c.Run(t.Context(), "echo c", &out, nil); err != nil || out.String() != "c\r\n" {
+		t.Fatalf("Run after the fault = %q, %v; want a new shell", out.String(), err)
+	}
+	closeAndCheck(t, c, srv)
+	if n := countOps(srv)[winrmtest.OpCreate]; n != 2 {
+		t.Errorf("Creates = %d, want 2", n)
+	}
+}
+
+// TestReceiveFaultNoHotLoop: masterzen, used as it comes, loops on Receive
+// faults thousands of times a second; ours ends the command at the first.
+func TestReceiveFaultNoHotLoop(t *testing.T) {
+	srv := startServer(t, winrmtest.WithFaults(winrmtest.Faults{FaultOn: map[winrmtest.Op]uint32{winrmtest.OpReceive: winrmtest.CodeInvalidSelectors}}))
+	c := dialT(t, targetFor(srv), Options{})
+	_, err := c.Run(t.Context(), "echo x", nil, nil)
+	if !errors.Is(err, ErrFault) {
+		t.Fatalf("Run = %v, want ErrFault", err)
+	}
+	closeAndCheck(t, c, srv)
+	if n := countOps(srv)[winrmtest.OpReceive]; n != 1 {
+		t.Errorf("Receives = %d, want 1", n)
+	}
+}
+
+// TestCancelBeforeRun: a context cancelled before Run sends nothing.
+func TestCancelBeforeRun(t *testing.T) {
+	srv := startServer(t)
+	c := dialT(t, targetFor(srv), Options{})
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	if _, err := c.Run(ctx, "echo x", nil, nil); !errors.Is(err, context.Canceled) {
+		t.Errorf("Run = %v, want context.Canceled", err)
+	}
+	closeAndCheck(t, c, srv)
+	if n := len(srv.Log()); n != 0 {
+		t.Errorf("server saw %d requests, want 0", n)
+	}
+}
+
+// TestHugeOutput reads output spread over many Receives (masterzen issue #99).
+func TestHugeOutput(t *testing.T) {
+	const size = 2 << 20
+	srv := startServer(t, winrmtest.WithFaults(winrmtest.Faults{HugeOutput: size}))
+	c := dialT(t, targetFor(srv), Options{})
+	var out bytes.Buffer
+	if _, err := c.Run(t.Context(), "echo start", &out, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	closeAndCheck(t, c, srv)
+	want := "start\r\n" + string(winrmtest.HugeOutputBytes(size))
+	if out.String() != want {
+		t.Errorf("output is %d bytes, want %d", out.Len(), len(want))
+	}
+	if n := countOps(srv)[winrmtest.OpReceive]; n < 2 {
+		t.Errorf("Receives = %d, want several", n)
+	}
+}
+
+// TestHeadersTooLate: the host carries out the Command but its answer
+// comes after the read timeout. The command fails with ErrTimeout, and the
+// shell is still deleted (the host carries out the Delete even though its
+// answer is late too).
+func TestHeadersTooLate(t *testing.T) {
+	srv := startServer(t)
+	c := dialT(t, targetFor(srv), Options{OperationTimeout: 500 * time.Millisecond, ReadTimeout: time.Second})
+	if _, err := c.Run(t.Context(), "echo warm", nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.SetFaults(winrmtest.Faults{HeaderDelay: 3 * time.Second}); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	_, err := c.Run(t.Context(), "echo x", nil, nil)
+	checkErr(t, err, ErrTimeout, StatusTimeout, "did not answer in time")
+	if took := time.Since(start); took > 3*time.Second {
+		t.Errorf("Run took %v, want about ReadTimeout + CleanupTimeout", took)
+	}
+	closeAndCheck(t, c, srv)
+}
