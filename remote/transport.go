@@ -51,7 +51,7 @@ type transport struct {
 	url   string
 	kind  string
 	https bool
-	log  *slog.Logger
+	log   *slog.Logger
 
 	poster poster
 
