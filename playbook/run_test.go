@@ -1,0 +1,306 @@
+package playbook
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/winfleet/winfleet/reports"
+)
+
+// fakeSession is a Session with function fields.
+type fakeSession struct {
+	run   func(ctx context.Context, cmds []string) ([]Output, error)
+	close func(ctx context.Context) error
+}
+
+func (f fakeSession) RunBatch(ctx context.Context, cmds []string) ([]Output, error) {
+	return f.run(ctx, cmds)
+}
+func (f fakeSession) Close(ctx context.Context) error { return f.close(ctx) }
+
+type dialFunc func(ctx context.Context, t Target) (Session, error)
+
+func (f dialFunc) Dial(ctx context.Context, t Target) (Session, error) { return f(ctx, t) }
+
+// miniHost answers the handful of commands the built-in playbook sends on
+// a Windows 2019 host with SSIS 130, in advfirewall's en-US format. It is a
+// test double of a host, not a model of Windows: winsim is that.
+type miniHost struct {
+	mu       sync.Mutex
+	rules    map[string]string // rule name -> RemoteIP shown
+	elevated bool
+	rejectAdd bool // add rule answers Ok. but does nothing
+	batches  [][]string
+	closed   int
+}
+
+func newMiniHost() *miniHost { return &miniHost{rules: map[string]string{}, elevated: true} }
+
+func field(label, value string) string { return fmt.Sprintf("%-38s%s\r\n", label+":", value) }
+
+const ssisProgram = `C:\Program Files\Microsoft SQL Server\130\DTS\Binn\MsDtsSrvr.exe`
+
+func (m *miniHost) answer(cmd string) Output {
+	switch {
+	case cmd == "ver":
+		return Output{Stdout: "\r\nMicrosoft Windows [Version 10.0.17763.1]\r\n"}
+	case cmd == "net session":
+		if !m.elevated {
+			return Output{Stderr: "System error 5 has occurred.\r\n\r\nAccess is denied.\r\n\r\n", ExitCode: 2}
+		}
+		return Output{Stdout: "There are no entries in the list.\r\n\r\n"}
+	case strings.HasPrefix(cmd, "sc query type= service"):
+		return Output{Stdout: "\r\nSERVICE_NAME: MsDtsServer130\r\nDISPLAY_NAME: SQL Server Integration Services 13.0\r\n" +
+			"        TYPE               : 10  WIN32_OWN_PROCESS\r\n        STATE              : 4  RUNNING\r\n" +
+			"                                (STOPPABLE, NOT_PAUSABLE, ACCEPTS_SHUTDOWN)\r\n        WIN32_EXIT_CODE    : 0  (0x0)\r\n" +
+			"        SERVICE_EXIT_CODE  : 0  (0x0)\r\n        CHECKPOINT         : 0x0\r\n        WAIT_HINT          : 0x0\r\n\r\n"}
+	case cmd == "sc qc MsDtsServer130":
+		return Output{Stdout: "[SC] QueryServiceConfig SUCCESS\r\n\r\nSERVICE_NAME: MsDtsServer130\r\n" +
+			"        TYPE               : 10  WIN32_OWN_PROCESS\r\n        START_TYPE         : 2   AUTO_START\r\n" +
+			"        ERROR_CONTROL      : 1   NORMAL\r\n        BINARY_PATH_NAME   : \"" + ssisProgram + "\"\r\n" +
+			"        LOAD_ORDER_GROUP   :\r\n        TAG                : 0\r\n        DISPLAY_NAME       : SQL Server Integration Services 13.0\r\n" +
+			"        DEPENDENCIES       :\r\n        SERVICE_START_NAME : NT Service\\MsDtsServer130\r\n"}
+	case cmd == "sc query MsDtsServer130":
+		return Output{Stdout: "\r\nSERVICE_NAME: MsDtsServer130\r\n        TYPE               : 10  WIN32_OWN_PROCESS\r\n" +
+			"        STATE              : 4  RUNNING\r\n                                (STOPPABLE, NOT_PAUSABLE, ACCEPTS_SHUTDOWN)\r\n" +
+			"        WIN32_EXIT_CODE    : 0  (0x0)\r\n        SERVICE_EXIT_CODE  : 0  (0x0)\r\n        CHECKPOINT         : 0x0\r\n        WAIT_HINT          : 0x0\r\n\r\n"}
+	case strings.HasPrefix(cmd, `netsh advfirewall firewall show rule name="`):
+		name := strings.TrimSuffix(strings.TrimPrefix(cmd, `netsh advfirewall firewall show rule name="`), `" verbose`)
+		remote, ok := m.rules[name]
+		if !ok {
+			return Output{Stdout: "\r\nNo rules match the specified criteria.\r\n\r\n", ExitCode: 1}
+		}
+		var b strings.Builder
+		b.WriteString("\r\n" + field("Rule Name", name) + strings.Repeat("-", 70) + "\r\n")
+		b.WriteString(field("Description", "") + field("Enabled", "Yes") + field("Direction", "In") + field("Profiles", "Domain,Private,Public") +
+			field("Grouping", "") + field("LocalIP", "Any") + field("RemoteIP", remote))
+		if name == "RPC (TCP/135)" {
+			b.WriteString(field("Protocol", "TCP") + field("LocalPort", "135") + field("RemotePort", "Any") + field("Edge traversal", "No"))
+		} else {
+			b.WriteString(field("Protocol", "Any") + field("Edge traversal", "No") + field("Program", ssisProgram))
+		}
+		b.WriteString(field("InterfaceTypes", "Any") + field("Security", "NotRequired") + field("Rule source", "Local Setting") + field("Action", "Allow") + "Ok.\r\n\r\n")
+		return Output{Stdout: b.String()}
+	case strings.HasPrefix(cmd, `netsh advfirewall firewall add rule name="`):
+		if !m.elevated {
+			return Output{Stdout: "The requested operation requires elevation (Run as administrator).\r\n\r\n", ExitCode: 1}
+		}
+		if !m.rejectAdd {
+			name := strings.SplitN(strings.TrimPrefix(cmd, `netsh advfirewall firewall add rule name="`), `"`, 2)[0]
+			m.rules[name] = "LocalSubnet"
+		}
+		return Output{Stdout: "Ok.\r\n\r\n"}
+	}
+	return Output{Stdout: "'" + cmd + "' is not recognized as an internal or external command,\r\noperable program or batch file.\r\n", ExitCode: 1}
+}
+
+func (m *miniHost) session() Session {
+	return fakeSession{
+		run: func(ctx context.Context, cmds []string) ([]Output, error) {
+			m.mu.Lock()
+			defer m.mu.Unlock()
+			m.batches = append(m.batches, cmds)
+			out := make([]Output, len(cmds))
+			for i, c := range cmds {
+				out[i] = m.answer(c)
+			}
+			return out, nil
+		},
+		close: func(context.Context) error { m.mu.Lock(); m.closed++; m.mu.Unlock(); return nil },
+	}
+}
+
+func (m *miniHost) writes() []string {
+	var w []string
+	for _, b := range m.batches {
+		for _, c := range b {
+			if strings.Contains(c, " add ") || strings.Contains(c, " delete ") || strings.Contains(c, " set ") {
+				w = append(w, c)
+			}
+		}
+	}
+	return w
+}
+
+func builtin(t *testing.T) *Playbook {
+	t.Helper()
+	pb, err := Builtin("ssis-firewall")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pb
+}
+
+func runOne(t *testing.T, m *miniHost, o Options) reports.Host {
+	t.Helper()
+	d := dialFunc(func(context.Context, Target) (Session, error) { return m.session(), nil })
+	rs := Run(t.Context(), builtin(t), []Target{{Name: "sql01", Address: "127.0.0.1"}}, d, o)
+	if len(rs) != 1 {
+		t.Fatalf("Run returned %d results", len(rs))
+	}
+	if m.closed != 1 {
+		t.Errorf("session closed %d times, want 1", m.closed)
+	}
+	return rs[0]
+}
+
+func TestRunScan(t *testing.T) {
+	m := newMiniHost()
+	m.rules["RPC (TCP/135)"] = "Any" // too open
+	r := runOne(t, m, Options{Mode: reports.ModeScan})
+	t.Logf("reason: %s", r.Reason)
+	for _, c := range r.Checks {
+		t.Logf("check %s %s expected %q actual %q commands %q", c.ID, c.Status, c.Expected, c.Actual, c.Commands)
+	}
+	if r.Status != reports.StatusNoncompliant {
+		t.Fatalf("status = %s (%s), want noncompliant", r.Status, r.Reason)
+	}
+	if !strings.Contains(r.Reason, "rpc-135") || !strings.Contains(r.Reason, "ssis-service-130") {
+		t.Errorf("reason %q should name rpc-135 and ssis-service-130", r.Reason)
+	}
+	want := map[string]reports.CheckStatus{"rpc-135": "fail", "ssis-service-130": "fail", "ssis-running-130": "pass"}
+	for _, c := range r.Checks {
+		if want[c.ID] != c.Status {
+			t.Errorf("check %s = %s, want %s (actual %q)", c.ID, c.Status, want[c.ID], c.Actual)
+		}
+		delete(want, c.ID)
+		if len(c.Commands) == 0 {
+			t.Errorf("check %s lists no commands", c.ID)
+		}
+	}
+	if len(want) != 0 {
+		t.Errorf("missing checks %v", want)
+	}
+	if len(m.batches) != 2 || len(m.writes()) != 0 {
+		t.Errorf("scan sent %d batches and writes %q, want 2 batches and no writes", len(m.batches), m.writes())
+	}
+	if r.Dialect != "advfirewall" || !strings.Contains(r.WindowsVersion, "2019") {
+		t.Errorf("dialect %q windows %q", r.Dialect, r.WindowsVersion)
+	}
+}
+
+func TestRunCheckSendsNoWrites(t *testing.T) {
+	m := newMiniHost()
+	r := runOne(t, m, Options{Mode: reports.ModeCheck})
+	if r.Status != reports.StatusWouldChange {
+		t.Fatalf("status = %s (%s), want would_change", r.Status, r.Reason)
+	}
+	if w := m.writes(); len(w) != 0 {
+		t.Errorf("apply --check sent writes %q", w)
+	}
+}
+
+func TestRunApply(t *testing.T) {
+	m := newMiniHost()
+	r := runOne(t, m, Options{Mode: reports.ModeApply})
+	t.Logf("reason: %s; batches %q", r.Reason, m.batches)
+	if r.Status != reports.StatusChanged {
+		t.Fatalf("status = %s (%s), want changed", r.Status, r.Reason)
+	}
+	if w := m.writes(); len(w) != 2 {
+		t.Errorf("writes = %q, want two add rule commands", w)
+	}
+	if len(m.batches) != 4 {
+		t.Errorf("apply used %d round trips, want 4 (read, read, write, verify)", len(m.batches))
+	}
+	// Second apply: nothing to do, no write.
+	m2 := &miniHost{rules: m.rules, elevated: true}
+	r2 := runOne(t, m2, Options{Mode: reports.ModeApply})
+	if r2.Status != reports.StatusCompliant || len(m2.writes()) != 0 {
+		t.Errorf("second apply: status %s, writes %q; want compliant and none", r2.Status, m2.writes())
+	}
+}
+
+func TestRunApplyVerifyFails(t *testing.T) {
+	m := newMiniHost()
+	m.rejectAdd = true
+	r := runOne(t, m, Options{Mode: reports.ModeApply})
+	if r.Status != reports.StatusFailed || !strings.Contains(r.Reason, "not compliant after apply") {
+		t.Fatalf("status = %s (%s), want failed after verification", r.Status, r.Reason)
+	}
+}
+
+func TestRunNotElevated(t *testing.T) {
+	m := newMiniHost()
+	m.elevated = false
+	r := runOne(t, m, Options{Mode: reports.ModeApply})
+	if r.Status != reports.StatusError || !strings.HasPrefix(r.Reason, "not elevated: winfleet needs an administrator session") {
+		t.Fatalf("status = %s (%s), want error not elevated", r.Status, r.Reason)
+	}
+	if len(m.batches) != 1 || len(m.writes()) != 0 {
+		t.Errorf("not elevated: %d batches, writes %q; want 1 and none", len(m.batches), m.writes())
+	}
+	if len(r.Checks) == 0 || !strings.Contains(r.Checks[0].Output, "Access is denied") {
+		t.Errorf("raw output not kept: %+v", r.Checks)
+	}
+}
+
+func TestRunOneRoundTrip(t *testing.T) {
+	m := newMiniHost()
+	m.rules["RPC (TCP/135)"] = "LocalSubnet"
+	m.rules["SSIS Service"] = "LocalSubnet"
+	d := dialFunc(func(context.Context, Target) (Session, error) { return m.session(), nil })
+	tg := Target{Name: "sql01", Vars: map[string]any{"sql_version": "2016", "windows_version": "10.0.17763"}}
+	rs := Run(t.Context(), builtin(t), []Target{tg}, d, Options{Mode: reports.ModeScan})
+	if rs[0].Status != reports.StatusCompliant {
+		t.Fatalf("status = %s (%s)", rs[0].Status, rs[0].Reason)
+	}
+	if len(m.batches) != 1 {
+		t.Errorf("round trips = %d (%q), want 1 with sql_version and windows_version set", len(m.batches), m.batches)
+	}
+}
+
+func TestRunTransportErrors(t *testing.T) {
+	hang := fakeSession{
+		run:   func(ctx context.Context, _ []string) ([]Output, error) { <-ctx.Done(); return nil, ctx.Err() },
+		close: func(context.Context) error { return nil },
+	}
+	d := dialFunc(func(ctx context.Context, tg Target) (Session, error) {
+		switch tg.Name {
+		case "down":
+			return nil, fmt.Errorf("dial: %w", fakeStatusErr("unreachable"))
+		case "badpw":
+			return nil, fakeStatusErr("auth_failed")
+		case "hang":
+			return hang, nil
+		}
+		return nil, errors.New("boom")
+	})
+	ts := []Target{{Name: "down"}, {Name: "badpw"}, {Name: "hang"}, {Name: "weird"}}
+	start := time.Now()
+	rs := Run(t.Context(), builtin(t), ts, d, Options{Mode: reports.ModeScan, Forks: 4, HostTimeout: 100 * time.Millisecond})
+	want := []reports.HostStatus{"unreachable", "auth_failed", "timeout", "error"}
+	for i, r := range rs {
+		if r.Status != want[i] || r.Error == "" {
+			t.Errorf("%s: status %s error %q, want %s with an error", r.Host, r.Status, r.Error, want[i])
+		}
+	}
+	if el := time.Since(start); el > 10*time.Second {
+		t.Errorf("run took %s with a 100ms host budget", el)
+	}
+}
+
+func TestRunVarErrors(t *testing.T) {
+	dialed := false
+	d := dialFunc(func(context.Context, Target) (Session, error) { dialed = true; return nil, errors.New("no") })
+	pb, err := Parse("pb.yaml", []byte("name: x\nrules:\n  - id: a\n    name: '{{ rule_name }}'\n    protocol: tcp\n    port: '1'\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rs := Run(t.Context(), pb, []Target{{Name: "sql01"}}, d, Options{})
+	if rs[0].Status != reports.StatusError || !strings.Contains(rs[0].Reason, `host sql01: pb.yaml:4: var "rule_name"`) {
+		t.Errorf("unknown var: %s %q", rs[0].Status, rs[0].Reason)
+	}
+	rs = Run(t.Context(), pb, []Target{{Name: "sql02", Vars: map[string]any{"rule_name": `x" & del C:\ & "`}}}, d, Options{})
+	if rs[0].Status != reports.StatusError || !strings.Contains(rs[0].Reason, `host sql02: pb.yaml:4: var "rule_name": refused`) {
+		t.Errorf("unsafe var: %s %q", rs[0].Status, rs[0].Reason)
+	}
+	if dialed {
+		t.Errorf("a host with a bad var was dialled")
+	}
+}
