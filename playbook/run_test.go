@@ -31,12 +31,12 @@ func (f dialFunc) Dial(ctx context.Context, t Target) (Session, error) { return 
 // a Windows 2019 host with SSIS 130, in advfirewall's en-US format. It is a
 // test double of a host, not a model of Windows: winsim is that.
 type miniHost struct {
-	mu       sync.Mutex
-	rules    map[string]string // rule name -> RemoteIP shown
-	elevated bool
+	mu        sync.Mutex
+	rules     map[string]string // rule name -> RemoteIP shown
+	elevated  bool
 	rejectAdd bool // add rule answers Ok. but does nothing
-	batches  [][]string
-	closed   int
+	batches   [][]string
+	closed    int
 }
 
 func newMiniHost() *miniHost { return &miniHost{rules: map[string]string{}, elevated: true} }
