@@ -263,8 +263,12 @@ func (s Scope) String() string {
 
 // Equal reports whether s and o accept exactly the same addresses. Custom
 // lists are compared as sets: order, masks vs prefixes, single addresses vs
-// /32 and ranges vs the prefixes they span do not matter.
+// /32 and ranges vs the prefixes they span do not matter. Two unknown scopes
+// are equal; an unknown scope equals no known one.
 func (s Scope) Equal(o Scope) bool {
+	if s.Kind == ScopeUnknown || o.Kind == ScopeUnknown {
+		return s.Kind == o.Kind
+	}
 	return s.Covers(o) && o.Covers(s)
 }
 

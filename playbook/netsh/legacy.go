@@ -8,6 +8,10 @@ import (
 
 var legacySectionRE = regexp.MustCompile(`^(Port|Allowed programs) configuration for ([A-Za-z]+) profile(?: \(current\))?:$`)
 
+// legacyOtherSectionRE matches the titles of the show config / show state
+// sections that hold no exceptions (reference/netsh.md §2.4).
+var legacyOtherSectionRE = regexp.MustCompile(`^(?:(?:Domain|Standard) profile configuration(?: \(current\))?|(?:ICMP|Service) configuration for (?:Domain|Standard) profile(?: \(current\))?|Log configuration|Firewall status|Ports currently open on all network interfaces):$`)
+
 // legacyScopeRE matches the verbose detail line that carries an entry's
 // scope, at any indentation (reference/netsh.md §9 #5: its exact layout was
 // never captured).
@@ -50,6 +54,14 @@ func ParseLegacy(o Output) ([]Rule, error) {
 	for i := 0; i < len(ls); i++ {
 		l := ls[i]
 		if l == "" {
+			continue
+		}
+		if legacyOtherSectionRE.MatchString(l) {
+			// A section of show config / show state that lists no
+			// exceptions: skip it up to the next blank line.
+			for i+1 < len(ls) && ls[i+1] != "" {
+				i++
+			}
 			continue
 		}
 		m := legacySectionRE.FindStringSubmatch(l)
