@@ -122,8 +122,8 @@ func waitFor(t testing.TB, what string, cond func() bool) {
 	}
 }
 
-func receiveParked(srv *winrmtest.Server) bool {
-	for _, r := range srv.Log() {
+func receiveParked(log []winrmtest.Request) bool {
+	for _, r := range log {
 		if r.Op == winrmtest.OpReceive && r.Status == 0 {
 			return true
 		}
@@ -241,19 +241,28 @@ func TestOutcomes(t *testing.T) {
 			defer closeAndCheck(t, c, srv)
 
 			start := time.Now()
+			cancelled := make(chan time.Time, 1)
 			if tt.cancel {
 				var cancel context.CancelFunc
 				ctx, cancel = context.WithCancel(ctx)
 				defer cancel()
 				go func() {
 					defer cancel()
-					waitFor(t, "a parked Receive", func() bool { return receiveParked(srv) })
-					start = time.Now()
+					wctx, wcancel := context.WithTimeout(ctx, 10*time.Second)
+					defer wcancel()
+					if err := srv.WaitLog(wctx, receiveParked); err != nil {
+						t.Errorf("no Receive was parked: %v", err)
+					}
+					cancelled <- time.Now()
 				}()
 			}
 			var stdout, stderr bytes.Buffer
 			code, err := c.Run(ctx, tt.cmd, &stdout, &stderr)
-			took := time.Since(start)
+			end := time.Now()
+			if tt.cancel {
+				start = <-cancelled
+			}
+			took := end.Sub(start)
 			if tt.within > 0 && took > tt.within {
 				t.Errorf("Run took %v, want ≤ %v", took, tt.within)
 			}
