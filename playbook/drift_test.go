@@ -1,0 +1,207 @@
+package playbook_test
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/winfleet/winfleet/playbook"
+	"github.com/winfleet/winfleet/remote"
+	"github.com/winfleet/winfleet/reports"
+	"github.com/winfleet/winfleet/remote/winrmtest/winsim"
+)
+
+const dRoot = `D:\Program Files\Microsoft SQL Server`
+
+func rpcRule() winsim.Rule {
+	return winsim.Rule{Name: "RPC (TCP/135)", Enabled: true, Protocol: "TCP", LocalPort: "135", RemoteIP: []string{"LocalSubnet"}}
+}
+
+func ssisRule(name string, s winsim.SSIS) winsim.Rule {
+	return winsim.Rule{Name: name, Enabled: true, Program: s.Program(), RemoteIP: []string{"LocalSubnet"}}
+}
+
+var ssis130 = winsim.SSIS{Version: 130}
+
+func with(r winsim.Rule, f func(*winsim.Rule)) winsim.Rule { f(&r); return r }
+
+// TestDrift runs every drift kind of the issue through the whole stack
+// (remote client, WinRM emulator, simulated host): scan must give the
+// status and reason, apply must converge, and a second apply must send no
+// write command (counted from the host's own log of programs it ran).
+func TestDrift(t *testing.T) {
+	tests := []struct {
+		name     string
+		cfg      winsim.Config
+		vars     map[string]any
+		scan     reports.HostStatus
+		reason   []string // substrings of the scan reason
+		dialect  string
+		converge bool // apply is expected to converge
+	}{
+		{
+			name: "compliant", cfg: winsim.Config{Version: winsim.Win2019, SSIS: []winsim.SSIS{ssis130}, Rules: []winsim.Rule{rpcRule(), ssisRule("SSIS Service", ssis130)}},
+			scan: reports.StatusCompliant, dialect: "advfirewall", converge: true,
+		},
+		{
+			name: "missing", cfg: winsim.Config{Version: winsim.Win2019, SSIS: []winsim.SSIS{ssis130}},
+			scan: reports.StatusNoncompliant, reason: []string{"rpc-135", "ssis-service-130", "missing"}, dialect: "advfirewall", converge: true,
+		},
+		{
+			name: "disabled", cfg: winsim.Config{Version: winsim.Win2016, SSIS: []winsim.SSIS{ssis130},
+				Rules: []winsim.Rule{with(rpcRule(), func(r *winsim.Rule) { r.Enabled = false }), ssisRule("SSIS Service", ssis130)}},
+			scan: reports.StatusNoncompliant, reason: []string{"rpc-135", "disabled"}, dialect: "advfirewall", converge: true,
+		},
+		{
+			name: "scope ALL", cfg: winsim.Config{Version: winsim.Win2012R2, SSIS: []winsim.SSIS{ssis130},
+				Rules: []winsim.Rule{with(rpcRule(), func(r *winsim.Rule) { r.RemoteIP = nil }), ssisRule("SSIS Service", ssis130)}},
+			scan: reports.StatusNoncompliant, reason: []string{"rpc-135", "too open"}, dialect: "advfirewall", converge: true,
+		},
+		{
+			name: "wrong port", cfg: winsim.Config{Version: winsim.Win2022, SSIS: []winsim.SSIS{ssis130},
+				Rules: []winsim.Rule{with(rpcRule(), func(r *winsim.Rule) { r.LocalPort = "136" }), ssisRule("SSIS Service", ssis130)}},
+			scan: reports.StatusNoncompliant, reason: []string{"rpc-135", "136"}, dialect: "advfirewall", converge: true,
+		},
+		{
+			name: "wrong program path", cfg: winsim.Config{Version: winsim.Win2019, SSIS: []winsim.SSIS{ssis130},
+				Rules: []winsim.Rule{rpcRule(), ssisRule("SSIS Service", winsim.SSIS{Version: 100})}},
+			scan: reports.StatusNoncompliant, reason: []string{"ssis-service-130", `\100\`}, dialect: "advfirewall", converge: true,
+		},
+		{
+			name: "duplicates that disagree", cfg: winsim.Config{Version: winsim.Win2019, SSIS: []winsim.SSIS{ssis130},
+				Rules: []winsim.Rule{rpcRule(), with(rpcRule(), func(r *winsim.Rule) { r.RemoteIP = nil }), ssisRule("SSIS Service", ssis130)}},
+			scan: reports.StatusNoncompliant, reason: []string{"rpc-135"}, dialect: "advfirewall", converge: true,
+		},
+		{
+			name: "block rule", cfg: winsim.Config{Version: winsim.Win2019, SSIS: []winsim.SSIS{ssis130},
+				Rules: []winsim.Rule{with(rpcRule(), func(r *winsim.Rule) { r.Action = "Block" }), ssisRule("SSIS Service", ssis130)}},
+			scan: reports.StatusNoncompliant, reason: []string{"rpc-135", "lock"}, dialect: "advfirewall", converge: true,
+		},
+		{
+			name: "2003 legacy-only host", cfg: winsim.Config{Version: winsim.Win2003, SSIS: []winsim.SSIS{{Version: 90}}},
+			scan: reports.StatusNoncompliant, reason: []string{"rpc-135", "ssis-service-90", "missing"}, dialect: "legacy", converge: true,
+		},
+		{
+			name: "2008 without the deprecation notice", cfg: winsim.Config{Version: winsim.Win2008, SSIS: []winsim.SSIS{{Version: 100}}},
+			vars: map[string]any{"dialect": "legacy"},
+			scan: reports.StatusNoncompliant, reason: []string{"rpc-135", "ssis-service-100"}, dialect: "legacy", converge: true,
+		},
+		{
+			name: "2008 R2 legacy with the notice", cfg: winsim.Config{Version: winsim.Win2008R2, SSIS: []winsim.SSIS{{Version: 100}}},
+			vars: map[string]any{"dialect": "legacy"},
+			scan: reports.StatusNoncompliant, reason: []string{"rpc-135", "ssis-service-100"}, dialect: "legacy", converge: true,
+		},
+		{
+			name: "SSIS on D:", cfg: winsim.Config{Version: winsim.Win2019, SSIS: []winsim.SSIS{{Version: 110, Root: dRoot}},
+				Rules: []winsim.Rule{rpcRule(), ssisRule("SSIS Service", winsim.SSIS{Version: 110})}},
+			scan: reports.StatusNoncompliant, reason: []string{"ssis-service-110", `D:\Program Files`}, dialect: "advfirewall", converge: true,
+		},
+		{
+			name: "two SSIS versions", cfg: winsim.Config{Version: winsim.Win2019, SSIS: []winsim.SSIS{{Version: 120}, ssis130},
+				Rules: []winsim.Rule{rpcRule(), ssisRule("SSIS Service", ssis130)}},
+			scan: reports.StatusNoncompliant, reason: []string{"ssis-service-120", `SSIS Service 120`}, dialect: "advfirewall", converge: true,
+		},
+		{
+			name: "non-English output", cfg: winsim.Config{Version: winsim.Win2019, SSIS: []winsim.SSIS{ssis130}, Faults: winsim.Faults{Language: "de-DE"},
+				Rules: []winsim.Rule{rpcRule(), ssisRule("SSIS Service", ssis130)}},
+			scan: reports.StatusError, reason: []string{"unrecognized output"}, dialect: "advfirewall", converge: false,
+		},
+		{
+			name: "DCOM range", cfg: winsim.Config{Version: winsim.Win2019, SSIS: []winsim.SSIS{ssis130}, Rules: []winsim.Rule{rpcRule(), ssisRule("SSIS Service", ssis130)}},
+			vars: map[string]any{"dcom_ports": "5000-5100"},
+			scan: reports.StatusNoncompliant, reason: []string{"dcom-registry", "dcom-ports"}, dialect: "advfirewall", converge: true,
+		},
+		{
+			name: "custom address list", cfg: winsim.Config{Version: winsim.Win2019, SSIS: []winsim.SSIS{ssis130}, Rules: []winsim.Rule{rpcRule(), ssisRule("SSIS Service", ssis130)}},
+			vars: map[string]any{"firewall_scope": []any{"10.1.0.0/16", "192.168.7.7"}},
+			scan: reports.StatusNoncompliant, reason: []string{"rpc-135", "ssis-service-130"}, dialect: "advfirewall", converge: true,
+		},
+	}
+	pb := builtin(t)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			h := startHost(t, "sql01", tt.cfg)
+			ts := []playbook.Target{h.target(tt.vars)}
+			d := remoteDialer{opts: remote.Options{}}
+			o := playbook.Options{Mode: reports.ModeScan, HostTimeout: 20 * time.Second}
+
+			scan := playbook.Run(t.Context(), pb, ts, d, o)[0]
+			t.Logf("scan: %s: %s", scan.Status, scan.Reason)
+			if scan.Status != tt.scan {
+				t.Fatalf("scan: status %s (%s), want %s\n%s", scan.Status, scan.Reason, tt.scan, dumpChecks(scan))
+			}
+			for _, w := range tt.reason {
+				if !strings.Contains(scan.Reason, w) {
+					t.Errorf("scan reason %q does not mention %q", scan.Reason, w)
+				}
+			}
+			if scan.Dialect != tt.dialect {
+				t.Errorf("dialect %q, want %q", scan.Dialect, tt.dialect)
+			}
+			if n := h.writes(); n != 0 {
+				t.Errorf("scan wrote %d times", n)
+			}
+
+			o.Mode = reports.ModeCheck
+			check := playbook.Run(t.Context(), pb, ts, d, o)[0]
+			if n := h.writes(); n != 0 {
+				t.Errorf("apply --check wrote %d times", n)
+			}
+			if tt.scan == reports.StatusNoncompliant && check.Status != reports.StatusWouldChange {
+				t.Errorf("apply --check: status %s (%s), want would_change", check.Status, check.Reason)
+			}
+
+			o.Mode = reports.ModeApply
+			apply := playbook.Run(t.Context(), pb, ts, d, o)[0]
+			wantApply := reports.StatusChanged
+			switch {
+			case !tt.converge:
+				wantApply = tt.scan
+			case tt.scan == reports.StatusCompliant:
+				wantApply = reports.StatusCompliant
+			}
+			if apply.Status != wantApply {
+				t.Fatalf("apply: status %s (%s), want %s\n%s", apply.Status, apply.Reason, wantApply, dumpChecks(apply))
+			}
+			if !tt.converge {
+				if n := h.writes(); n != 0 {
+					t.Errorf("apply on a host it cannot read wrote %d times", n)
+				}
+				return
+			}
+			before := h.writes()
+			again := playbook.Run(t.Context(), pb, ts, d, o)[0]
+			if again.Status != reports.StatusCompliant {
+				t.Errorf("second apply: status %s (%s), want compliant\n%s", again.Status, again.Reason, dumpChecks(again))
+			}
+			if n := h.writes() - before; n != 0 {
+				t.Errorf("second apply sent %d write commands, want 0", n)
+			}
+			rescan := playbook.Run(t.Context(), pb, ts, d, playbook.Options{Mode: reports.ModeScan})[0]
+			if rescan.Status != reports.StatusCompliant {
+				t.Errorf("scan after apply: %s (%s)", rescan.Status, rescan.Reason)
+			}
+			if h.srv.OpenShells() != 0 {
+				t.Errorf("%d shells left open", h.srv.OpenShells())
+			}
+		})
+	}
+}
+
+func dumpChecks(r reports.Host) string {
+	var b strings.Builder
+	for _, c := range r.Checks {
+		b.WriteString("  " + c.ID + " " + string(c.Status) + ": expected " + c.Expected + " | actual " + c.Actual + "\n")
+		for _, cmd := range c.Commands {
+			b.WriteString("    > " + cmd + "\n")
+		}
+		if c.Status == reports.CheckError || c.Status == reports.CheckFail {
+			b.WriteString("    output: " + strings.ReplaceAll(c.Output, "\r\n", "⏎") + "\n")
+		}
+	}
+	if r.Error != "" {
+		b.WriteString("  error: " + r.Error + "\n")
+	}
+	return b.String()
+}
