@@ -7,8 +7,8 @@ import (
 
 	"github.com/winfleet/winfleet/playbook"
 	"github.com/winfleet/winfleet/remote"
-	"github.com/winfleet/winfleet/reports"
 	"github.com/winfleet/winfleet/remote/winrmtest/winsim"
+	"github.com/winfleet/winfleet/reports"
 )
 
 const dRoot = `D:\Program Files\Microsoft SQL Server`
