@@ -158,7 +158,8 @@ func ParseTargets(values []string) ([]Target, error) {
 // over path. If anything fails the temporary file is removed and an existing
 // file at path is left untouched, so readers (dashboards, the next diff)
 // see either the old report or the complete new one, never a partial one.
-// A new file gets mode 0644; a replaced file keeps its mode.
+// A new file gets mode 0644; a replaced file keeps its mode. If path is a
+// symbolic link, the file it points to is replaced and the link kept.
 func WriteFile(path, format string, r *Report) error {
 	wr, err := WriterFor(format)
 	if err != nil {
@@ -168,6 +169,15 @@ func WriteFile(path, format string, r *Report) error {
 }
 
 func writeFileAtomic(path string, render func(io.Writer) error) (err error) {
+	if fi, lerr := os.Lstat(path); lerr == nil && fi.Mode()&os.ModeSymlink != 0 {
+		// Replace the file the link points to, not the link: a
+		// "latest.json" symlink into an archive keeps working.
+		target, err := filepath.EvalSymlinks(path)
+		if err != nil {
+			return fmt.Errorf("write report %s: %w", path, err)
+		}
+		path = target
+	}
 	mode := os.FileMode(0o644)
 	if fi, statErr := os.Stat(path); statErr == nil {
 		if !fi.Mode().IsRegular() {

@@ -240,3 +240,30 @@ func TestWriteTargets(t *testing.T) {
 		t.Errorf("directory (-want +got):\n%s", d)
 	}
 }
+
+func TestWriteFileThroughSymlink(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("symlinks need privileges on Windows")
+	}
+	dir := t.TempDir()
+	real := filepath.Join(dir, "archive-2026-11-26.json")
+	if err := os.WriteFile(real, []byte("old"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(dir, "latest.json")
+	if err := os.Symlink("archive-2026-11-26.json", link); err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteFile(link, "json", sampleReport()); err != nil {
+		t.Fatal(err)
+	}
+	if fi, err := os.Lstat(link); err != nil || fi.Mode()&os.ModeSymlink == 0 {
+		t.Errorf("latest.json is no longer a symlink: %v, %v", fi, err)
+	}
+	if r, err := ReadFile(real); err != nil || len(r.Hosts) != 6 {
+		t.Errorf("link target not replaced: %v, %v", r, err)
+	}
+	if d := cmp.Diff([]string{"archive-2026-11-26.json", "latest.json"}, dirNames(t, dir)); d != "" {
+		t.Errorf("directory (-want +got):\n%s", d)
+	}
+}
