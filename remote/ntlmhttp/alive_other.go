@@ -1,0 +1,27 @@
+//go:build !unix
+
+package ntlmhttp
+
+import (
+	"errors"
+	"net"
+	"os"
+	"time"
+)
+
+// socketIdle reads with a very short deadline: a timeout means nothing is
+// pending and the peer has not closed the connection. (An already expired
+// deadline would fail before reading, so it must lie in the future.) Any
+// byte read is lost, but a connection with unsolicited bytes is not used
+// anyway.
+func socketIdle(nc net.Conn) bool {
+	if err := nc.SetReadDeadline(time.Now().Add(time.Millisecond)); err != nil {
+		return false
+	}
+	var buf [1]byte
+	_, err := nc.Read(buf[:])
+	if nc.SetReadDeadline(time.Time{}) != nil {
+		return false
+	}
+	return errors.Is(err, os.ErrDeadlineExceeded)
+}
