@@ -531,8 +531,9 @@ func builtinCd(p *proc, rest string, s streams) int {
 }
 
 func builtinSet(p *proc, rest string, s streams) int {
-	arg := strings.TrimSpace(rest)
-	if arg == "" {
+	// set keeps trailing blanks in the value ("set X=1 & ..." sets "1 ").
+	arg := strings.TrimLeft(rest, " \t")
+	if strings.TrimSpace(arg) == "" {
 		p.h.emit(s.out, strings.Join(p.env.sorted(), "\r\n")+"\r\n")
 		return 0
 	}
@@ -543,6 +544,7 @@ func builtinSet(p *proc, rest string, s streams) int {
 	}
 	name, value, ok := strings.Cut(arg, "=")
 	if !ok {
+		name = strings.TrimSpace(name)
 		var out []string
 		for _, kv := range p.env.sorted() {
 			if len(kv) >= len(name) && strings.EqualFold(kv[:len(name)], name) {

@@ -152,7 +152,7 @@ type Config struct {
 	// ComputerName is the NetBIOS name (%COMPUTERNAME%), e.g. SQL001.
 	ComputerName string
 	// Domain is the NetBIOS domain name; "" means a workgroup host.
-	Domain string
+	Domain  string
 	Version Version
 	// CurrentProfile is the active firewall profile; 0 means Domain for a
 	// domain-joined host and Private otherwise.
