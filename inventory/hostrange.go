@@ -22,6 +22,9 @@ var (
 // an optional ":port" suffix (or "[ipv6]:port"), then [x:y] ranges expanded.
 // port is 0 when none was given.
 func expandHostPattern(p string) (names []string, port int, err error) {
+	if !strings.ContainsAny(p, ":[") {
+		return []string{p}, 0, nil // no port, no range: the common case
+	}
 	host, port, ok := parseAddress(p)
 	if !ok {
 		host, port = p, 0
@@ -118,7 +121,7 @@ func validHostname(s string) bool {
 }
 
 // maxExpand bounds how many names one host pattern may expand to.
-const maxExpand = 1 << 20
+const maxExpand = 1 << 17
 
 const asciiLetters = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
