@@ -62,6 +62,9 @@ func oneClient(ctx context.Context, i int, srvs []*winrmtest.Server, o Options) 
 	}
 	c, err := Dial(ctx, targetFor(srv), o)
 	if err != nil {
+		if want != nil && errors.Is(err, want) {
+			return nil // the budget can run out before Dial on a loaded machine
+		}
 		return err
 	}
 	defer c.Close(ctx)
