@@ -79,7 +79,7 @@ func parseINI(inv *Inventory, file string, data []byte) error {
 			k, v, ok := strings.Cut(line, "=")
 			k, v = strings.TrimSpace(k), strings.TrimSpace(v)
 			if !ok {
-				return &Error{File: file, Line: lineno, Col: col, Msg: "expected key=value, got " + quote(line)}
+				return &Error{File: file, Line: lineno, Col: col, Msg: "expected key=value (the line is not echoed: it may hold a secret)"}
 			}
 			if k == "" {
 				return &Error{File: file, Line: lineno, Col: col, Msg: "empty variable name in " + quote(line)}
@@ -165,7 +165,7 @@ func iniHostLine(inv *Inventory, g *Group, file string, lineno, col int, line st
 	for _, t := range toks[1:] {
 		k, v, ok := strings.Cut(t.text, "=")
 		if !ok {
-			return &Error{File: file, Line: lineno, Col: col + t.off, Msg: "expected key=value host variable, got " + quote(t.text)}
+			return &Error{File: file, Line: lineno, Col: col + t.off, Msg: "expected key=value host variable after the host name (the text is not echoed: it may hold a secret)"}
 		}
 		if k == "" {
 			return &Error{File: file, Line: lineno, Col: col + t.off, Msg: "empty variable name in " + quote(t.text)}
