@@ -26,6 +26,8 @@ func FuzzReadJSON(f *testing.F) {
 	f.Add([]byte(`{"schema":"winfleet.report/v1"}`))
 	f.Add([]byte(`{"schema":"winfleet.report/v2","hosts":[]}`))
 	f.Add([]byte(`[]`))
+	edge := bytes.Replace(b.Bytes(), []byte(`"0001-01-01T00:00:00Z"`), []byte(`"0000-01-01T00:30:00+01:00"`), 1)
+	f.Add(edge)
 	f.Fuzz(func(t *testing.T, data []byte) {
 		r, err := ReadJSON(bytes.NewReader(data))
 		if err != nil {
@@ -33,13 +35,7 @@ func FuzzReadJSON(f *testing.F) {
 		}
 		var w1 bytes.Buffer
 		if err := WriteJSON(&w1, r); err != nil {
-			// Go's time encoding refuses years outside 0..9999, which the
-			// schema's date-time format cannot express; anything else an
-			// accepted report fails on is a bug.
-			if r.StartedAt.Year() >= 0 && r.StartedAt.Year() <= 9999 && r.FinishedAt.Year() >= 0 && r.FinishedAt.Year() <= 9999 {
-				t.Fatalf("WriteJSON of an accepted report: %v", err)
-			}
-			return
+			t.Fatalf("WriteJSON of an accepted report: %v", err)
 		}
 		r2, err := ReadJSON(bytes.NewReader(w1.Bytes()))
 		if err != nil {

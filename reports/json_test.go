@@ -256,3 +256,18 @@ func TestReadFileNamesTheFile(t *testing.T) {
 		t.Errorf("ReadFile(%q) = %v hosts, %v; want 6 hosts", ok, r, err)
 	}
 }
+
+func TestTimesAtTheEdgeOfRFC3339(t *testing.T) {
+	doc := mutate(t, func(d map[string]any) {
+		d["started_at"] = "0000-01-01T00:30:00+01:00"
+		d["finished_at"] = "9999-12-31T23:30:00-01:00"
+	})
+	r, err := ReadJSON(bytes.NewReader(doc))
+	if err != nil {
+		t.Fatalf("ReadJSON: %v", err)
+	}
+	out := writeJSON(t, r) // fails if the times were moved to UTC years -1 / 10000
+	if _, err := ReadJSON(bytes.NewReader(out)); err != nil {
+		t.Errorf("re-read: %v", err)
+	}
+}

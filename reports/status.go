@@ -182,8 +182,8 @@ func normalize(r *Report) (*Report, error) {
 	}
 	n := *r
 	n.Schema = Schema
-	n.StartedAt = r.StartedAt.UTC()
-	n.FinishedAt = r.FinishedAt.UTC()
+	n.StartedAt = utc(r.StartedAt)
+	n.FinishedAt = utc(r.FinishedAt)
 	n.Hosts = make([]Host, len(r.Hosts))
 	for i, h := range r.Hosts {
 		n.Hosts[i] = copyHost(h)
@@ -191,6 +191,16 @@ func normalize(r *Report) (*Report, error) {
 	slices.SortFunc(n.Hosts, func(a, b Host) int { return cmp.Compare(a.Host, b.Host) })
 	Summarize(&n)
 	return &n, nil
+}
+
+// utc returns t in UTC, unless that would move it out of the years 0-9999
+// that RFC 3339 (and so JSON) can carry: 0000-01-01T00:30:00+01:00 stays as
+// it is rather than becoming unwritable.
+func utc(t time.Time) time.Time {
+	if u := t.UTC(); u.Year() >= 0 && u.Year() <= 9999 {
+		return u
+	}
+	return t
 }
 
 func copyHost(h Host) Host {
