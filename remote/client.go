@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"os"
 	"strings"
 	"sync"
 
@@ -154,6 +155,20 @@ func validateTarget(t Target) error {
 	case TransportKerberos:
 		if t.User == "" && t.Kerberos.CCacheFile == "" {
 			return errors.New("kerberos needs a user or a credential cache")
+		}
+		// gokrb5 reads these on every request; a missing file is a
+		// configuration error, not an authentication failure.
+		conf := t.Kerberos.ConfigFile
+		if conf == "" {
+			conf = defaultKrb5Conf
+		}
+		for _, f := range []string{conf, t.Kerberos.CCacheFile} {
+			if f == "" {
+				continue
+			}
+			if _, err := os.Stat(f); err != nil {
+				return fmt.Errorf("kerberos: %w", err)
+			}
 		}
 	case TransportCertificate:
 		if !t.HTTPS {

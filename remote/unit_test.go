@@ -3,12 +3,19 @@ package remote
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
+	"net"
 	"net/http"
+	"net/url"
+	"os"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -300,5 +307,58 @@ func TestErrorFormat(t *testing.T) {
 	connectTO := &Error{Kind: ErrUnreachable, also: []error{ErrTimeout}}
 	if !errors.Is(connectTO, ErrUnreachable) || !errors.Is(connectTO, ErrTimeout) || connectTO.HostStatus() != StatusUnreachable {
 		t.Errorf("connect timeout error does not match both sentinels")
+	}
+}
+
+// timeoutErr is a net.Error that timed out.
+type timeoutErr struct{}
+
+func (timeoutErr) Error() string   { return "i/o timeout" }
+func (timeoutErr) Timeout() bool   { return true }
+func (timeoutErr) Temporary() bool { return true }
+
+// TestTransportErrors classifies transport failures that the loopback
+// emulator cannot produce (DNS, routes, expired certificates, connect
+// timeouts); the others are covered against the emulator in TestOutcomes.
+func TestTransportErrors(t *testing.T) {
+	tr := &transport{host: "h:5986", https: true}
+	wrap := func(err error) error { return &url.Error{Op: "Post", URL: "https://h:5986/wsman", Err: err} }
+	tests := []struct {
+		name       string
+		err        error
+		want       []error
+		wantStatus string
+		wantHint   string
+	}{
+		{"dns", &net.OpError{Op: "dial", Err: &net.DNSError{Err: "no such host", Name: "h", IsNotFound: true}},
+			[]error{ErrUnreachable}, StatusUnreachable, "does not resolve"},
+		{"no route", &net.OpError{Op: "dial", Err: os.NewSyscallError("connect", syscall.EHOSTUNREACH)},
+			[]error{ErrUnreachable}, StatusUnreachable, "no route"},
+		{"connect timeout", &net.OpError{Op: "dial", Err: timeoutErr{}},
+			[]error{ErrUnreachable, ErrTimeout}, StatusUnreachable, "connect timeout"},
+		{"expired", &tls.CertificateVerificationError{Err: x509.CertificateInvalidError{Reason: x509.Expired}},
+			[]error{ErrTLS}, StatusError, "expired"},
+		{"client cert refused", tls.AlertError(42), []error{ErrTLS}, StatusError, "client certificate"},
+		{"read timeout", timeoutErr{}, []error{ErrTimeout}, StatusTimeout, "did not answer in time"},
+		{"reset", os.NewSyscallError("read", syscall.ECONNRESET), []error{ErrUnreachable}, StatusUnreachable, "closed the connection"},
+		{"eof", io.EOF, []error{ErrUnreachable}, StatusUnreachable, "closed the connection"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := tr.transportError(t.Context(), "receive", wrap(tt.err), 30*time.Second)
+			for _, w := range tt.want {
+				if !errors.Is(err, w) {
+					t.Errorf("transportError = %v, want %v", err, w)
+				}
+			}
+			var e *Error
+			if !errors.As(err, &e) || e.HostStatus() != tt.wantStatus || !strings.Contains(e.Hint, tt.wantHint) {
+				t.Errorf("transportError = %v, want status %q and hint with %q", err, tt.wantStatus, tt.wantHint)
+			}
+			var ue *url.Error
+			if errors.As(err, &ue) {
+				t.Errorf("transportError keeps a *url.Error, which masterzen would retry forever on timeouts")
+			}
+		})
 	}
 }
