@@ -1,0 +1,303 @@
+package playbook_test
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/winfleet/winfleet/playbook"
+	"github.com/winfleet/winfleet/remote"
+	"github.com/winfleet/winfleet/remote/winrmtest"
+	"github.com/winfleet/winfleet/remote/winrmtest/winsim"
+	"github.com/winfleet/winfleet/reports"
+)
+
+func goodHost(tb testing.TB, name string, opts ...winrmtest.Option) *labHost {
+	return startHost(tb, name, winsim.Config{Version: winsim.Win2019, SSIS: []winsim.SSIS{ssis130},
+		Rules: []winsim.Rule{rpcRule(), ssisRule("SSIS Service", ssis130)}}, opts...)
+}
+
+// TestRoundTrips checks the documented minimum number of round trips
+// (WinRM Command requests, one per RunBatch) against the emulator's log.
+func TestRoundTrips(t *testing.T) {
+	tests := []struct {
+		name  string
+		mode  reports.Mode
+		vars  map[string]any
+		rules bool
+		want  int
+	}{
+		{"scan, discovery", reports.ModeScan, nil, true, 2},
+		{"scan, dialect known, discovery", reports.ModeScan, map[string]any{"dialect": "advfirewall"}, true, 2},
+		{"scan, sql_version only", reports.ModeScan, map[string]any{"sql_version": "130"}, true, 2},
+		{"scan, sql_version and windows_version", reports.ModeScan, map[string]any{"sql_version": "130", "windows_version": "2019"}, true, 1},
+		{"scan, sql_version and dialect", reports.ModeScan, map[string]any{"sql_version": "2016", "dialect": "advfirewall"}, true, 1},
+		{"apply, compliant host", reports.ModeApply, nil, true, 2},
+		{"apply, drifted host: read, read, write, verify", reports.ModeApply, nil, false, 4},
+		{"apply, drifted host, vars known: read, write, verify", reports.ModeApply, map[string]any{"sql_version": "130", "dialect": "advfirewall"}, false, 3},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			cfg := winsim.Config{Version: winsim.Win2019, SSIS: []winsim.SSIS{ssis130}}
+			if tt.rules {
+				cfg.Rules = []winsim.Rule{rpcRule(), ssisRule("SSIS Service", ssis130)}
+			}
+			h := startHost(t, "sql01", cfg)
+			r := playbook.Run(t.Context(), builtin(t), []playbook.Target{h.target(tt.vars)}, remoteDialer{}, playbook.Options{Mode: tt.mode})[0]
+			if failed(r.Status) {
+				t.Fatalf("status %s: %s", r.Status, r.Reason)
+			}
+			if got := h.commands(); got != tt.want {
+				var lines []string
+				for _, q := range h.srv.Log() {
+					lines = append(lines, string(q.Op)+" "+q.CommandLine)
+				}
+				t.Errorf("round trips = %d, want %d\n%s", got, tt.want, strings.Join(lines, "\n"))
+			}
+		})
+	}
+}
+
+func failed(s reports.HostStatus) bool {
+	switch s {
+	case reports.StatusCompliant, reports.StatusNoncompliant, reports.StatusChanged, reports.StatusWouldChange:
+		return false
+	}
+	return true
+}
+
+// TestFaultyHosts puts every kind of broken host next to healthy ones: each
+// ends with its own status, and none holds up the others beyond its budget.
+func TestFaultyHosts(t *testing.T) {
+	const budget = 1500 * time.Millisecond
+	refused := goodHost(t, "refused", winrmtest.WithFaults(winrmtest.Faults{RefuseConnections: true}))
+	badpw := goodHost(t, "badpw", winrmtest.WithFaults(winrmtest.Faults{Unauthorized: true}))
+	hang := goodHost(t, "hang", winrmtest.WithFaults(winrmtest.Faults{NoAnswer: true}))
+	hangRecv := goodHost(t, "hangrecv", winrmtest.WithFaults(winrmtest.Faults{HangReceive: true}))
+	notAdmin := startHost(t, "notadmin", winsim.Config{Version: winsim.Win2019, SSIS: []winsim.SSIS{ssis130}, Faults: winsim.Faults{NotElevated: true}})
+	fwStopped := startHost(t, "fwstopped", winsim.Config{Version: winsim.Win2019, SSIS: []winsim.SSIS{ssis130}, Faults: winsim.Faults{FirewallStopped: true}})
+	ok1, ok2 := goodHost(t, "ok1"), goodHost(t, "ok2")
+	hosts := []*labHost{refused, badpw, hang, hangRecv, notAdmin, fwStopped, ok1, ok2}
+	want := map[string]reports.HostStatus{
+		"refused": "unreachable", "badpw": "auth_failed", "hang": "timeout", "hangrecv": "timeout",
+		"notadmin": "error", "fwstopped": "error", "ok1": "compliant", "ok2": "compliant",
+	}
+	wantReason := map[string]string{"notadmin": "not elevated: winfleet needs an administrator session", "fwstopped": "Windows Firewall service"}
+	var ts []playbook.Target
+	for _, h := range hosts {
+		ts = append(ts, h.target(nil))
+	}
+	for _, mode := range []reports.Mode{reports.ModeScan, reports.ModeApply} {
+		t.Run(string(mode), func(t *testing.T) {
+			start := time.Now()
+			rs := playbook.Run(t.Context(), builtin(t), ts, remoteDialer{opts: remote.Options{ConnectTimeout: time.Second}},
+				playbook.Options{Mode: mode, Forks: 3, HostTimeout: budget})
+			wall := time.Since(start)
+			for _, r := range rs {
+				if r.Status != want[r.Host] {
+					t.Errorf("%s: status %s (%s), want %s", r.Host, r.Status, r.Reason, want[r.Host])
+				}
+				if w := wantReason[r.Host]; w != "" && !strings.Contains(r.Reason, w) {
+					t.Errorf("%s: reason %q, want it to mention %q", r.Host, r.Reason, w)
+				}
+				if failed(r.Status) && r.Error == "" {
+					t.Errorf("%s: %s without an error", r.Host, r.Status)
+				}
+				if r.Host == "ok1" || r.Host == "ok2" {
+					if time.Duration(r.DurationMS)*time.Millisecond >= budget {
+						t.Errorf("%s took %dms, a healthy host was held up", r.Host, r.DurationMS)
+					}
+				}
+			}
+			for _, h := range []*labHost{notAdmin, fwStopped} {
+				if n := h.writes(); n != 0 {
+					t.Errorf("%s: %d writes on a host that cannot be changed", h.name, n)
+				}
+			}
+			// 8 hosts, 3 forks, the two hung hosts take at most budget plus
+			// the close allowance each: a generous bound on a hang.
+			if wall > 4*budget+10*time.Second {
+				t.Errorf("run took %s", wall)
+			}
+		})
+	}
+	for _, h := range hosts {
+		if h.name == "refused" || h.name == "hang" || h.name == "hangrecv" {
+			continue
+		}
+		if n := h.srv.OpenShells(); n != 0 {
+			t.Errorf("%s: %d shells left open", h.name, n)
+		}
+	}
+}
+
+// TestCanaryStopsRollout: a failed first batch stops the rollout and the
+// later batches are skipped without a single request to their hosts.
+func TestCanaryStopsRollout(t *testing.T) {
+	canary := goodHost(t, "canary", winrmtest.WithFaults(winrmtest.Faults{RefuseConnections: true}))
+	rest := []*labHost{goodHost(t, "b1"), goodHost(t, "b2"), goodHost(t, "b3"), goodHost(t, "b4")}
+	ts := []playbook.Target{canary.target(nil)}
+	for _, h := range rest {
+		ts = append(ts, h.target(nil))
+	}
+	serial, err := playbook.ParseSerial("1,10%,100%")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var events []playbook.Event
+	rs := playbook.Run(t.Context(), builtin(t), ts, remoteDialer{}, playbook.Options{
+		Mode: reports.ModeApply, Forks: 5, Serial: serial, MaxFailPercent: 0,
+		Events: func(e playbook.Event) { events = append(events, e) },
+	})
+	if rs[0].Status != reports.StatusUnreachable {
+		t.Errorf("canary: %s (%s), want unreachable", rs[0].Status, rs[0].Reason)
+	}
+	for i, h := range rest {
+		if rs[i+1].Status != reports.StatusSkipped {
+			t.Errorf("%s: %s, want skipped", h.name, rs[i+1].Status)
+		}
+		if n := len(h.srv.Log()); n != 0 {
+			t.Errorf("%s: skipped host got %d requests", h.name, n)
+		}
+	}
+	var kinds []string
+	for _, e := range events {
+		kinds = append(kinds, e.Kind.String())
+	}
+	got := strings.Join(kinds, ",")
+	want := "batch_started,host_started,host_finished,rollout_stopped,host_finished,host_finished,host_finished,host_finished"
+	if got != want {
+		t.Errorf("events = %s\nwant     %s", got, want)
+	}
+}
+
+// TestCancel cancels a run with hosts in flight and hosts waiting: every
+// host ends with a status and no shell stays open on any host.
+func TestCancel(t *testing.T) {
+	for _, grace := range []time.Duration{0, 30 * time.Second} {
+		t.Run(fmt.Sprintf("grace %s", grace), func(t *testing.T) {
+			var hosts []*labHost
+			var ts []playbook.Target
+			for i := range 8 {
+				h := startHost(t, fmt.Sprintf("slow%d", i), winsim.Config{Version: winsim.Win2019, SSIS: []winsim.SSIS{ssis130},
+					Faults: winsim.Faults{Latency: 200 * time.Millisecond}})
+				hosts = append(hosts, h)
+				ts = append(ts, h.target(nil))
+			}
+			ctx, cancel := context.WithCancel(t.Context())
+			defer cancel()
+			var mu sync.Mutex
+			started := 0
+			rs := playbook.Run(ctx, builtin(t), ts, remoteDialer{}, playbook.Options{
+				Mode: reports.ModeApply, Forks: 3, Grace: grace,
+				Events: func(e playbook.Event) {
+					mu.Lock()
+					defer mu.Unlock()
+					if e.Kind == playbook.HostStarted {
+						if started++; started == 3 {
+							cancel()
+						}
+					}
+				},
+			})
+			cancelled := 0
+			for _, r := range rs {
+				switch r.Status {
+				case reports.StatusCancelled:
+					cancelled++
+					if r.Reason == "" {
+						t.Errorf("%s: cancelled without a reason", r.Host)
+					}
+				case reports.StatusChanged:
+					if grace == 0 {
+						t.Errorf("%s: changed after cancellation without grace", r.Host)
+					}
+				default:
+					t.Errorf("%s: status %q (%s)", r.Host, r.Status, r.Reason)
+				}
+			}
+			if cancelled < 5 {
+				t.Errorf("%d hosts cancelled, want at least the 5 not started", cancelled)
+			}
+			for _, h := range hosts {
+				if n := h.srv.OpenShells(); n != 0 {
+					t.Errorf("%s: %d shells left open", h.name, n)
+				}
+				// Cancellation comes while the first hosts are still reading
+				// (each command takes 200ms), and no change starts after it.
+				if n := h.writes(); n != 0 {
+					t.Errorf("%s: %d writes after cancellation", h.name, n)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkScan1000 scans 1,000 emulated hosts with 20 ms of latency on
+// every WinRM request at forks=200. It reports the wall time against the
+// ideal (batches × requests per host × latency, i.e. a perfectly overlapped
+// schedule limited only by latency) and the CPU time spent per host (this
+// process: client, emulator and simulated hosts together).
+//
+//	go test -run '^$' -bench Scan1000 -benchtime 1x ./playbook/
+func BenchmarkScan1000(b *testing.B) {
+	const n, forks, latency = 1000, 200, 20 * time.Millisecond
+	hosts := make([]*labHost, n)
+	ts := make([]playbook.Target, n)
+	for i := range hosts {
+		hosts[i] = goodHost(b, fmt.Sprintf("sql%04d", i), winrmtest.WithFaults(winrmtest.Faults{Latency: latency}))
+		ts[i] = hosts[i].target(nil)
+	}
+	pb := builtin(b)
+	b.ResetTimer()
+	var wall time.Duration
+	var cpu time.Duration
+	for b.Loop() {
+		for _, h := range hosts {
+			h.srv.ResetLog()
+		}
+		c0 := cpuTime()
+		start := time.Now()
+		rs := playbook.Run(b.Context(), pb, ts, remoteDialer{}, playbook.Options{Mode: reports.ModeScan, Forks: forks, HostTimeout: time.Minute})
+		wall += time.Since(start)
+		cpu += cpuTime() - c0
+		var durs []int64
+		for _, r := range rs {
+			if r.Status != reports.StatusCompliant {
+				b.Fatalf("%s: %s (%s)", r.Host, r.Status, r.Reason)
+			}
+			durs = append(durs, r.DurationMS)
+		}
+		slices.Sort(durs)
+		b.ReportMetric(float64(durs[len(durs)/2]), "host-p50-ms")
+		b.ReportMetric(float64(durs[len(durs)-1]), "host-max-ms")
+	}
+	b.StopTimer()
+	reqs := 0
+	for _, h := range hosts {
+		reqs += len(h.srv.Log())
+	}
+	perHost := float64(reqs) / n
+	batches := (n + forks - 1) / forks
+	ideal := time.Duration(float64(batches) * perHost * float64(latency))
+	iters := time.Duration(b.N)
+	b.ReportMetric(float64((wall / iters).Milliseconds()), "wall-ms")
+	b.ReportMetric(float64(ideal.Milliseconds()), "ideal-ms")
+	b.ReportMetric(float64(wall/iters)/float64(ideal), "wall/ideal")
+	b.ReportMetric(perHost, "requests/host")
+	b.ReportMetric(float64((cpu/iters).Microseconds())/n, "cpu-µs/host")
+}
+
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
