@@ -205,3 +205,73 @@ func dumpChecks(r reports.Host) string {
 	}
 	return b.String()
 }
+
+// TestRollbackAbsent: a playbook with state: absent removes exactly the
+// rules that match its names and definitions, and nothing else.
+func TestRollbackAbsent(t *testing.T) {
+	pb, err := playbook.Parse("rollback.yaml", []byte(`name: rollback
+rules:
+  - id: rpc-135
+    name: "RPC (TCP/135)"
+    state: absent
+    protocol: tcp
+    port: "135"
+  - id: ssis-service
+    each: ssis
+    name: "SSIS Service{{ ssis_rule_suffix }}"
+    state: absent
+    program: "{{ ssis_program }}"
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := winsim.Rule{Name: "Other", Enabled: true, Protocol: "TCP", LocalPort: "135"}
+	sameNameOtherPort := with(rpcRule(), func(r *winsim.Rule) { r.LocalPort = "4444" })
+	h := startHost(t, "sql01", winsim.Config{Version: winsim.Win2019, SSIS: []winsim.SSIS{ssis130},
+		Rules: []winsim.Rule{rpcRule(), ssisRule("SSIS Service", ssis130), other, sameNameOtherPort}})
+	ts := []playbook.Target{h.target(nil)}
+	r := playbook.Run(t.Context(), pb, ts, remoteDialer{}, playbook.Options{Mode: reports.ModeApply})[0]
+	if r.Status != reports.StatusChanged {
+		t.Fatalf("apply: %s (%s)\n%s", r.Status, r.Reason, dumpChecks(r))
+	}
+	var names []string
+	for _, rule := range h.sim.Rules() {
+		names = append(names, rule.Name+"/"+rule.LocalPort)
+	}
+	if got, want := strings.Join(names, ","), "Other/135,RPC (TCP/135)/4444"; got != want {
+		t.Errorf("rules after rollback = %s, want %s", got, want)
+	}
+	for _, inv := range h.sim.Log() {
+		if inv.Write && strings.Contains(inv.Line, "Other") {
+			t.Errorf("a write touched a rule the playbook does not name: %s", inv.Line)
+		}
+	}
+	before := h.writes()
+	if r := playbook.Run(t.Context(), pb, ts, remoteDialer{}, playbook.Options{Mode: reports.ModeApply})[0]; r.Status != reports.StatusCompliant || h.writes() != before {
+		t.Errorf("second rollback: %s, %d writes", r.Status, h.writes()-before)
+	}
+}
+
+// TestForeignBlockRule: a block rule the playbook does not name blocks the
+// SSIS traffic. Scan (with block_scan) reports it, apply never touches it
+// and ends failed.
+func TestForeignBlockRule(t *testing.T) {
+	blocker := winsim.Rule{Name: "Block RPC", Enabled: true, Action: "Block", Protocol: "TCP", LocalPort: "135"}
+	h := startHost(t, "sql01", winsim.Config{Version: winsim.Win2019, SSIS: []winsim.SSIS{ssis130},
+		Rules: []winsim.Rule{rpcRule(), ssisRule("SSIS Service", ssis130), blocker}})
+	ts := []playbook.Target{h.target(map[string]any{"block_scan": true})}
+	scan := playbook.Run(t.Context(), builtin(t), ts, remoteDialer{}, playbook.Options{Mode: reports.ModeScan})[0]
+	if scan.Status != reports.StatusNoncompliant || !strings.Contains(scan.Reason, "Block RPC") {
+		t.Fatalf("scan: %s (%s), want noncompliant naming the block rule\n%s", scan.Status, scan.Reason, dumpChecks(scan))
+	}
+	apply := playbook.Run(t.Context(), builtin(t), ts, remoteDialer{}, playbook.Options{Mode: reports.ModeApply})[0]
+	if apply.Status != reports.StatusFailed {
+		t.Errorf("apply: %s (%s), want failed", apply.Status, apply.Reason)
+	}
+	if n := h.writes(); n != 0 {
+		t.Errorf("apply wrote %d times; the block rule is not the playbook's to change", n)
+	}
+	if len(h.sim.Rules()) != 3 {
+		t.Errorf("rules changed: %v", h.sim.Rules())
+	}
+}
