@@ -1,0 +1,19 @@
+// Command winfleet checks and converges the SSIS firewall rules of a fleet of
+// Windows servers over WinRM. See the README for usage.
+package main
+
+import (
+	"context"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/winfleet/winfleet/cmd/winfleet/cli"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := cli.Main(ctx, os.Args[1:], cli.OSStdio())
+	stop()
+	os.Exit(code)
+}
