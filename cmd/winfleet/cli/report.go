@@ -81,8 +81,8 @@ nightly job can alert on change rather than on state.`,
 	diff.Flags().String("format", "text", "output format: text or json")
 
 	merge := &cobra.Command{
-		Use:   "merge SHARD.json... -o json=ALL.json",
-		Short: "Combine reports of disjoint host sets (shards) into one",
+		Use:     "merge SHARD.json... -o json=ALL.json",
+		Short:   "Combine reports of disjoint host sets (shards) into one",
 		Example: `  winfleet report merge east.json west.json -o json=all.json -o csv=all.csv`,
 		Args:    cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
