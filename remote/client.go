@@ -33,7 +33,7 @@ type Client struct {
 	params winrm.Parameters // a copy; masterzen's DefaultParameters is never touched
 	wc     *winrm.Client
 	tr     *transport
-	httpTr *http.Transport // nil for kerberos (masterzen owns that one)
+	idle   interface{ CloseIdleConnections() } // nil for kerberos (masterzen owns that transport)
 	dec    decoder
 	log    *slog.Logger
 
@@ -69,16 +69,15 @@ func Dial(ctx context.Context, t Target, o Options) (*Client, error) {
 	if err != nil {
 		return fail(ErrConfig, "", err)
 	}
-	if err := validateTarget(t); err != nil {
-		return fail(ErrConfig, "", err)
-	}
 	kind := t.transport()
-	if kind == TransportNTLM {
-		return fail(ErrConfig, "use transport=basic over https, or kerberos, until ntlm lands",
-			errors.New("transport ntlm is not supported yet"))
-	}
+	encrypt := messageEncryption(t)
 	if !t.HTTPS && !t.AllowUnencrypted {
 		switch kind {
+		case TransportNTLM:
+			if !encrypt {
+				return fail(ErrInsecure, "NTLM without message encryption over plain HTTP sends commands and output in clear: use message_encryption=auto/always or https, or set allow_unencrypted",
+					errors.New("ntlm without message encryption over plain http without allow_unencrypted"))
+			}
 		case TransportBasic:
 			return fail(ErrInsecure, "Basic over plain HTTP sends the password in clear: use https (port 5986), or set allow_unencrypted if the host has AllowUnencrypted=true and you accept that",
 				errors.New("basic auth over plain http without allow_unencrypted"))
@@ -88,6 +87,9 @@ func Dial(ctx context.Context, t Target, o Options) (*Client, error) {
 		}
 	}
 
+	if err := validateTarget(t); err != nil {
+		return fail(ErrConfig, "", err)
+	}
 	c := &Client{host: host, opts: o, dec: newDecoder(o.CodePage), log: o.Logger.With(slog.String("host", host))}
 	c.url = (&url.URL{Scheme: t.scheme(), Host: host, Path: "/wsman"}).String()
 	c.tr = &transport{host: host, url: c.url, kind: kind, https: t.HTTPS, log: c.log}
@@ -95,7 +97,7 @@ func Dial(ctx context.Context, t Target, o Options) (*Client, error) {
 	if t.InsecureSkipVerify && t.HTTPS {
 		c.log.Warn("TLS certificate verification is disabled: anyone on the path can impersonate the host and read the credentials")
 	}
-	if !t.HTTPS && t.AllowUnencrypted {
+	if !t.HTTPS && t.AllowUnencrypted && !(kind == TransportNTLM && encrypt) {
 		c.log.Warn("WinRM over plain HTTP: commands and output travel unencrypted", slog.String("transport", kind))
 	}
 
@@ -107,10 +109,13 @@ func Dial(ctx context.Context, t Target, o Options) (*Client, error) {
 		}
 		c.tr.poster = kp
 	default:
-		hc, base, err := buildHTTP(t, o)
+		rt, err := roundTripper(kind, t, o, encrypt)
 		if err != nil {
 			return fail(ErrConfig, "", err)
 		}
+		hc := &http.Client{Transport: rt, CheckRedirect: func(*http.Request, []*http.Request) error {
+			return http.ErrUseLastResponse
+		}}
 		p := &httpPoster{t: c.tr, hc: hc, readTO: o.ReadTimeout, https: t.HTTPS}
 		switch kind {
 		case TransportBasic:
@@ -118,9 +123,11 @@ func Dial(ctx context.Context, t Target, o Options) (*Client, error) {
 			p.authorize = func(r *http.Request) { r.SetBasicAuth(user, pass) }
 		case TransportCertificate:
 			p.authorize = func(r *http.Request) { r.Header.Set("Authorization", mutualAuthHeader) }
+		case TransportNTLM:
+			// The round tripper authenticates each connection itself.
 		}
 		c.tr.poster = p
-		c.httpTr = base
+		c.idle = rt.(interface{ CloseIdleConnections() })
 	}
 
 	// Copy the defaults: the README idiom of editing winrm.DefaultParameters
@@ -406,8 +413,8 @@ func (c *Client) Close(ctx context.Context) error {
 		err = c.deleteShell(dctx)
 		cancel()
 	}
-	if c.httpTr != nil {
-		c.httpTr.CloseIdleConnections()
+	if c.idle != nil {
+		c.idle.CloseIdleConnections()
 	}
 	return err
 }

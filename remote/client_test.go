@@ -131,6 +131,23 @@ func receiveParked(log []winrmtest.Request) bool {
 	return false
 }
 
+// cancelWhenParked returns a context that is cancelled as soon as srv holds
+// a parked Receive, and a channel that delivers the time of cancellation.
+func cancelWhenParked(t *testing.T, ctx context.Context, srv *winrmtest.Server) (context.Context, context.CancelFunc, <-chan time.Time) {
+	ctx, cancel := context.WithCancel(ctx)
+	at := make(chan time.Time, 1)
+	go func() {
+		defer cancel()
+		wctx, wcancel := context.WithTimeout(ctx, 10*time.Second)
+		defer wcancel()
+		if err := srv.WaitLog(wctx, receiveParked); err != nil {
+			t.Errorf("no Receive was parked: %v", err)
+		}
+		at <- time.Now()
+	}()
+	return ctx, cancel, at
+}
+
 func countOps(srv *winrmtest.Server) map[winrmtest.Op]int {
 	n := map[winrmtest.Op]int{}
 	for _, op := range srv.Ops() {
@@ -241,20 +258,11 @@ func TestOutcomes(t *testing.T) {
 			defer closeAndCheck(t, c, srv)
 
 			start := time.Now()
-			cancelled := make(chan time.Time, 1)
+			var cancelled <-chan time.Time
 			if tt.cancel {
 				var cancel context.CancelFunc
-				ctx, cancel = context.WithCancel(ctx)
+				ctx, cancel, cancelled = cancelWhenParked(t, ctx, srv)
 				defer cancel()
-				go func() {
-					defer cancel()
-					wctx, wcancel := context.WithTimeout(ctx, 10*time.Second)
-					defer wcancel()
-					if err := srv.WaitLog(wctx, receiveParked); err != nil {
-						t.Errorf("no Receive was parked: %v", err)
-					}
-					cancelled <- time.Now()
-				}()
 			}
 			var stdout, stderr bytes.Buffer
 			code, err := c.Run(ctx, tt.cmd, &stdout, &stderr)

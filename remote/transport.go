@@ -20,6 +20,8 @@ import (
 
 	"github.com/masterzen/winrm"
 	"github.com/masterzen/winrm/soap"
+
+	"github.com/winfleet/winfleet/remote/ntlmhttp"
 )
 
 // maxAnswer bounds the body read from one answer. WinRM answers stay below
@@ -307,6 +309,15 @@ func (t *transport) transportError(ctx context.Context, op string, err error, re
 	)
 	dial := errors.As(err, &opErr) && opErr.Op == "dial"
 	switch {
+	case errors.Is(err, ntlmhttp.ErrNoSealing):
+		e.Kind = ErrProtocol
+		e.Hint = "the host does not offer NTLM sealing: use https, or message_encryption=never with allow_unencrypted"
+	case errors.Is(err, ntlmhttp.ErrUnencryptedResponse):
+		e.Kind = ErrProtocol
+		e.Hint = "the host answered an encrypted request in clear; a proxy may be in the way"
+	case errors.Is(err, ntlmhttp.ErrHandshake):
+		e.Kind = ErrProtocol
+		e.Hint = "the NTLM handshake did not complete; the host may not offer Negotiate (Auth/Negotiate=false)"
 	case errors.As(err, &dnsErr):
 		e.Kind = ErrUnreachable
 		e.Hint = "the host name does not resolve; check the inventory address and DNS"
@@ -358,14 +369,36 @@ func (t *transport) transportError(ctx context.Context, op string, err error, re
 	return e
 }
 
-// buildHTTP builds the http.Client of a target: our own http.Transport with
-// connect, handshake and header timeouts and a small idle pool, and the TLS
-// settings of the target.
-func buildHTTP(t Target, o Options) (*http.Client, *http.Transport, error) {
+// roundTripper builds the HTTP stack of a target: our own http.Transport
+// with connect, handshake and header timeouts and a small idle pool for
+// basic and certificate, or an ntlmhttp.RoundTripper (NTLM once per
+// connection, message encryption) for ntlm. This is the seam where a
+// transport kind chooses its http.RoundTripper; Post above it is the same
+// for all.
+func roundTripper(kind string, t Target, o Options, encrypt bool) (http.RoundTripper, error) {
 	dialer := &net.Dialer{Timeout: o.ConnectTimeout, KeepAlive: 30 * time.Second}
-	tr := &http.Transport{
+	var cfg *tls.Config
+	if t.HTTPS {
+		var err error
+		if cfg, err = tlsConfig(t); err != nil {
+			return nil, err
+		}
+	}
+	if kind == TransportNTLM {
+		return ntlmhttp.New(ntlmhttp.Options{
+			User:                  t.User,
+			Password:              t.Password,
+			Encrypt:               encrypt,
+			DialContext:           dialer.DialContext,
+			TLSConfig:             cfg,
+			ResponseHeaderTimeout: o.ReadTimeout,
+			MaxConns:              o.MaxIdleConns,
+		}), nil
+	}
+	return &http.Transport{
 		Proxy:                 nil, // WinRM goes direct; see README
 		DialContext:           dialer.DialContext,
+		TLSClientConfig:       cfg,
 		TLSHandshakeTimeout:   o.ConnectTimeout,
 		ResponseHeaderTimeout: o.ReadTimeout,
 		MaxIdleConns:          o.MaxIdleConns,
@@ -373,21 +406,20 @@ func buildHTTP(t Target, o Options) (*http.Client, *http.Transport, error) {
 		IdleConnTimeout:       90 * time.Second,
 		DisableCompression:    true,
 		ForceAttemptHTTP2:     false,
+	}, nil
+}
+
+// messageEncryption decides whether ntlm seals messages: "always" and
+// "never" say so; "auto" (the default) seals over HTTP and not over HTTPS,
+// where TLS already protects them (pywinrm's rule).
+func messageEncryption(t Target) bool {
+	switch strings.ToLower(t.MessageEncryption) {
+	case "always":
+		return true
+	case "never":
+		return false
 	}
-	if t.HTTPS {
-		cfg, err := tlsConfig(t)
-		if err != nil {
-			return nil, nil, err
-		}
-		tr.TLSClientConfig = cfg
-	}
-	hc := &http.Client{
-		Transport: tr,
-		CheckRedirect: func(*http.Request, []*http.Request) error {
-			return http.ErrUseLastResponse
-		},
-	}
-	return hc, tr, nil
+	return !t.HTTPS
 }
 
 func tlsConfig(t Target) (*tls.Config, error) {
