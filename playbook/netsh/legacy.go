@@ -30,8 +30,11 @@ var legacyDetailRE = regexp.MustCompile(`^\s+[A-Za-z][A-Za-z ()/-]*\s*:`)
 // row's scope (LocalSubnet, * or All for every address, or an address list);
 // without one the rule's RemoteIP has Kind ScopeUnknown. Entries repeated in
 // several profile sections are merged into one Rule listing the profiles
-// ("Domain", "Standard"). Output without at least one recognised section is
-// an *UnrecognizedError, so translated output is never read as "no rules".
+// ("Domain", "Standard"). The other sections of "show config" (profile
+// settings, ICMP, services, log) and of "show state" are skipped by their
+// English titles. Output without at least one port or allowed-program
+// section is an *UnrecognizedError, so translated output (or show state,
+// which names no exception) is never read as "no rules".
 func ParseLegacy(o Output) ([]Rule, error) {
 	if err := knownFailure(o); err != nil {
 		return nil, err
