@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"go.uber.org/goleak"
 
 	"github.com/winfleet/winfleet/reports"
 )
@@ -245,6 +246,7 @@ func TestEngineCancel(t *testing.T) {
 					t.Errorf("%s: status %q reason %q", r.Host, r.Status, r.Reason)
 				}
 			}
+			goleak.VerifyNone(t) // nothing outlives Run
 			if inflight != 2 || notStarted != 4 {
 				t.Errorf("in-flight %d (want 2 %s), not started %d (want 4 cancelled)", inflight, tt.inFlight, notStarted)
 			}
