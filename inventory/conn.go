@@ -76,27 +76,60 @@ var (
 	varsClientKey  = []string{"client_key", "ansible_winrm_cert_key_pem"}
 )
 
+// connVarIDs numbers every connection variable name, so that a host's
+// connection vars can be gathered in one pass over its layers.
+var connVarIDs = func() map[string]int {
+	m := map[string]int{}
+	for _, names := range [][]string{varsAddress, varsPort, varsUser, varsPassword, varsScheme, varsTransport,
+		varsCertValid, varsCAFile, varsServerName, varsMsgEnc, varsOpTimeout, varsRdTimeout, varsClientCert,
+		varsClientKey, {"password_env"}} {
+		for _, n := range names {
+			m[n] = len(m)
+		}
+	}
+	return m
+}()
+
+// maxConnVars bounds len(connVarIDs).
+const maxConnVars = 40
+
 type resolver struct {
 	h      *Host
 	layers []map[string]Var
+	rank   [maxConnVars]uint32 // by connVarIDs: layer index + 1 of the last setting; 0 = not set
+}
+
+func newResolver(h *Host) *resolver {
+	r := &resolver{h: h, layers: h.layers()}
+	for i, l := range r.layers {
+		for k := range l {
+			if id, ok := connVarIDs[k]; ok {
+				r.rank[id] = uint32(i + 1)
+			}
+		}
+	}
+	return r
 }
 
 // get returns the winning variable among names.
-func (r resolver) get(names []string) (string, Var, bool) {
-	best, bestRank, bestName := Var{}, -1, ""
+func (r *resolver) get(names []string) (string, Var, bool) {
+	bestRank, bestName := uint32(0), ""
 	for _, n := range names {
-		if v, rank, ok := r.h.lookup(r.layers, n); ok && rank > bestRank {
-			best, bestRank, bestName = v, rank, n
+		if rk := r.rank[connVarIDs[n]]; rk > bestRank {
+			bestRank, bestName = rk, n
 		}
 	}
-	return bestName, best, bestRank >= 0
+	if bestRank == 0 {
+		return "", Var{}, false
+	}
+	return bestName, r.layers[bestRank-1][bestName], true
 }
 
-func (r resolver) errVar(name string, v Var, format string, args ...any) *Error {
+func (r *resolver) errVar(name string, v Var, format string, args ...any) *Error {
 	return &Error{File: v.File, Line: v.Line, Msg: fmt.Sprintf("host %s: %s: ", r.h.Name, name) + fmt.Sprintf(format, args...)}
 }
 
-func (r resolver) str(names []string) (string, error) {
+func (r *resolver) str(names []string) (string, error) {
 	name, v, ok := r.get(names)
 	if !ok || v.Value == nil {
 		return "", nil
@@ -113,7 +146,7 @@ func (r resolver) str(names []string) (string, error) {
 	return "", r.errVar(name, v, "want a string, got %T", v.Value)
 }
 
-func (r resolver) enum(names []string, def string, allowed ...string) (string, error) {
+func (r *resolver) enum(names []string, def string, allowed ...string) (string, error) {
 	s, err := r.str(names)
 	if err != nil || s == "" {
 		return def, err
@@ -128,7 +161,7 @@ func (r resolver) enum(names []string, def string, allowed ...string) (string, e
 	return "", r.errVar(name, v, "unknown value %q (want %s)", s, strings.Join(allowed, ", "))
 }
 
-func (r resolver) duration(names []string) (time.Duration, error) {
+func (r *resolver) duration(names []string) (time.Duration, error) {
 	name, v, ok := r.get(names)
 	if !ok || v.Value == nil {
 		return 0, nil
@@ -157,7 +190,7 @@ func (r resolver) duration(names []string) (time.Duration, error) {
 }
 
 // settings resolves everything but the password.
-func (r resolver) settings() (Conn, error) {
+func (r *resolver) settings() (Conn, error) {
 	var c Conn
 	var err error
 	if c.Address, err = r.str(varsAddress); err != nil {
@@ -262,7 +295,7 @@ func (r resolver) settings() (Conn, error) {
 // (--ask-pass). A Vault-encrypted value is an error naming its file and
 // line.
 func (h *Host) Conn(env func(string) (string, bool)) (Conn, error) {
-	r := resolver{h: h, layers: h.layers()}
+	r := newResolver(h)
 	c, err := r.settings()
 	if err != nil {
 		return c, err

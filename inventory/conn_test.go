@@ -188,3 +188,9 @@ func TestDuplicateAddressWarning(t *testing.T) {
 		t.Fatalf("Warnings() = %v, want one for b duplicating a", ws)
 	}
 }
+
+func TestConnVarIDsFit(t *testing.T) {
+	if len(connVarIDs) > maxConnVars {
+		t.Fatalf("%d connection var names, maxConnVars is %d", len(connVarIDs), maxConnVars)
+	}
+}

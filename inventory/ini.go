@@ -36,12 +36,15 @@ func parseINI(inv *Inventory, file string, data []byte) error {
 		} else {
 			raw, data = data, nil
 		}
-		line := strings.TrimSpace(string(raw))
-		if line == "" || line[0] == '#' || line[0] == ';' {
+		trimmed := bytes.TrimSpace(raw)
+		if len(trimmed) == 0 || trimmed[0] == '#' || trimmed[0] == ';' {
 			continue
 		}
-		col := strings.Index(string(raw), line) + 1
-		if m := reSection.FindStringSubmatch(line); m != nil {
+		line := string(trimmed)
+		col := len(raw) - len(bytes.TrimLeft(raw, " \t\r\n\v\f")) + 1
+		if line[0] != '[' {
+			// not a section header: fall through to the state's parser
+		} else if m := reSection.FindStringSubmatch(line); m != nil {
 			name, st := m[1], m[2]
 			if st == "" {
 				st = "hosts"

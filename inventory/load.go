@@ -389,7 +389,7 @@ func (inv *Inventory) validate() error {
 	}
 	seen := make(map[ap]*Host, len(inv.hosts))
 	for _, h := range inv.hosts {
-		r := resolver{h: h, layers: h.layers()}
+		r := newResolver(h)
 		c, err := r.settings()
 		if err != nil {
 			errs = append(errs, err)

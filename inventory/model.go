@@ -229,14 +229,12 @@ func sortHosts(hs []*Host) {
 // ancestors returns every group h belongs to, directly or through a child
 // group, including "all", in no particular order.
 func (h *Host) ancestors() []*Group {
-	var out []*Group
-	seen := make(map[*Group]bool, 8)
+	out := make([]*Group, 0, 8)
 	var walk func(*Group)
 	walk = func(g *Group) {
-		if seen[g] {
+		if slices.Contains(out, g) {
 			return
 		}
-		seen[g] = true
 		out = append(out, g)
 		for _, p := range g.parents {
 			walk(p)

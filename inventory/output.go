@@ -48,7 +48,7 @@ type ListDoc struct {
 func Listing(hosts []*Host) ListDoc {
 	doc := ListDoc{Hosts: make([]ListHost, 0, len(hosts))}
 	for _, h := range hosts {
-		r := resolver{h: h, layers: h.layers()}
+		r := newResolver(h)
 		c, _ := r.settings() // Load has validated; on error the fields stay partial
 		lh := ListHost{Name: h.Name, Address: c.Address, Port: c.Port, Scheme: c.Scheme, Transport: c.Transport,
 			Groups: h.Groups(), Vars: map[string]any{}}
@@ -105,7 +105,7 @@ func WriteList(w io.Writer, hosts []*Host, format string) error {
 		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 		fmt.Fprintln(tw, "NAME\tADDRESS\tPORT\tSCHEME\tTRANSPORT\tGROUPS")
 		for _, h := range hosts {
-			r := resolver{h: h, layers: h.layers()}
+			r := newResolver(h)
 			c, _ := r.settings()
 			fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s\n", h.Name, c.Address, c.Port, c.Scheme, c.Transport, strings.Join(h.Groups(), ","))
 		}

@@ -1,6 +1,9 @@
 package inventory
 
-import "errors"
+import (
+	"errors"
+	"strings"
+)
 
 type token struct {
 	text string
@@ -17,6 +20,21 @@ var (
 // escapes, and '#' starting a comment where a word would start or continue.
 // On error, off is where the offending quote or escape is.
 func shlexSplit(s string) (toks []token, off int, err error) {
+	if !strings.ContainsAny(s, "'\"\\#") {
+		// No quoting or comment: plain whitespace splitting, sharing s.
+		start := -1
+		for i := 0; i <= len(s); i++ {
+			if i == len(s) || s[i] == ' ' || s[i] == '\t' || s[i] == '\r' || s[i] == '\n' {
+				if start >= 0 {
+					toks = append(toks, token{text: s[start:i], off: start})
+					start = -1
+				}
+			} else if start < 0 {
+				start = i
+			}
+		}
+		return toks, 0, nil
+	}
 	const (
 		stWhite = iota
 		stWord
