@@ -290,3 +290,21 @@ func TestNTLMPywinrm(t *testing.T) {
 		})
 	}
 }
+
+// TestNTLMReauthUnencrypted: with NTLM.ReauthUnencrypted an authenticated
+// connection does not carry unencrypted anonymous requests, so masterzen's
+// ClientNTLM repeats the three legs for every message.
+func TestNTLMReauthUnencrypted(t *testing.T) {
+	srv := winrmtest.NewServer(ntlmHost(), winrmtest.WithAuthenticator(&winrmtest.NTLM{ReauthUnencrypted: true}),
+		winrmtest.WithBasicAuth(false), winrmtest.WithTLS(), winrmtest.WithUsers(map[string]string{ntlmUser: ntlmPassword}))
+	t.Cleanup(srv.Close)
+	c := masterzenClient(t, srv, ntlmUser, ntlmPassword, func() winrm.Transporter { return &winrm.ClientNTLM{} })
+	if out, _, _, err := c.RunCmdWithContext(ntlmCtx(t), "echo again"); err != nil || out != "again\r\n" {
+		t.Fatalf("Run = %q, %v", out, err)
+	}
+	got := countOps(srv.Log())
+	soap := len(srv.Log()) - got["Auth 401"]
+	if got["Auth 401"] != 2*soap {
+		t.Errorf("log %v: want 2 Auth 401 (anonymous try, challenge) per SOAP message", got)
+	}
+}

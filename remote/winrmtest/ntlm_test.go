@@ -217,6 +217,34 @@ func TestNTLMAzureClient(t *testing.T) {
 	}
 }
 
+// TestNTLMMIC: bodgit adds a MIC (the challenge carries a timestamp); the
+// acceptor checks it, so an altered AUTHENTICATE message is refused.
+func TestNTLMMIC(t *testing.T) {
+	c, err := ntlmssp.NewClient(ntlmssp.SetUserInfo("vagrant", "vagrant"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := newNTLMAcceptor(ntlmIdentity{Domain: "WINRMTEST", Computer: "WINRMTEST"}, testLookup(map[string]string{"vagrant": "vagrant"}), nil)
+	t1, _ := c.Authenticate(nil, nil)
+	t2, err := a.Challenge(t1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t3, err := c.Authenticate(t2, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	nt, err := ntlmField(t3, 20)
+	if err != nil || len(nt) < 16 || !ntlmMICProvided(nt[16:]) {
+		t.Fatal("bodgit sent no MIC; the test needs one")
+	}
+	bad := bytes.Clone(t3)
+	bad[80] ^= 0xff // inside the MIC
+	if err := a.Authenticate(bad); !errors.Is(err, errNTLMMIC) {
+		t.Errorf("Authenticate(altered MIC) = %v, want %v", err, errNTLMMIC)
+	}
+}
+
 func TestNTLMMalformed(t *testing.T) {
 	a := newNTLMAcceptor(ntlmIdentity{Domain: "D", Computer: "C"}, testLookup(nil), nil)
 	if err := a.Authenticate(buildType3(0, "", "u", nil, nil)); !errors.Is(err, errNTLMState) {
