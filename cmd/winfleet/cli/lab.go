@@ -1,27 +1,153 @@
 package cli
 
 import (
+	"bytes"
+	"context"
 	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
 
 	"github.com/spf13/cobra"
+
+	"github.com/winfleet/winfleet/remote/winrmtest/fleet"
 )
 
-func newLabCmd(stdio Stdio) *cobra.Command {
-	return &cobra.Command{
-		Use:   "lab",
-		Short: "Serve an emulated fleet on loopback until interrupted",
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			return errors.New("lab: not wired yet")
-		},
-	}
+// labOptions are the settings of `winfleet lab`.
+type labOptions struct {
+	FleetFile    string
+	Hosts        int
+	Seed         int64
+	Latency      time.Duration
+	InventoryOut string
+	AnswersOut   string
+	FleetOut     string
+	Port         int
 }
 
-func newDemoCmd(stdio Stdio) *cobra.Command {
-	return &cobra.Command{
-		Use:   "demo",
-		Short: "Emulated fleet + scan + apply + scan again; reports into ./winfleet-demo/",
+func newLabCmd(stdio Stdio) *cobra.Command {
+	var o labOptions
+	cmd := &cobra.Command{
+		Use:   "lab (--fleet FILE | --hosts N [--seed S]) --inventory-out FILE",
+		Short: "Serve an emulated fleet on loopback until interrupted",
+		Long: `lab serves emulated Windows SSIS hosts over WinRM on loopback addresses
+(127.0.0.2, 127.0.0.3, …), one per host, until interrupted, and writes a
+winfleet inventory for them. The hosts accept the password in
+WINFLEET_PASSWORD; if it is unset, lab generates one and prints it once. The
+inventory names the variable, never the password.
+
+--answers-out writes, per host, the status a correct "winfleet scan" must
+report, derived from the fleet's ground truth. The fleet file format is
+documented in remote/winrmtest/fleet/README.md (example: examples/fleet.yaml).`,
+		Example: `  winfleet lab --hosts 40 --seed 7 --inventory-out inv.yaml --answers-out answers.json &
+  winfleet scan -i inv.yaml -o json=scan.json
+  winfleet lab --fleet examples/fleet.yaml --latency 20ms --inventory-out lab.yaml`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return errors.New("demo: not wired yet")
+			if (o.FleetFile == "") == (o.Hosts == 0) {
+				return errors.New("lab: give exactly one of --fleet FILE and --hosts N")
+			}
+			if o.InventoryOut == "" {
+				return errors.New("lab: --inventory-out FILE is required")
+			}
+			return runLab(cmd.Context(), stdio, o)
 		},
 	}
+	f := cmd.Flags()
+	f.StringVar(&o.FleetFile, "fleet", "", "fleet file (YAML) describing the hosts")
+	f.IntVar(&o.Hosts, "hosts", 0, "generate a realistic fleet of N hosts")
+	f.Int64Var(&o.Seed, "seed", 1, "seed of the generated fleet (same seed, same fleet)")
+	f.DurationVar(&o.Latency, "latency", 0, "latency added to every WinRM request")
+	f.StringVar(&o.InventoryOut, "inventory-out", "", "write the lab's winfleet inventory here")
+	f.StringVar(&o.AnswersOut, "answers-out", "", "write the expected scan status of each host here (JSON)")
+	f.StringVar(&o.FleetOut, "fleet-out", "", "write the fleet file that is served (useful with --hosts)")
+	f.IntVar(&o.Port, "port", 0, "port every host listens on (default: a free port per host)")
+	return cmd
+}
+
+// startLab loads or generates the fleet and serves it.
+func startLab(ctx context.Context, stdio Stdio, o labOptions) (*fleet.Lab, *fleet.Fleet, error) {
+	var fl *fleet.Fleet
+	if o.FleetFile != "" {
+		var err error
+		if fl, err = fleet.Load(o.FleetFile); err != nil {
+			return nil, nil, err
+		}
+	} else {
+		if o.Hosts < 1 {
+			return nil, nil, fmt.Errorf("lab: --hosts %d: must be at least 1", o.Hosts)
+		}
+		fl = fleet.Generate(o.Hosts, o.Seed)
+	}
+	password, _ := stdio.Getenv(fleet.DefaultPasswordEnv)
+	lab, err := fleet.Serve(ctx, fl, fleet.ServeOptions{Latency: o.Latency, Password: password, Port: o.Port})
+	if err != nil {
+		return nil, nil, err
+	}
+	return lab, fl, nil
+}
+
+// runLab serves the fleet until ctx is done.
+func runLab(ctx context.Context, stdio Stdio, o labOptions) error {
+	start := time.Now()
+	lab, fl, err := startLab(ctx, stdio, o)
+	if err != nil {
+		return err
+	}
+	defer lab.Close()
+	if err := writeLabFiles(lab, fl, o); err != nil {
+		return err
+	}
+	if pw, generated := lab.Password(); generated {
+		fmt.Fprintf(stdio.Err, "WINFLEET_PASSWORD was not set; the lab hosts accept this generated password (shown once):\n  export %s='%s'\n", lab.PasswordEnv(), pw)
+	}
+	hosts := lab.Hosts()
+	first, last := hosts[0], hosts[len(hosts)-1]
+	fmt.Fprintf(stdio.Err, "lab: serving %d hosts (%s:%d … %s:%d) in %s; inventory %s. Interrupt to stop.\n",
+		len(hosts), first.Address, first.Port, last.Address, last.Port, time.Since(start).Round(time.Millisecond), o.InventoryOut)
+	<-ctx.Done()
+	fmt.Fprintln(stdio.Err, "lab: stopping")
+	return nil
+}
+
+// writeLabFiles writes the inventory, answers and fleet files atomically.
+func writeLabFiles(lab *fleet.Lab, fl *fleet.Fleet, o labOptions) error {
+	if err := writeFileAtomic(o.InventoryOut, lab.WriteInventory); err != nil {
+		return fmt.Errorf("lab: inventory: %w", err)
+	}
+	if o.AnswersOut != "" {
+		if err := writeFileAtomic(o.AnswersOut, lab.WriteAnswers); err != nil {
+			return fmt.Errorf("lab: answers: %w", err)
+		}
+	}
+	if o.FleetOut != "" {
+		if err := writeFileAtomic(o.FleetOut, fl.Write); err != nil {
+			return fmt.Errorf("lab: fleet: %w", err)
+		}
+	}
+	return nil
+}
+
+// writeFileAtomic writes what write produces to path through a temporary
+// file in the same directory and a rename, so path is never half-written.
+func writeFileAtomic(path string, write func(io.Writer) error) error {
+	var buf bytes.Buffer
+	if err := write(&buf); err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(buf.Bytes()); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
 }
