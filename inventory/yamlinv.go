@@ -39,30 +39,45 @@ func parseYAMLDoc(file string, data []byte) (*yaml.Node, error) {
 type pair struct{ k, v *yaml.Node }
 
 // mapPairs returns a mapping's key/value pairs with aliases resolved and
-// "<<" merge keys applied (merged pairs come first, so explicit keys win).
+// "<<" merge keys applied. Like the Python dict Ansible builds, a repeated
+// key keeps its first position and its last value, and explicit keys win
+// over merged ones.
 func mapPairs(n *yaml.Node) []pair {
 	var out []pair
+	idx := map[string]int{}
+	put := func(p pair, override bool) {
+		key := p.k.Tag + "\x00" + p.k.Value
+		if i, ok := idx[key]; ok {
+			if override {
+				out[i].v = p.v
+			}
+			return
+		}
+		idx[key] = len(out)
+		out = append(out, p)
+	}
+	var merged []pair
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := n.Content[i], deref(n.Content[i+1])
 		if k.Kind == yaml.ScalarNode && k.Tag == "!!merge" {
-			var srcs []*yaml.Node
+			srcs := []*yaml.Node{v}
 			if v.Kind == yaml.SequenceNode {
+				srcs = srcs[:0]
 				for _, s := range v.Content {
 					srcs = append(srcs, deref(s))
 				}
-			} else {
-				srcs = []*yaml.Node{v}
 			}
-			merged := []pair{}
 			for _, s := range srcs {
 				if s.Kind == yaml.MappingNode {
 					merged = append(merged, mapPairs(s)...)
 				}
 			}
-			out = append(merged, out...)
 			continue
 		}
-		out = append(out, pair{deref(k), v})
+		put(pair{deref(k), v}, true)
+	}
+	for _, p := range merged {
+		put(p, false)
 	}
 	return out
 }
