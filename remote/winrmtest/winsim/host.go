@@ -348,6 +348,34 @@ func (h *Host) RegistryValue(key, name string) (RegValue, bool) {
 	return h.reg.get(key, name)
 }
 
+// RegistryValues returns every registry value (and every key that has
+// none, as a RegValue without Name and Type), depth first.
+func (h *Host) RegistryValues() []RegValue {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	var out []RegValue
+	var walk func(k *regKey, path string)
+	walk = func(k *regKey, path string) {
+		if len(k.values) == 0 && len(k.subkeys) == 0 {
+			out = append(out, RegValue{Key: path})
+		}
+		for _, v := range k.values {
+			v.Key = path
+			v.Data = append([]string(nil), v.Data...)
+			out = append(out, v)
+		}
+		for _, c := range k.subkeys {
+			walk(c, path+`\`+c.name)
+		}
+	}
+	for _, root := range []string{"HKEY_LOCAL_MACHINE", "HKEY_CURRENT_USER", "HKEY_USERS", "HKEY_CLASSES_ROOT", "HKEY_CURRENT_CONFIG"} {
+		for _, c := range h.reg.roots[root].subkeys {
+			walk(c, root+`\`+c.name)
+		}
+	}
+	return out
+}
+
 // Run implements winrmtest.Handler: it runs cmd.Line (with cmd.Args appended,
 // as WinRS joins them) the way `cmd.exe /c` would.
 func (h *Host) Run(ctx context.Context, cmd *winrmtest.Command) int {

@@ -367,3 +367,41 @@ func displayAny(s string) string {
 	}
 	return s
 }
+
+// ParseRule builds a rule from `netsh advfirewall firewall add rule`
+// parameters (keys in lower case: name, dir, action, program, service,
+// description, enable, profile, localip, remoteip, localport, remoteport,
+// protocol, interfacetype, edge, security) plus "grouping". Unlike netsh,
+// dir defaults to in, action to allow; enable and profile default as netsh
+// does (yes, any). Errors name the bad key.
+func ParseRule(params map[string]string) (Rule, error) {
+	r := Rule{Enabled: true, Dir: "In", Action: "Allow"}
+	vals := map[string]string{}
+	for k, v := range params {
+		k = strings.ToLower(k)
+		switch {
+		case k == "grouping":
+			r.Grouping = v
+		case addKeys[k]:
+			vals[k] = v
+		default:
+			return Rule{}, fmt.Errorf("unknown rule field %q", k)
+		}
+	}
+	if vals["name"] == "" {
+		return Rule{}, errors.New("rule has no name")
+	}
+	// Validate one key at a time so the error can name it.
+	probe := r
+	for _, k := range []string{"name", "dir", "action", "enable", "profile", "protocol", "localip", "remoteip", "localport", "remoteport", "edge", "security", "interfacetype", "program", "service", "description"} {
+		v, ok := vals[k]
+		if !ok {
+			continue
+		}
+		if msg := applyRuleValues(&probe, map[string]string{k: v}, true); msg != "" {
+			return Rule{}, fmt.Errorf("%s: invalid value %q (%s)", k, v, msg)
+		}
+	}
+	probe.normalize()
+	return probe, nil
+}
