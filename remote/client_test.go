@@ -7,8 +7,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -284,6 +286,9 @@ func TestOutcomes(t *testing.T) {
 				return
 			}
 			checkErr(t, err, tt.wantErr, tt.wantStatus, tt.wantHint)
+			if n := srv.OpenShells(); n != 0 {
+				t.Errorf("%d shells open after the failed Run (before Close), want 0", n)
+			}
 			if tt.wantCode != 0 {
 				var f *FaultError
 				if !errors.As(err, &f) || f.Code != tt.wantCode {
@@ -426,6 +431,20 @@ func TestReceiveFaultNoHotLoop(t *testing.T) {
 	}
 }
 
+// TestTimedOutSpinGuard: a host that answers every Receive with TimedOut
+// at once (MaxTimeoutms of 1 ms) would make masterzen spin; the command
+// ends with ErrProtocol after a bounded number of Receives.
+func TestTimedOutSpinGuard(t *testing.T) {
+	srv := startServer(t, winrmtest.WithMaxTimeout(time.Millisecond))
+	c := dialT(t, targetFor(srv), Options{})
+	_, err := c.Run(t.Context(), "block", nil, nil)
+	checkErr(t, err, ErrProtocol, StatusError, "MaxTimeoutms")
+	closeAndCheck(t, c, srv)
+	if n := countOps(srv)[winrmtest.OpReceive]; n > maxFastTimedOut+5 {
+		t.Errorf("Receives = %d, want about %d", n, maxFastTimedOut)
+	}
+}
+
 // TestCancelBeforeRun: a context cancelled before Run sends nothing.
 func TestCancelBeforeRun(t *testing.T) {
 	srv := startServer(t)
@@ -480,4 +499,45 @@ func TestHeadersTooLate(t *testing.T) {
 		t.Errorf("Run took %v, want about ReadTimeout + CleanupTimeout", took)
 	}
 	closeAndCheck(t, c, srv)
+}
+
+// TestLogging: debug lines per request and the skip-verify warning, never
+// the password.
+func TestLogging(t *testing.T) {
+	srv := startServer(t, winrmtest.WithTLS(), winrmtest.WithUsers(map[string]string{"admin": secret}))
+	var buf syncBuffer
+	log := slog.New(slog.NewJSONHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	tg := targetFor(srv)
+	tg.User, tg.Password, tg.CAPEM, tg.InsecureSkipVerify = "admin", secret, nil, true
+	c := dialT(t, tg, Options{Logger: log})
+	if _, err := c.Run(t.Context(), "echo x", nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	closeAndCheck(t, c, srv)
+	out := buf.String()
+	if strings.Contains(out, secret) {
+		t.Errorf("log contains the password:\n%s", out)
+	}
+	for _, want := range []string{`"level":"WARN","msg":"TLS certificate verification is disabled`, `"msg":"winrm request"`, `"op":"receive"`} {
+		if !strings.Contains(out, want) {
+			t.Errorf("log lacks %s:\n%s", want, out)
+		}
+	}
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }

@@ -5,10 +5,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/masterzen/winrm"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/winfleet/winfleet/remote/winrmtest"
@@ -135,4 +137,28 @@ func cpuTime() time.Duration {
 		return 0
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// BenchmarkMasterzenRun is the baseline: masterzen's own RunWithContext
+// with its default Basic transport, which opens and deletes a shell and
+// signals the command every time (Create, Command, Receive, Signal, Delete).
+func BenchmarkMasterzenRun(b *testing.B) {
+	srv := startServer(b)
+	params := *winrm.DefaultParameters
+	ep := winrm.NewEndpoint(srv.Host(), srv.Port(), false, false, nil, nil, nil, 0)
+	wc, err := winrm.NewClientWithParameters(ep, winrmtest.DefaultUser, winrmtest.DefaultPassword, &params)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	n0, cpu0 := len(srv.Log()), cpuTime()
+	b.ResetTimer()
+	for b.Loop() {
+		if _, err := wc.RunWithContext(b.Context(), "echo hello", io.Discard, io.Discard); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(len(srv.Log())-n0)/float64(b.N), "requests/op")
+	b.ReportMetric(float64((cpuTime()-cpu0).Microseconds())/float64(b.N), "cpu-µs/op")
 }

@@ -60,7 +60,8 @@ type transport struct {
 	mu  sync.Mutex
 	ctx context.Context
 
-	requests atomic.Int64
+	requests      atomic.Int64
+	fastTimedOuts atomic.Int64
 }
 
 func (t *transport) setCtx(ctx context.Context) {
@@ -99,11 +100,41 @@ func (t *transport) send(ctx context.Context, op string, msg *soap.SoapMessage, 
 	start := time.Now()
 	t.requests.Add(1)
 	out, err := t.poster.post(ctx, op, msg, body)
+	if op == "receive" && err == nil {
+		err = t.checkTimedOutSpin(out, time.Since(start))
+	}
 	if t.log.Enabled(ctx, slog.LevelDebug) {
 		t.log.LogAttrs(ctx, slog.LevelDebug, "winrm request", slog.String("host", t.host), slog.String("op", op),
 			slog.Duration("took", time.Since(start)), slog.Bool("ok", err == nil))
 	}
 	return out, err
+}
+
+// Spin guard: a host (or something in between) that answers a Receive with
+// w:TimedOut at once, instead of after OperationTimeout, would make
+// masterzen receive in a hot loop. After maxFastTimedOut such answers in a
+// row, each quicker than fastTimedOut, the command ends with ErrProtocol.
+const (
+	fastTimedOut    = 50 * time.Millisecond
+	maxFastTimedOut = 50
+)
+
+func (t *transport) checkTimedOutSpin(body string, took time.Duration) error {
+	if !strings.Contains(body, "Fault>") || !strings.Contains(body, "TimedOut") {
+		t.fastTimedOuts.Store(0)
+		return nil
+	}
+	if took >= fastTimedOut {
+		t.fastTimedOuts.Store(0)
+		return nil
+	}
+	if n := t.fastTimedOuts.Add(1); n >= maxFastTimedOut {
+		t.fastTimedOuts.Store(0)
+		return &Error{Host: t.host, Op: "receive", Kind: ErrProtocol,
+			Err:  fmt.Errorf("the host answered %d Receives in a row with w:TimedOut without waiting", n),
+			Hint: "the host's MaxTimeoutms or a proxy cuts long-polls short; check winrm/config MaxTimeoutms"}
+	}
+	return nil
 }
 
 // opOf names the WS-Management operation of an outgoing message from its
