@@ -50,11 +50,11 @@ type Host struct {
 	// Domain is the NetBIOS domain; "-" makes a workgroup host.
 	Domain string `yaml:"domain,omitempty"`
 	// Profile is the current firewall profile: domain, private or public.
-	Profile  string    `yaml:"profile,omitempty"`
-	SSIS     []SSIS    `yaml:"ssis,omitempty"`
-	Rules    []Rule    `yaml:"rules,omitempty"`
-	Setup    []string  `yaml:"setup,omitempty"`
-	Services []Service `yaml:"services,omitempty"`
+	Profile  string     `yaml:"profile,omitempty"`
+	SSIS     []SSIS     `yaml:"ssis,omitempty"`
+	Rules    []Rule     `yaml:"rules,omitempty"`
+	Setup    []string   `yaml:"setup,omitempty"`
+	Services []Service  `yaml:"services,omitempty"`
 	Registry []RegValue `yaml:"registry,omitempty"`
 	// User is the account the host accepts (default Administrator).
 	User string `yaml:"user,omitempty"`

@@ -266,7 +266,9 @@ func (l *Lab) WriteAnswers(w io.Writer) error {
 // (windows_2019 …) under all.children.
 func (l *Lab) WriteInventory(w io.Writer) error {
 	str := func(v string) *yaml.Node { return &yaml.Node{Kind: yaml.ScalarNode, Value: v} }
-	quoted := func(v string) *yaml.Node { return &yaml.Node{Kind: yaml.ScalarNode, Value: v, Style: yaml.DoubleQuotedStyle} }
+	quoted := func(v string) *yaml.Node {
+		return &yaml.Node{Kind: yaml.ScalarNode, Value: v, Style: yaml.DoubleQuotedStyle}
+	}
 	mapping := func(kv ...*yaml.Node) *yaml.Node { return &yaml.Node{Kind: yaml.MappingNode, Content: kv} }
 	hosts := mapping()
 	groups := map[string][]string{}
