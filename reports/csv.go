@@ -4,6 +4,7 @@ import (
 	"encoding/csv"
 	"io"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -25,7 +26,8 @@ func CSVColumns() []string {
 // has them.
 //
 // Every text cell is neutralised against spreadsheet formula injection by
-// NeutralizeCell.
+// NeutralizeCell, and every line break in it (CRLF, LF or a lone CR) is
+// written as CRLF: encoding/csv would silently drop a lone CR.
 func WriteCSV(w io.Writer, r *Report) error {
 	n, err := normalize(r)
 	if err != nil {
@@ -48,12 +50,12 @@ func WriteCSV(w io.Writer, r *Report) error {
 		}
 		for _, c := range checks {
 			row = append(row[:0],
-				NeutralizeCell(n.RunID), string(n.Mode), NeutralizeCell(n.Playbook), started,
-				NeutralizeCell(h.Host), NeutralizeCell(h.Address), string(h.Status), NeutralizeCell(h.Reason),
-				NeutralizeCell(h.WindowsVersion), NeutralizeCell(h.Dialect),
-				strconv.FormatInt(h.DurationMS, 10), NeutralizeCell(h.Error),
-				NeutralizeCell(c.ID), NeutralizeCell(c.Name), string(c.Status),
-				NeutralizeCell(c.Expected), NeutralizeCell(c.Actual),
+				csvCell(n.RunID), string(n.Mode), csvCell(n.Playbook), started,
+				csvCell(h.Host), csvCell(h.Address), string(h.Status), csvCell(h.Reason),
+				csvCell(h.WindowsVersion), csvCell(h.Dialect),
+				strconv.FormatInt(h.DurationMS, 10), csvCell(h.Error),
+				csvCell(c.ID), csvCell(c.Name), string(c.Status),
+				csvCell(c.Expected), csvCell(c.Actual),
 			)
 			if err := cw.Write(row); err != nil {
 				return err
@@ -62,6 +64,16 @@ func WriteCSV(w io.Writer, r *Report) error {
 	}
 	cw.Flush()
 	return cw.Error()
+}
+
+// csvCell is a text cell as WriteCSV writes it: neutralised, then with every
+// line break made "\n", which encoding/csv (UseCRLF) writes as CRLF.
+func csvCell(s string) string {
+	s = NeutralizeCell(s)
+	if strings.IndexByte(s, '\r') < 0 {
+		return s
+	}
+	return strings.ReplaceAll(strings.ReplaceAll(s, "\r\n", "\n"), "\r", "\n")
 }
 
 // NeutralizeCell defuses spreadsheet formula injection (OWASP "CSV

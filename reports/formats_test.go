@@ -309,3 +309,28 @@ func TestTextAllHostsListed(t *testing.T) {
 		t.Errorf("text report lists %d hosts, want all 30", n)
 	}
 }
+
+// TestTextInvalidUTF8 guards a bug FuzzWriters found: a 0xff byte is
+// text/tabwriter's escape character, so raw it broke the tables.
+func TestTextInvalidUTF8(t *testing.T) {
+	r := &Report{Mode: ModeScan, Playbook: "bad\xffname", Hosts: []Host{{Host: "h\xff", Status: StatusError, Reason: "r\xff"}}}
+	for _, f := range []string{"text", "markdown"} {
+		out := render(t, f, r)
+		if strings.Contains(out, "\t") || strings.IndexByte(out, 0xff) >= 0 {
+			t.Errorf("%s output has a tab or a raw 0xff: %q", f, out)
+		}
+		if !strings.Contains(out, "h\uFFFD") {
+			t.Errorf("%s output = %q, want invalid UTF-8 shown as U+FFFD", f, out)
+		}
+	}
+}
+
+// TestCSVLineBreaks guards a bug FuzzWriters found: encoding/csv with
+// UseCRLF drops a lone CR, so "a\rb" became "ab".
+func TestCSVLineBreaks(t *testing.T) {
+	r := &Report{Mode: ModeScan, Hosts: []Host{{Host: "h", Status: StatusError, Reason: "a\rb\nc\r\nd"}}}
+	out := render(t, "csv", r)
+	if !strings.Contains(out, "\"a\r\nb\r\nc\r\nd\"") {
+		t.Errorf("CSV = %q, want every line break in the cell as CRLF", out)
+	}
+}

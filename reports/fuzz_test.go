@@ -2,9 +2,13 @@ package reports
 
 import (
 	"bytes"
+	"encoding/csv"
+	"encoding/xml"
 	"fmt"
 	"os"
+	"strings"
 	"testing"
+	"unicode"
 )
 
 // FuzzReadJSON feeds ReadJSON arbitrary bytes. It must never panic, and
@@ -124,4 +128,120 @@ func BenchmarkWriteFileJSON2000Hosts(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// FuzzWriters renders a report carrying arbitrary text in every field a
+// remote host or an inventory can influence, and checks each format's
+// escaping: the CSV reads back to the same cells (bar the formula quote),
+// the JUnit XML parses with the same counts, Markdown table rows keep their
+// column count, and text outputs hold no control characters but newlines.
+func FuzzWriters(f *testing.F) {
+	f.Add("sql01", "=1+1", "a|b\r\nc", "<script>", "\x1b[2J")
+	f.Add("h", "-2", "\"quoted\", comma", "]]>", "\x00\xff")
+	f.Fuzz(func(t *testing.T, host, reason, errText, actual, output string) {
+		if host == "" {
+			host = "h"
+		}
+		r := &Report{Mode: ModeScan, RunID: reason, Playbook: actual, Hosts: []Host{
+			{Host: host, Status: StatusNoncompliant, Reason: reason, Error: errText,
+				Checks: []Check{{ID: actual, Name: reason, Status: CheckFail, Expected: errText, Actual: actual,
+					Commands: []string{output}, Output: output}}},
+			{Host: host + "2", Status: StatusUnreachable, Reason: errText, Error: reason},
+		}}
+
+		var b bytes.Buffer
+		if err := WriteCSV(&b, r); err != nil {
+			t.Fatal(err)
+		}
+		rows, err := csv.NewReader(bytes.NewReader(b.Bytes())).ReadAll()
+		if err != nil {
+			t.Fatalf("CSV does not parse: %v\n%q", err, b.String())
+		}
+		if len(rows) != 3 {
+			t.Fatalf("CSV has %d rows, want 3", len(rows))
+		}
+		// A cell reads back as written: neutralised, line breaks as LF
+		// (encoding/csv reads the CRLF it wrote back as LF).
+		readBack := func(s string) string { return strings.ReplaceAll(csvCell(s), "\r\n", "\n") }
+		rowByHost := map[string][]string{rows[1][4]: rows[1], rows[2][4]: rows[2]}
+		row := rowByHost[readBack(host)]
+		if row == nil {
+			t.Fatalf("host %q not found in CSV rows %q", host, rows[1:])
+		}
+		for col, want := range map[int]string{7: reason, 11: errText, 13: reason, 16: actual} {
+			if row[col] != readBack(want) {
+				t.Errorf("CSV column %s = %q, want %q", CSVColumns()[col], row[col], want)
+			}
+		}
+		for _, row := range rows[1:] {
+			for i, cell := range row {
+				if cell != "" && strings.ContainsRune("=+-@\t\r", rune(cell[0])) && i != 10 {
+					t.Errorf("CSV column %s = %q is not neutralised", CSVColumns()[i], cell)
+				}
+			}
+		}
+
+		b.Reset()
+		if err := WriteJUnit(&b, r); err != nil {
+			t.Fatal(err)
+		}
+		var doc junitDoc
+		if err := xml.Unmarshal(b.Bytes(), &doc); err != nil {
+			t.Fatalf("JUnit does not parse: %v\n%q", err, b.String())
+		}
+		if doc.Tests != 2 || doc.Failures != 1 || doc.Errors != 1 {
+			t.Errorf("JUnit tests/failures/errors = %d/%d/%d, want 2/1/1", doc.Tests, doc.Failures, doc.Errors)
+		}
+
+		b.Reset()
+		if err := WriteMarkdown(&b, r); err != nil {
+			t.Fatal(err)
+		}
+		inAttention := false
+		for _, line := range strings.Split(b.String(), "\n") {
+			if strings.HasPrefix(line, "| host | status |") {
+				inAttention = true
+			}
+			if inAttention && strings.HasPrefix(line, "|") {
+				// Count cell separators: pipes not escaped by a backslash.
+				n := 0
+				for i := 0; i < len(line); i++ {
+					if line[i] == '\\' {
+						i++
+						continue
+					}
+					if line[i] == '|' {
+						n++
+					}
+				}
+				if n != 5 {
+					t.Errorf("Markdown row has %d separators, want 5: %q", n, line)
+				}
+			}
+		}
+
+		for _, format := range []string{"text", "summary", "diff"} {
+			b.Reset()
+			var err error
+			switch format {
+			case "text":
+				err = WriteText(&b, r)
+			case "summary":
+				err = WriteSummary(&b, r, []string{output})
+			case "diff":
+				err = Diff(&Report{Mode: ModeScan}, r).WriteText(&b)
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, c := range b.String() {
+				if c != '\n' && unicode.IsControl(c) {
+					t.Fatalf("%s output has control character %q:\n%q", format, c, b.String())
+				}
+			}
+		}
+		if err := WriteHTML(new(bytes.Buffer), r); err != nil {
+			t.Fatal(err)
+		}
+	})
 }

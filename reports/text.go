@@ -164,8 +164,11 @@ func timeText(t time.Time) string {
 
 // oneLine makes s safe to print on one terminal line: CR, LF and tab become
 // a space, other control characters (C0, DEL, C1) are escaped as \xNN or
-// \u00NN, and surrounding space is trimmed.
+// \u00NN, invalid UTF-8 becomes U+FFFD, and surrounding space is trimmed.
 func oneLine(s string) string {
+	// Invalid UTF-8 becomes U+FFFD: besides being unprintable, a 0xff byte
+	// is text/tabwriter's escape character and would break the tables.
+	s = strings.ToValidUTF8(s, "\uFFFD")
 	clean := true
 	for _, r := range s {
 		if unicode.IsControl(r) {
