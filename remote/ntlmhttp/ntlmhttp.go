@@ -198,7 +198,7 @@ func (rt *RoundTripper) RoundTrip(req *http.Request) (*http.Response, error) {
 		c, resp, err = rt.connect(ctx, req, addr)
 		if err != nil || resp != nil {
 			<-p.slots
-			return resp, err
+			return resp, ctxErr(ctx, err)
 		}
 	}
 	resp, reuse, err := c.exchange(ctx, req, body)
@@ -208,7 +208,17 @@ func (rt *RoundTripper) RoundTrip(req *http.Request) (*http.Response, error) {
 		c.close()
 	}
 	<-p.slots
-	return resp, err
+	return resp, ctxErr(ctx, err)
+}
+
+// ctxErr returns ctx's error if ctx is done, so that a request cut by its
+// context fails with context.Canceled or DeadlineExceeded whichever step
+// (dial, TLS, handshake, exchange) it was in, and err otherwise.
+func ctxErr(ctx context.Context, err error) error {
+	if err != nil && ctx.Err() != nil {
+		return ctx.Err()
+	}
+	return err
 }
 
 func (p *pool) takeIdle() *conn {

@@ -12,28 +12,49 @@ import (
 // NTLM is the Negotiate authentication scheme of the WinRM service with NTLM
 // inside it (raw NTLMSSP tokens, as Windows accepts them under "Negotiate"),
 // and MS-WSMV message encryption. Add it with WithNTLM or WithAuthenticator.
+// It is a test-only NTLMv2 acceptor written from MS-NLMP, independent of
+// winfleet's client (remote/ntlmhttp) and checked against masterzen's
+// ClientNTLM and Encryption transports and against pywinrm.
 //
 // It behaves as Windows does after `winrm quickconfig`:
 //
 //   - 401 answers carry an empty body and advertise "Negotiate"; the
-//     challenge leg carries "Negotiate <token>".
+//     challenge leg carries "Negotiate <token>" (or "NTLM <token>" if the
+//     client used that scheme).
 //   - The security context belongs to the TCP connection. A new NEGOTIATE
 //     message on a connection starts a new context.
 //   - The challenge echoes only the flags the client asked for (never
-//     KEY_EXCH, SIGN or SEAL unless requested), with TargetInfo and a
-//     timestamp; the response is verified with the user and domain names from
-//     the AUTHENTICATE message. A wrong password is a 401.
+//     KEY_EXCH, SIGN or SEAL unless requested, never LM_KEY or DATAGRAM),
+//     plus the flags only a server sets: REQUEST_TARGET with the TargetName,
+//     TARGET_TYPE_SERVER and TARGET_INFO, whose AV pairs are NbDomainName,
+//     NbComputerName, DnsDomainName, DnsComputerName, Timestamp and EOL. The
+//     Version field says Windows Server 2019 when VERSION was asked for.
+//     Without extended session security only authentication is offered
+//     (SIGN, SEAL and KEY_EXCH are dropped).
+//   - The NTLMv2 response is verified with the user and domain names from
+//     the AUTHENTICATE message; users are looked up as the server does
+//     (case-insensitively, domain prefix or suffix removed). A wrong password,
+//     an unknown user, an NTLMv1 response, anonymous logon or a MIC that does
+//     not verify (checked when the client flags one in MsvAvFlags) is a 401.
+//     Channel bindings sent over HTTPS are not checked.
 //   - After the handshake, a POST without Authorization on that connection is
-//     accepted when it is encrypted (multipart/encrypted with the session's
-//     signature and sequence number) and its response is encrypted the same
-//     way. An empty-body POST is answered 200 (the end of an encryption
-//     set-up) when it completes a handshake, and 401 otherwise.
+//     accepted when it is encrypted (multipart/encrypted, framing checked byte
+//     for byte, signature and sequence number verified with one RC4 state
+//     per direction) and its response is sealed the same way, whatever its
+//     status. A malformed frame is a 401; a message whose signature or
+//     sequence number does not verify is a 401 and ends the context.
+//   - An empty-body POST that completes a handshake (the AUTHENTICATE leg)
+//     is answered 200; an empty-body POST without Authorization is a 401 even
+//     on an authenticated connection (masterzen's Encryption transport probes
+//     with one before every message and needs the 401 to start its handshake).
 //   - With AllowUnencrypted=false, a non-empty unencrypted body over plain
 //     HTTP is refused with 401, even on an authenticated connection or with
-//     the AUTHENTICATE message itself (what Windows does for NTLM). Over
-//     HTTPS, or with AllowUnencrypted=true, it is accepted.
+//     the AUTHENTICATE message itself (what Windows does for NTLM: packer
+//     #6205, masterzen #140). Over HTTPS, or with AllowUnencrypted=true, it is
+//     accepted as the connection's user (see ReauthUnencrypted).
+//   - A Negotiate token that is not NTLMSSP (Kerberos, SPNEGO) is a 401.
 //
-// The zero value is ready to use.
+// The zero value is ready to use; one NTLM may serve any number of servers.
 type NTLM struct {
 	// Domain is the NetBIOS domain name the challenge announces as its
 	// TargetName ("WORKGROUP" machines announce their computer name). Default
