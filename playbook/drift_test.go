@@ -275,3 +275,18 @@ func TestForeignBlockRule(t *testing.T) {
 		t.Errorf("rules changed: %v", h.sim.Rules())
 	}
 }
+
+// TestUnsafeDiscoveredPath: a program path read from the host goes through
+// the same validation as a playbook value; one that could inject a command
+// is refused, naming host and var, and nothing is written.
+func TestUnsafeDiscoveredPath(t *testing.T) {
+	h := startHost(t, "sql01", winsim.Config{Version: winsim.Win2019, SSIS: []winsim.SSIS{{Version: 130, Root: `D:\R&D\Microsoft SQL Server`}}})
+	r := playbook.Run(t.Context(), builtin(t), []playbook.Target{h.target(nil)}, remoteDialer{}, playbook.Options{Mode: reports.ModeApply})[0]
+	t.Logf("%s: %s", r.Status, r.Reason)
+	if r.Status != reports.StatusError || !strings.Contains(r.Reason, `host sql01: builtin:ssis-firewall:`) || !strings.Contains(r.Reason, `var "ssis_program": refused`) {
+		t.Errorf("status %s reason %q, want error refusing var ssis_program on sql01", r.Status, r.Reason)
+	}
+	if n := h.writes(); n != 0 {
+		t.Errorf("%d writes", n)
+	}
+}
