@@ -66,10 +66,11 @@ func WriteCSV(w io.Writer, r *Report) error {
 	return cw.Error()
 }
 
-// csvCell is a text cell as WriteCSV writes it: neutralised, then with every
-// line break made "\n", which encoding/csv (UseCRLF) writes as CRLF.
+// csvCell is a text cell as WriteCSV writes it: invalid UTF-8 replaced by
+// U+FFFD (as encoding/json does for the JSON report), neutralised, then with
+// every line break made "\n", which encoding/csv (UseCRLF) writes as CRLF.
 func csvCell(s string) string {
-	s = NeutralizeCell(s)
+	s = NeutralizeCell(strings.ToValidUTF8(s, "\uFFFD"))
 	if strings.IndexByte(s, '\r') < 0 {
 		return s
 	}

@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -332,5 +333,12 @@ func TestCSVLineBreaks(t *testing.T) {
 	out := render(t, "csv", r)
 	if !strings.Contains(out, "\"a\r\nb\r\nc\r\nd\"") {
 		t.Errorf("CSV = %q, want every line break in the cell as CRLF", out)
+	}
+}
+
+func TestCSVValidUTF8(t *testing.T) {
+	out := render(t, "csv", &Report{Mode: ModeScan, Hosts: []Host{{Host: "h\xff", Status: StatusError}}})
+	if !utf8.ValidString(out) || !strings.Contains(out, "h\uFFFD") {
+		t.Errorf("CSV = %q, want valid UTF-8 with U+FFFD", out)
 	}
 }
