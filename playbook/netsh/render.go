@@ -273,7 +273,11 @@ func AddCommand(d Desired, opts Options) (string, error) {
 
 // DeleteCommand returns the command that deletes the rules matching want's
 // name and definition (direction and protocol+port, or program) in
-// opts.Dialect. The legacy dialect keys exceptions by port or program only.
+// opts.Dialect. The legacy dialect keys exceptions by port or program only
+// and deletes in both profiles:
+//
+//	netsh firewall delete portopening protocol=TCP port=135 profile=ALL
+//	netsh firewall delete allowedprogram program="..." profile=ALL
 func DeleteCommand(d Desired, opts Options) (string, error) {
 	w, err := d.normalise(opts)
 	if err != nil {
@@ -323,12 +327,16 @@ func (w want) advMatch(verb string) string {
 	return fmt.Sprintf(`%s%s rule name="%s" dir=%s`, advPrefix, verb, w.name, strings.ToLower(w.dir))
 }
 
+// legacyDeletePort and legacyDeleteProgram delete in both profiles legacy
+// netsh knows (profile=ALL is Domain + Standard). Without it netsh deletes in
+// the current profile only, and an exception left in the other profile would
+// survive every apply (see README.md).
 func legacyDeletePort(protocol, port string) string {
-	return legacyPrefix + "delete portopening protocol=" + protocol + " port=" + port
+	return legacyPrefix + "delete portopening protocol=" + protocol + " port=" + port + " profile=ALL"
 }
 
 func legacyDeleteProgram(program string) string {
-	return legacyPrefix + `delete allowedprogram program="` + program + `"`
+	return legacyPrefix + `delete allowedprogram program="` + program + `" profile=ALL`
 }
 
 func legacyMode(enabled bool) string {
