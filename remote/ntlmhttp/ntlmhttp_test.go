@@ -34,9 +34,13 @@ const (
 )
 
 // host answers "echo TEXT" with TEXT\r\n and reports the shell's user on
-// stderr.
+// stderr; "cat" copies stdin to stdout.
 func host() winrmtest.Handler {
 	return winrmtest.HandlerFunc(func(ctx context.Context, c *winrmtest.Command) int {
+		if c.Line == "cat" {
+			io.Copy(c.Stdout, c.Stdin)
+			return 0
+		}
 		text, ok := strings.CutPrefix(c.Line, "echo ")
 		if !ok {
 			fmt.Fprintf(c.Stderr, "'%s' is not recognized\r\n", c.Line)
@@ -465,6 +469,28 @@ func TestCancel(t *testing.T) {
 		}
 	case <-time.After(20 * time.Second):
 		t.Fatal("Run did not return after cancel (the parked Receive was not cut)")
+	}
+}
+
+// TestStdin: with stdin, masterzen sends Send requests while a Receive is
+// parked, on a second connection; each connection authenticates once.
+func TestStdin(t *testing.T) {
+	srv := windows(t)
+	rt := ntlmhttp.New(ntlmhttp.Options{User: user, Password: password, Encrypt: true})
+	defer rt.CloseIdleConnections()
+	c := client(ctxFor(t), t, srv, rt)
+	out, _, code, err := c.RunWithContextWithString(ctxFor(t), "cat", "piped through two connections")
+	if err != nil || code != 0 || out != "piped through two connections" {
+		t.Fatalf("Run(cat) = %q, %d, %v", out, code, err)
+	}
+	auth, soap := handshakes(srv.Log())
+	if len(soap) != 2 {
+		t.Errorf("messages per connection %v, want two connections", soap)
+	}
+	for id, legs := range auth {
+		if legs != 2 {
+			t.Errorf("connection %d: %d handshake legs, want 2", id, legs)
+		}
 	}
 }
 
