@@ -20,6 +20,11 @@ var envVars = []string{"ProgramFiles", "ProgramFiles(x86)", "SystemDrive", "Syst
 // cmd /v:on) and % (variable expansion; paths get a narrow exception).
 const unsafeChars = "\"&|<>^!%"
 
+// lookalikeChars are the fullwidth and typographic forms of unsafeChars that
+// Windows' "best fit" conversion to an ANSI code page can turn back into the
+// ASCII metacharacter; refused for the same reason.
+const lookalikeChars = "\uFF02\uFF06\uFF5C\uFF1C\uFF1E\uFF3E\uFF01\uFF05\u201C\u201D\u201E\u02BA\u2033"
+
 // checkText refuses empty values, control characters and unsafeChars.
 func checkText(field, v string) error {
 	if strings.TrimSpace(v) == "" {
@@ -29,7 +34,7 @@ func checkText(field, v string) error {
 		if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) || r == '\u2028' || r == '\u2029' {
 			return &UnsafeValueError{Field: field, Value: v, Reason: "control character or line break"}
 		}
-		if strings.ContainsRune(unsafeChars, r) {
+		if strings.ContainsRune(unsafeChars, r) || strings.ContainsRune(lookalikeChars, r) {
 			return &UnsafeValueError{Field: field, Value: v, Reason: fmt.Sprintf("character %q is not allowed", r)}
 		}
 	}

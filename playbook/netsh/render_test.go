@@ -131,6 +131,9 @@ func TestUnsafeValues(t *testing.T) {
 		{"rule name", Desired{Name: "a\r\nnetsh advfirewall reset", Kind: KindPort, Ports: Port(135)}},
 		{"rule name", Desired{Name: "tab\there", Kind: KindPort, Ports: Port(135)}},
 		{"rule name", Desired{Name: "ALL", Kind: KindPort, Ports: Port(135)}},
+		{"rule name", Desired{Name: "a\uFF02 & calc", Kind: KindPort, Ports: Port(135)}},
+		{"rule name", Desired{Name: "\u201Cquoted\u201D", Kind: KindPort, Ports: Port(135)}},
+		{"rule name", Desired{Name: "a\u0085b", Kind: KindPort, Ports: Port(135)}},
 		{"rule name", Desired{Name: "", Kind: KindPort, Ports: Port(135)}},
 		{"program", ssisRule(`%ComSpec%\x.exe`)},
 		{"program", ssisRule(`%ProgramFiles%\a\b!c.exe`)},
@@ -144,7 +147,7 @@ func TestUnsafeValues(t *testing.T) {
 		for _, fn := range []func(Desired, Options) (string, error){AddCommand, DeleteCommand, ReadCommand} {
 			got, err := fn(tt.d, adv)
 			var ue *UnsafeValueError
-			if !errors.As(err, &ue) || ue.Field != tt.field || ue.Value == "" && tt.d.Name != "" && tt.field == "rule name" {
+			if !errors.As(err, &ue) || ue.Field != tt.field {
 				t.Errorf("render(%q, %q) = %q, %v; want *UnsafeValueError{Field: %q}", tt.d.Name, tt.d.Program, got, err, tt.field)
 			}
 		}
