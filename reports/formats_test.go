@@ -342,3 +342,13 @@ func TestCSVValidUTF8(t *testing.T) {
 		t.Errorf("CSV = %q, want valid UTF-8 with U+FFFD", out)
 	}
 }
+
+func TestEveryFormatIsValidUTF8(t *testing.T) {
+	r := &Report{Mode: ModeScan, RunID: "r\xfe", Playbook: "p\xff", Hosts: []Host{{Host: "h\xff", Status: StatusNoncompliant,
+		Reason: "\xc3", Checks: []Check{{ID: "c\xff", Status: CheckFail, Commands: []string{"cmd\xff"}, Output: "out\xff\x80"}}}}}
+	for _, f := range Formats() {
+		if out := render(t, f, r); !utf8.ValidString(out) {
+			t.Errorf("%s output is not valid UTF-8", f)
+		}
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -175,7 +176,7 @@ func ExitCode(r *Report) int {
 // normalize returns a validated deep copy of r that every writer renders:
 // schema set, hosts sorted by name (byte order), summary recomputed from the
 // hosts, nil slices made empty (so JSON has [] and never null), and times in
-// UTC. r itself is not modified.
+// UTC, invalid UTF-8 replaced by U+FFFD. r itself is not modified.
 func normalize(r *Report) (*Report, error) {
 	if err := Validate(r); err != nil {
 		return nil, err
@@ -188,9 +189,35 @@ func normalize(r *Report) (*Report, error) {
 	for i, h := range r.Hosts {
 		n.Hosts[i] = copyHost(h)
 	}
+	validUTF8(&n)
 	slices.SortFunc(n.Hosts, func(a, b Host) int { return cmp.Compare(a.Host, b.Host) })
 	Summarize(&n)
 	return &n, nil
+}
+
+// validUTF8 replaces invalid UTF-8 in every string of n (a copy owned by
+// the caller) with U+FFFD, as encoding/json does, so every format agrees
+// and none emits bytes a spreadsheet, XML parser or browser rejects.
+func validUTF8(n *Report) {
+	fix := func(s *string) { *s = strings.ToValidUTF8(*s, "\uFFFD") }
+	for _, s := range []*string{&n.RunID, &n.Playbook, &n.Inventory} {
+		fix(s)
+	}
+	for i := range n.Hosts {
+		h := &n.Hosts[i]
+		for _, s := range []*string{&h.Host, &h.Address, &h.Reason, &h.WindowsVersion, &h.Dialect, &h.Error} {
+			fix(s)
+		}
+		for j := range h.Checks {
+			c := &h.Checks[j]
+			for _, s := range []*string{&c.ID, &c.Name, &c.Expected, &c.Actual, &c.Output} {
+				fix(s)
+			}
+			for k := range c.Commands {
+				fix(&c.Commands[k])
+			}
+		}
+	}
 }
 
 // utc returns t in UTC, unless that would move it out of the years 0-9999
