@@ -46,7 +46,14 @@ type Pos struct {
 	Line int
 }
 
-func (p Pos) String() string { return fmt.Sprintf("%s:%d", p.File, p.Line) }
+// String returns "file:line", or just "file" when the line is unknown
+// (vars that come from the inventory are named "inventory").
+func (p Pos) String() string {
+	if p.Line == 0 {
+		return p.File
+	}
+	return fmt.Sprintf("%s:%d", p.File, p.Line)
+}
 
 // Template is a playbook string value that may reference vars as
 // "{{ name }}". A value that is exactly one reference takes the var's value

@@ -148,3 +148,14 @@ func TestTemplate(t *testing.T) {
 		t.Errorf("list as a string: want error")
 	}
 }
+
+func TestTemplateRefusesSecrets(t *testing.T) {
+	v := vars{host: "sql01", layers: []map[string]any{{"ansible_password": "hunter2", "become_pass": "x"}}}
+	for _, name := range []string{"ansible_password", "become_pass"} {
+		refs, _ := parseRefs("{{ " + name + " }}")
+		_, err := Template{Raw: "{{ " + name + " }}", refs: refs, Pos: Pos{"pb.yaml", 3}}.String(v, "name")
+		if err == nil || !strings.Contains(err.Error(), "secret") || strings.Contains(err.Error(), "hunter2") {
+			t.Errorf("referencing %s: err = %v, want a refusal without the value", name, err)
+		}
+	}
+}

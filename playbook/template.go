@@ -26,6 +26,20 @@ func parseRefs(s string) ([]string, error) {
 	return refs, nil
 }
 
+// secretVar reports whether a var name looks like a credential
+// (ansible_password, password_env, become_pass, api_token, ...). Templates
+// may not reference such vars: their values would reach command lines,
+// error messages and reports.
+func secretVar(name string) bool {
+	n := strings.ToLower(name)
+	for _, s := range []string{"password", "passwd", "secret", "token", "private_key"} {
+		if strings.Contains(n, s) {
+			return true
+		}
+	}
+	return strings.HasSuffix(n, "_pass") || n == "pass"
+}
+
 // A VarError is a template that could not be resolved for a host: an unknown
 // var, or a var whose value has the wrong shape.
 type VarError struct {
@@ -106,6 +120,11 @@ func scalar(x any) (string, bool) {
 // expand resolves t against v. A template that is exactly one reference
 // yields the var's value as is; otherwise the result is a string.
 func (t Template) expand(v vars) (any, error) {
+	for _, r := range t.refs {
+		if secretVar(r) {
+			return nil, &VarError{Host: v.host, Pos: t.Pos, Var: r, Msg: "holds a secret; a playbook may not put it on a command line (it would end up in reports)"}
+		}
+	}
 	if len(t.refs) == 1 {
 		if m := refRE.FindStringSubmatchIndex(t.Raw); m != nil && m[0] == 0 && m[1] == len(t.Raw) {
 			x, ok := v.get(t.refs[0])
