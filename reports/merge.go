@@ -10,6 +10,11 @@ import (
 	"strings"
 )
 
+// ErrMerge is wrapped by every MergeShards error about the shards
+// themselves: none given, mode or playbook differ, a host in two shards.
+// (An invalid shard's error wraps ErrInvalid instead.)
+var ErrMerge = errors.New("merge")
+
 // Shard is one report to merge and the name errors use for it (typically
 // the file it was read from).
 type Shard struct {
@@ -48,11 +53,11 @@ func Merge(reports ...*Report) (*Report, error) {
 // Each shard must pass Validate. The inputs are not modified.
 func MergeShards(shards ...Shard) (*Report, error) {
 	if len(shards) == 0 {
-		return nil, errors.New("merge: no reports")
+		return nil, fmt.Errorf("%w: no reports", ErrMerge)
 	}
 	for _, s := range shards {
 		if s.Report == nil {
-			return nil, fmt.Errorf("merge: %s: nil report", s.Name)
+			return nil, fmt.Errorf("%w: %s: nil report", ErrMerge, s.Name)
 		}
 		if err := Validate(s.Report); err != nil {
 			return nil, fmt.Errorf("merge: %s: %w", s.Name, err)
@@ -65,10 +70,10 @@ func MergeShards(shards ...Shard) (*Report, error) {
 	for _, s := range shards {
 		r := s.Report
 		if r.Mode != out.Mode {
-			return nil, fmt.Errorf("merge: mode differs: %s is %q, %s is %q", first.Name, out.Mode, s.Name, r.Mode)
+			return nil, fmt.Errorf("%w: mode differs: %s is %q, %s is %q", ErrMerge, first.Name, out.Mode, s.Name, r.Mode)
 		}
 		if r.Playbook != out.Playbook {
-			return nil, fmt.Errorf("merge: playbook differs: %s is %q, %s is %q", first.Name, out.Playbook, s.Name, r.Playbook)
+			return nil, fmt.Errorf("%w: playbook differs: %s is %q, %s is %q", ErrMerge, first.Name, out.Playbook, s.Name, r.Playbook)
 		}
 		if !slices.Contains(runIDs, r.RunID) {
 			runIDs = append(runIDs, r.RunID)
@@ -84,7 +89,7 @@ func MergeShards(shards ...Shard) (*Report, error) {
 		}
 		for _, h := range r.Hosts {
 			if prev, dup := owner[h.Host]; dup {
-				return nil, fmt.Errorf("merge: host %q is in both %s and %s", h.Host, prev, s.Name)
+				return nil, fmt.Errorf("%w: host %q is in both %s and %s", ErrMerge, h.Host, prev, s.Name)
 			}
 			owner[h.Host] = s.Name
 			out.Hosts = append(out.Hosts, copyHost(h))

@@ -2,6 +2,7 @@ package reports
 
 import (
 	"bytes"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -103,6 +104,9 @@ func TestMergeErrors(t *testing.T) {
 			_, err := MergeShards(tt.shards(a, b)...)
 			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 				t.Errorf("MergeShards = %v, want error containing %q", err, tt.wantErr)
+			}
+			if !errors.Is(err, ErrMerge) && !errors.Is(err, ErrInvalid) {
+				t.Errorf("MergeShards error %v wraps neither ErrMerge nor ErrInvalid", err)
 			}
 		})
 	}
