@@ -3,7 +3,9 @@ package remote
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
+	"os"
 	"regexp"
 	"strconv"
 	"strings"
@@ -63,8 +65,16 @@ type kerberosPoster struct {
 
 func newKerberosPoster(t *transport, tg Target, readTO time.Duration) (*kerberosPoster, error) {
 	inner := winrm.NewClientKerberos(kerberosSettings(tg))
+	ca := append([]byte(nil), tg.CAPEM...)
+	if tg.CAFile != "" {
+		pem, err := os.ReadFile(tg.CAFile)
+		if err != nil {
+			return nil, fmt.Errorf("ca file: %w", err)
+		}
+		ca = append(append(ca, '\n'), pem...)
+	}
 	ep := &winrm.Endpoint{Host: tg.Host, Port: tg.port(), HTTPS: tg.HTTPS, Insecure: tg.InsecureSkipVerify,
-		TLSServerName: tg.ServerName, CACert: tg.CAPEM, Timeout: readTO}
+		TLSServerName: tg.ServerName, CACert: ca, Timeout: readTO}
 	if err := inner.Transport(ep); err != nil {
 		return nil, err
 	}
