@@ -169,19 +169,20 @@ func WriteFile(path, format string, r *Report) error {
 }
 
 func writeFileAtomic(path string, render func(io.Writer) error) (err error) {
+	name := path // errors name the path the user gave
 	if fi, lerr := os.Lstat(path); lerr == nil && fi.Mode()&os.ModeSymlink != 0 {
 		// Replace the file the link points to, not the link: a
 		// "latest.json" symlink into an archive keeps working.
 		target, err := filepath.EvalSymlinks(path)
 		if err != nil {
-			return fmt.Errorf("write report %s: %w", path, err)
+			return fmt.Errorf("write report %s: %w", name, err)
 		}
 		path = target
 	}
 	mode := os.FileMode(0o644)
 	if fi, statErr := os.Stat(path); statErr == nil {
 		if !fi.Mode().IsRegular() {
-			return fmt.Errorf("write report %s: not a regular file", path)
+			return fmt.Errorf("write report %s: not a regular file", name)
 		}
 		mode = fi.Mode().Perm()
 	}
@@ -191,14 +192,14 @@ func writeFileAtomic(path string, render func(io.Writer) error) (err error) {
 	}
 	f, err := os.CreateTemp(dir, "."+base+".tmp-*")
 	if err != nil {
-		return fmt.Errorf("write report %s: %w", path, err)
+		return fmt.Errorf("write report %s: %w", name, err)
 	}
 	tmp := f.Name()
 	defer func() {
 		if err != nil {
 			f.Close()
 			os.Remove(tmp)
-			err = fmt.Errorf("write report %s: %w", path, err)
+			err = fmt.Errorf("write report %s: %w", name, err)
 		}
 	}()
 	bw := bufio.NewWriterSize(f, 64<<10)
