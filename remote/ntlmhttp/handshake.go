@@ -97,6 +97,9 @@ func (c *conn) authenticate(ctx context.Context, req *http.Request) (*http.Respo
 	case !ok:
 		return response(req, r, body, ""), nil
 	}
+	if r.Close {
+		return nil, c.handshakeErr(fmt.Errorf("server closed the connection after its challenge"))
+	}
 	if len(challenge) < 24 {
 		return nil, c.handshakeErr(fmt.Errorf("challenge of %d bytes", len(challenge)))
 	}
