@@ -1,6 +1,7 @@
 package netsh
 
 import (
+	"errors"
 	"strings"
 )
 
@@ -194,8 +195,8 @@ func (p *advParser) field(i int, l string) error {
 	case "Grouping":
 		r.Grouping = v
 	case "LocalIP", "RemoteIP":
-		s, err := ParseScope(v)
-		if err != nil || v == "" || strings.EqualFold(v, "subnet") || strings.EqualFold(v, "all") || v == "*" {
+		s, err := parseDisplayScope(v)
+		if err != nil {
 			return bad()
 		}
 		if label == "LocalIP" {
@@ -269,4 +270,48 @@ func (p *advParser) finish(i int) error {
 	p.rules = append(p.rules, *p.cur)
 	p.cur = nil
 	return nil
+}
+
+// parseDisplayScope parses a LocalIP/RemoteIP value as netsh displays it:
+// "Any", "LocalSubnet" or a comma list. Unlike ParseScope it accepts address
+// keywords this package does not know (Windows 8+ has Intranet, Internet,
+// PlayToDevice... whose display is not documented): a token of ASCII letters
+// and digits starting with a letter is kept as a keyword. Such a scope never
+// equals a desired one, and counts as overlapping any address, so accepting
+// it cannot turn into a pass. The playbook words "subnet", "all" and "*" are
+// not netsh displays and are refused.
+func parseDisplayScope(v string) (Scope, error) {
+	switch {
+	case v == "Any":
+		return Scope{Kind: ScopeAll}, nil
+	case v == "LocalSubnet":
+		return Scope{Kind: ScopeSubnet}, nil
+	case v == "" || strings.EqualFold(v, "subnet") || strings.EqualFold(v, "all") || v == "*" || strings.EqualFold(v, "any"):
+		return Scope{}, errors.New("not a netsh address display")
+	}
+	parts := strings.Split(v, ",")
+	out := make([]Address, 0, len(parts))
+	for _, p := range parts {
+		a, err := ParseAddress(p)
+		if err != nil {
+			if !isKeywordToken(p) {
+				return Scope{}, err
+			}
+			a = Address{Keyword: p, Bits: -1}
+		}
+		out = append(out, a)
+	}
+	return customScope(normaliseAddresses(out)), nil
+}
+
+func isKeywordToken(s string) bool {
+	if s == "" || !isLetter(s[0]) || strings.EqualFold(s, "any") {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if !isLetter(s[i]) && (s[i] < '0' || s[i] > '9') {
+			return false
+		}
+	}
+	return true
 }

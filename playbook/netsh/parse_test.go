@@ -37,6 +37,17 @@ func TestParseAdvfirewallStrictness(t *testing.T) {
 	if rs, err := ParseAdvfirewall(Output{Stdout: lf}); err != nil || !rs[0].Enabled {
 		t.Errorf("LF output: %+v, %v", rs, err)
 	}
+	// Unknown address keywords in a netsh display are kept, never equal to a
+	// desired scope, and overlap everything.
+	kw := strings.Replace(crlf(good...), field("RemoteIP", "Any"), field("RemoteIP", "Intranet,10.0.0.0/8"), 1)
+	rs, err = ParseAdvfirewall(Output{Stdout: kw})
+	if err != nil || rs[0].RemoteIP.String() != "Intranet,10.0.0.0/8" || rs[0].RemoteIP.Equal(mustScope(t, "10.0.0.0/8")) ||
+		!rs[0].RemoteIP.overlaps(mustScope(t, "192.168.1.1")) {
+		t.Errorf("unknown keyword: %+v, %v", rs, err)
+	}
+	if _, err := ParseScope("Intranet"); err == nil {
+		t.Errorf("ParseScope accepts an unknown keyword from a user")
+	}
 	// Several ICMP rows.
 	icmp := append(advBlock("ping", field("Enabled", "Yes"), field("Direction", "In"), field("Profiles", "Domain"), field("Grouping", ""),
 		field("LocalIP", "Any"), field("RemoteIP", "Any"), field("Protocol", "ICMPv6"), strings.Repeat(" ", 38)+"Type    Code",
