@@ -262,8 +262,11 @@ func (l *Lab) WriteAnswers(w io.Writer) error {
 // WriteInventory writes an Ansible-style YAML inventory of the lab: every
 // host under all.hosts with ansible_host, ansible_port, ansible_user,
 // password_env (never the password), ansible_winrm_scheme and
-// ansible_winrm_transport, plus one group per Windows version
-// (windows_2019 …) under all.children.
+// ansible_winrm_transport; basic-over-http hosts also get
+// ansible_winrm_message_encryption: never (the explicit acceptance of clear
+// text) and https hosts ansible_winrm_server_cert_validation: ignore (the
+// lab CA is generated at start). One group per Windows version
+// (windows_2019 …) is listed under all.children.
 func (l *Lab) WriteInventory(w io.Writer) error {
 	str := func(v string) *yaml.Node { return &yaml.Node{Kind: yaml.ScalarNode, Value: v} }
 	quoted := func(v string) *yaml.Node {
@@ -281,8 +284,13 @@ func (l *Lab) WriteInventory(w io.Writer) error {
 			str("ansible_winrm_scheme"), str(h.Scheme),
 			str("ansible_winrm_transport"), str(h.Transport),
 		)
-		if h.Scheme == "https" {
+		switch {
+		case h.Scheme == "https":
 			vars.Content = append(vars.Content, str("ansible_winrm_server_cert_validation"), str("ignore"))
+		case h.Transport == "basic":
+			// Basic over plain HTTP is clear text; the lab's hosts allow it
+			// (AllowUnencrypted=true) and the inventory says so explicitly.
+			vars.Content = append(vars.Content, str("ansible_winrm_message_encryption"), str("never"))
 		}
 		hosts.Content = append(hosts.Content, str(h.Name), vars)
 		g := "windows_" + h.Windows.Key()

@@ -37,12 +37,12 @@ func serveFile(t *testing.T, path string) *Lab {
 	return lab
 }
 
-func masterzen(t *testing.T, h LabHost, password string) *winrm.Client {
+func masterzen(t testing.TB, h LabHost, password string) *winrm.Client {
 	t.Helper()
 	return masterzenTimeout(t, h, password, 10*time.Second)
 }
 
-func masterzenTimeout(t *testing.T, h LabHost, password string, timeout time.Duration) *winrm.Client {
+func masterzenTimeout(t testing.TB, h LabHost, password string, timeout time.Duration) *winrm.Client {
 	t.Helper()
 	ep := winrm.NewEndpoint(h.Address, h.Port, h.Scheme == "https", true, nil, nil, nil, timeout)
 	params := *winrm.DefaultParameters
