@@ -119,3 +119,30 @@ func TestAnsibleCorpus(t *testing.T) {
 		})
 	}
 }
+
+// TestListFormatRoundTrip loads each ansible-inventory --list output of the
+// corpus as an inventory (the format of inventory scripts and of exports of
+// dynamic inventories) and checks it resolves to the same hosts, groups and
+// vars.
+func TestListFormatRoundTrip(t *testing.T) {
+	files, _ := filepath.Glob("testdata/corpus/*/ansible.json")
+	for _, f := range files {
+		t.Run(filepath.Base(filepath.Dir(f)), func(t *testing.T) {
+			raw, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var want any
+			if err := json.Unmarshal(raw, &want); err != nil {
+				t.Fatal(err)
+			}
+			inv, err := Parse(f, FormatYAML, raw)
+			if err != nil {
+				t.Fatalf("Parse(%s): %v", f, err)
+			}
+			if d := cmp.Diff(want, normalize(t, ansibleList(inv))); d != "" {
+				t.Errorf("round trip differs (-want +got):\n%s", d)
+			}
+		})
+	}
+}

@@ -90,3 +90,32 @@ func FuzzParsePattern(f *testing.F) {
 		}
 	})
 }
+
+// FuzzParseYAML checks the YAML inventory parser the same way: no panic, and
+// every error carries file and line.
+func FuzzParseYAML(f *testing.F) {
+	seeds, _ := filepath.Glob("testdata/corpus/*/inventory.y*ml")
+	more, _ := filepath.Glob("testdata/corpus/*/ansible.json")
+	for _, s := range append(seeds, more...) {
+		data, err := os.ReadFile(s)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(data)
+	}
+	f.Add([]byte("all:\n  hosts:\n    h: &a {x: *a}\n"))
+	f.Add([]byte("all:\n  children:\n    a:\n      children:\n        a:\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		inv, err := Parse("fuzz.yml", FormatYAML, data)
+		if err != nil {
+			var e *Error
+			if !errors.As(err, &e) || e.File == "" || e.Line <= 0 {
+				t.Fatalf("error without file:line: %T %v", err, err)
+			}
+			return
+		}
+		if err := WriteList(io.Discard, inv.Hosts(), "json"); err != nil {
+			t.Fatal(err)
+		}
+	})
+}

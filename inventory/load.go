@@ -105,6 +105,9 @@ func parseFile(inv *Inventory, file string) error {
 	if err != nil {
 		return &Error{File: file, Msg: "read inventory", Err: err}
 	}
+	if isVaultString(string(data[:min(len(data), 64)])) {
+		return &Error{File: file, Line: 1, Msg: "inventory is encrypted with Ansible Vault, which winfleet cannot decrypt; keep the inventory in plain text and give passwords with password_env"}
+	}
 	return parseAs(inv, file, DetectFormat(file, data), data)
 }
 
@@ -259,7 +262,7 @@ func (inv *Inventory) loadVarsDirs(base string) error {
 			if g.fileVars == nil {
 				g.fileVars = map[string]Var{}
 			}
-			if err := readVarsFile(f, g.fileVars); err != nil {
+			if err := inv.readVarsFile(f, g.fileVars); err != nil {
 				return err
 			}
 		}
@@ -289,7 +292,7 @@ func (inv *Inventory) loadVarsDirs(base string) error {
 			if h.fileVars == nil {
 				h.fileVars = map[string]Var{}
 			}
-			if err := readVarsFile(f, h.fileVars); err != nil {
+			if err := inv.readVarsFile(f, h.fileVars); err != nil {
 				return err
 			}
 		}
@@ -368,10 +371,17 @@ func dirVarsFiles(dir string) ([]string, error) {
 	return out, nil
 }
 
-func readVarsFile(file string, m map[string]Var) error {
+// readVarsFile reads one vars file into m. A file encrypted whole with
+// Ansible Vault (often group_vars/all/vault.yml) is skipped with a warning:
+// winfleet cannot decrypt it, and the rest of the inventory is still usable.
+func (inv *Inventory) readVarsFile(file string, m map[string]Var) error {
 	data, err := os.ReadFile(file)
 	if err != nil {
 		return &Error{File: file, Msg: "read vars", Err: err}
+	}
+	if isVaultString(string(data[:min(len(data), 64)])) {
+		inv.warn(file, 1, "", "file is encrypted with Ansible Vault, which winfleet cannot decrypt; its variables are ignored (give passwords with password_env instead)")
+		return nil
 	}
 	return parseVarsFile(file, data, m)
 }

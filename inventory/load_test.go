@@ -20,12 +20,16 @@ func TestLoadDirectory(t *testing.T) {
 	if v, ok := inv.Host("web2").Var("web_only"); !ok || v.Value != true || v.File != filepath.Join("testdata/dir/group_vars/web.yml") || v.Line != 1 {
 		t.Errorf("web2 web_only = %+v, %v; want true from group_vars/web.yml:1", v, ok)
 	}
-	var sawTypo bool
+	if v, _ := inv.Host("db1").Var("region"); v.Value != "emea" {
+		t.Errorf("db1 region = %v, want emea from group_vars/all/main.yml", v.Value)
+	}
+	var sawTypo, sawVault bool
 	for _, w := range inv.Warnings() {
 		sawTypo = sawTypo || strings.Contains(w.String(), "typo.yml") && strings.Contains(w.Msg, `no group "typo"`)
+		sawVault = sawVault || strings.HasSuffix(w.File, "vault.yml") && strings.Contains(w.Msg, "Ansible Vault")
 	}
-	if !sawTypo {
-		t.Errorf("Warnings() = %v, want one about group_vars/typo.yml", inv.Warnings())
+	if !sawTypo || !sawVault {
+		t.Errorf("Warnings() = %v, want one about group_vars/typo.yml and one about the vaulted file", inv.Warnings())
 	}
 	_, err = inv.Host("db1").Conn(envOf(nil))
 	if err == nil || !strings.Contains(err.Error(), "02-more.yml:9: host db1: ansible_password: value is Ansible Vault") {
@@ -116,5 +120,12 @@ func TestExpandHostPattern(t *testing.T) {
 		if err != nil || port != tt.port || !cmp.Equal(got, tt.want) {
 			t.Errorf("expandHostPattern(%q) = %v, %d, %v; want %v, %d", tt.in, got, port, err, tt.want, tt.port)
 		}
+	}
+}
+
+func TestYAMLAliasBomb(t *testing.T) {
+	_, err := Load("testdata/laughs.yml")
+	if err == nil || !strings.Contains(err.Error(), "laughs.yml:8:") || !strings.Contains(err.Error(), "too large") {
+		t.Fatalf("Load(alias bomb) error = %v, want a too-large error at line 8", err)
 	}
 }

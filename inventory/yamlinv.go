@@ -112,7 +112,11 @@ func yamlVar(file string, key, n *yaml.Node) (Var, error) {
 		v.Value, v.Vault = n.Value, true
 		return v, nil
 	}
-	val, err := nodeValue(file, n, 0)
+	budget := maxValueNodes
+	val, err := nodeValue(file, n, 0, &budget)
+	if budget < 0 {
+		return v, &Error{File: file, Line: key.Line, Col: key.Column, Msg: fmt.Sprintf("value of %q too large (aliases expand to more than %d nodes)", key.Value, maxValueNodes)}
+	}
 	if err != nil {
 		return v, err
 	}
@@ -123,11 +127,18 @@ func yamlVar(file string, key, n *yaml.Node) (Var, error) {
 	return v, nil
 }
 
+// maxValueNodes bounds the nodes one value may expand to through aliases
+// (a "billion laughs" document would otherwise never finish).
+const maxValueNodes = 1 << 20
+
 // nodeValue decodes n into plain Go values. Tags YAML does not know (such as
 // !vault inside a structure) keep the scalar's text.
-func nodeValue(file string, n *yaml.Node, depth int) (any, error) {
+func nodeValue(file string, n *yaml.Node, depth int, budget *int) (any, error) {
 	if depth > 100 {
 		return nil, &Error{File: file, Line: n.Line, Col: n.Column, Msg: "value nested too deeply"}
+	}
+	if *budget--; *budget < 0 {
+		return nil, &Error{File: file, Line: n.Line, Col: n.Column, Msg: "value too large (aliases expand to more than a million nodes)"}
 	}
 	n = deref(n)
 	switch n.Kind {
@@ -170,7 +181,7 @@ func nodeValue(file string, n *yaml.Node, depth int) (any, error) {
 	case yaml.SequenceNode:
 		out := make([]any, 0, len(n.Content))
 		for _, c := range n.Content {
-			v, err := nodeValue(file, c, depth+1)
+			v, err := nodeValue(file, c, depth+1, budget)
 			if err != nil {
 				return nil, err
 			}
@@ -180,7 +191,7 @@ func nodeValue(file string, n *yaml.Node, depth int) (any, error) {
 	case yaml.MappingNode:
 		out := make(map[string]any, len(n.Content)/2)
 		for _, p := range mapPairs(n) {
-			v, err := nodeValue(file, p.v, depth+1)
+			v, err := nodeValue(file, p.v, depth+1, budget)
 			if err != nil {
 				return nil, err
 			}
@@ -202,6 +213,9 @@ func parseYAMLInv(inv *Inventory, file string, data []byte) error {
 	}
 	if root.Kind != yaml.MappingNode {
 		return &Error{File: file, Line: root.Line, Col: root.Column, Msg: "YAML inventory must be a mapping of groups (like all: {hosts: ..., children: ...}), got " + kindName(root)}
+	}
+	if isListFormat(root) {
+		return parseListFormat(inv, file, root)
 	}
 	y := yamlParser{inv: inv, file: file}
 	for _, p := range mapPairs(root) {
