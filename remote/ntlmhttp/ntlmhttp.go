@@ -81,23 +81,23 @@ type Options struct {
 // ErrUnencryptedResponse is returned when Encrypt is set and the server
 // answers a request with an unencrypted 2xx body: the RoundTripper does not
 // accept it.
-var ErrUnencryptedResponse = errors.New("ntlmhttp: server sent an unencrypted response to an encrypted request")
+var ErrUnencryptedResponse = errors.New("server sent an unencrypted response to an encrypted request")
 
 // ErrNoSealing is returned when Encrypt is set and the server's challenge
 // does not offer sealing, so messages could not be encrypted.
-var ErrNoSealing = errors.New("ntlmhttp: server does not offer NTLM sealing (message encryption)")
+var ErrNoSealing = errors.New("server does not offer NTLM sealing (message encryption)")
 
 // ErrHandshake is wrapped by errors of the NTLM exchange other than a 401
 // (which is returned as a response): a challenge that cannot be parsed, an
 // unexpected status.
-var ErrHandshake = errors.New("ntlmhttp: NTLM handshake failed")
+var ErrHandshake = errors.New("NTLM handshake failed")
 
 // An Error is a failure to exchange a message with a host: dialling, TLS,
 // writing the request, reading or decrypting the response. Err is the cause;
 // Timeout reports a timeout anywhere in the chain, so that http.Client and
 // url.Error report it as such.
 type Error struct {
-	Op   string // "dial", "tls", "write", "read", "handshake", "decrypt"
+	Op   string // "dial", "tls", "handshake", "handshake: write", "handshake: read", "post: write", "post: read", "encrypt", "decrypt"
 	Host string // host:port
 	Err  error
 }
