@@ -3,10 +3,12 @@ package reports
 import (
 	"bytes"
 	"encoding/json"
+	"os"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/santhosh-tekuri/jsonschema/v6"
 )
 
 func TestDiffClassification(t *testing.T) {
@@ -132,5 +134,28 @@ func TestDiffJSONShape(t *testing.T) {
 	}
 	if !strings.Contains(txt.String(), "no hosts") {
 		t.Errorf("empty diff text = %q", txt.String())
+	}
+}
+
+func TestDiffJSONMatchesSchema(t *testing.T) {
+	c := jsonschema.NewCompiler()
+	c.AssertFormat()
+	sch, err := c.Compile("schema/diff.v1.schema.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	valid, err := os.ReadFile("testdata/diff.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sch.Validate(decodeAny(t, valid)); err != nil {
+		t.Errorf("diff golden does not match its schema: %v", err)
+	}
+	broken := bytes.Replace(valid, []byte(`"change": "fixed"`), []byte(`"change": "better"`), 1)
+	if bytes.Equal(broken, valid) {
+		t.Fatal("mutation did not apply")
+	}
+	if err := sch.Validate(decodeAny(t, broken)); err == nil {
+		t.Error("diff schema accepts an unknown change")
 	}
 }
