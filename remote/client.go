@@ -324,6 +324,11 @@ func (c *Client) exec(ctx context.Context, line string) (rawResult, error) {
 	if err := ctx.Err(); err != nil {
 		return rawResult{}, ctxError(c.host, "command", ctx)
 	}
+	if strings.Contains(line, "]]>") {
+		// masterzen puts the line in a CDATA section, which "]]>" would end.
+		return rawResult{}, &Error{Host: c.host, Op: "command", Kind: ErrConfig,
+			Err: errors.New(`command line contains "]]>", which cannot be sent in a WS-Man CDATA section`)}
+	}
 	if err := c.ensureShell(ctx); err != nil {
 		return rawResult{}, err
 	}
@@ -332,7 +337,7 @@ func (c *Client) exec(ctx context.Context, line string) (rawResult, error) {
 	if err != nil {
 		c.tr.setCtx(nil)
 		err = c.classify(ctx, "command", err)
-		c.dropShell(ctx)
+		c.dropShell(ctx, err)
 		return rawResult{}, err
 	}
 	var stdout, stderr bytes.Buffer
@@ -344,7 +349,7 @@ func (c *Client) exec(ctx context.Context, line string) (rawResult, error) {
 	c.tr.setCtx(nil)
 	if err := cmd.Error(); err != nil {
 		err = c.classify(ctx, "receive", err)
-		c.dropShell(ctx)
+		c.dropShell(ctx, err)
 		return rawResult{}, err
 	}
 	return rawResult{stdout: stdout.Bytes(), stderr: stderr.Bytes(), exitCode: cmd.ExitCode()}, nil
@@ -375,9 +380,18 @@ func (c *Client) ensureShell(ctx context.Context) error {
 
 // dropShell deletes the shell best-effort after a failed or cancelled
 // command, so that nothing is left running on the host, and forgets it.
-// It has its own short timeout: ctx may be done already. c.mu is held.
-func (c *Client) dropShell(ctx context.Context) {
+// It has its own short timeout: ctx may be done already. After a 401 it
+// sends nothing (another attempt with refused credentials counts toward
+// an account lockout), and after the host said the shell does not exist
+// there is nothing to delete. c.mu is held.
+func (c *Client) dropShell(ctx context.Context, cause error) {
 	if c.shell == nil {
+		return
+	}
+	var f *FaultError
+	if errors.Is(cause, ErrAuth) || (errors.As(cause, &f) && f.Code == CodeInvalidSelectors && f.Op == "command") {
+		c.log.Debug("shell forgotten without Delete", slog.String("shell", c.shellID), slog.Any("cause", cause))
+		c.shell, c.shellID = nil, ""
 		return
 	}
 	dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), c.opts.CleanupTimeout)

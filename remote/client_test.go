@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"strconv"
 	"strings"
 	"sync"
@@ -540,4 +541,61 @@ func (s *syncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
+}
+
+// TestUnauthorizedMidRun: a 401 in the middle of a run (password changed)
+// is reported once and not followed by any other request with the refused
+// credentials, not even the cleanup Delete (account lockout). The shell is
+// left for the host's idle timeout.
+func TestUnauthorizedMidRun(t *testing.T) {
+	srv := startServer(t)
+	c := dialT(t, targetFor(srv), Options{})
+	if _, err := c.Run(t.Context(), "echo a", nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.SetFaults(winrmtest.Faults{Unauthorized: true}); err != nil {
+		t.Fatal(err)
+	}
+	before := len(srv.Log())
+	_, err := c.Run(t.Context(), "echo b", nil, nil)
+	checkErr(t, err, ErrAuth, StatusAuthFailed, "does not retry")
+	_ = c.Close(t.Context())
+	if n := len(srv.Log()) - before; n != 1 {
+		t.Errorf("%d requests after the password change, want exactly 1: %v", n, srv.Ops()[before:])
+	}
+	if n := srv.OpenShells(); n != 1 {
+		t.Errorf("open shells = %d, want the 1 we may not delete", n)
+	}
+}
+
+// TestCDATAGuard: a command line that would end masterzen's CDATA section
+// is refused before anything is sent.
+func TestCDATAGuard(t *testing.T) {
+	srv := startServer(t)
+	c := dialT(t, targetFor(srv), Options{})
+	_, err := c.Run(t.Context(), "echo ]]><evil/>", nil, nil)
+	checkErr(t, err, ErrConfig, StatusError, "")
+	closeAndCheck(t, c, srv)
+	if n := len(srv.Log()); n != 0 {
+		t.Errorf("server saw %d requests, want 0", n)
+	}
+}
+
+// TestIPv6Loopback: an IPv6 literal host works (masterzen < 5570be7 broke
+// it). Skipped where the machine has no ::1.
+func TestIPv6Loopback(t *testing.T) {
+	srv, err := winrmtest.Start(testHost, winrmtest.WithAddr("[::1]:0"))
+	if err != nil {
+		t.Skipf("no IPv6 loopback: %v", err)
+	}
+	t.Cleanup(srv.Close)
+	c := dialT(t, targetFor(srv), Options{})
+	var out strings.Builder
+	if _, err := c.Run(t.Context(), "echo v6", &out, nil); err != nil || out.String() != "v6\r\n" {
+		t.Fatalf("Run = %q, %v", out.String(), err)
+	}
+	if c.Host() != net.JoinHostPort("::1", strconv.Itoa(srv.Port())) {
+		t.Errorf("Host() = %q", c.Host())
+	}
+	closeAndCheck(t, c, srv)
 }

@@ -104,8 +104,11 @@ func (t *transport) send(ctx context.Context, op string, msg *soap.SoapMessage, 
 		err = t.checkTimedOutSpin(out, time.Since(start))
 	}
 	if t.log.Enabled(ctx, slog.LevelDebug) {
-		t.log.LogAttrs(ctx, slog.LevelDebug, "winrm request", slog.String("host", t.host), slog.String("op", op),
-			slog.Duration("took", time.Since(start)), slog.Bool("ok", err == nil))
+		attrs := []slog.Attr{slog.String("op", op), slog.Duration("took", time.Since(start)), slog.Bool("ok", err == nil)}
+		if err != nil {
+			attrs = append(attrs, slog.String("err", err.Error())) // errors never hold secrets
+		}
+		t.log.LogAttrs(ctx, slog.LevelDebug, "winrm request", attrs...)
 	}
 	return out, err
 }
