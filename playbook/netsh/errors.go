@@ -26,6 +26,14 @@ var ErrInvalidParameter = errors.New("netsh rejected the command's parameters")
 // returned wrapped in an *OutputError.
 var ErrCommandNotFound = errors.New("netsh does not know the command")
 
+// ErrFileNotFound means the command printed Windows' ERROR_FILE_NOT_FOUND
+// text, "The system cannot find the file specified.": legacy add
+// allowedprogram for a program that does not exist, or a legacy delete of an
+// exception that does not exist (reference/netsh.md §9 #1-#2: the real
+// output was never captured; this is the standard Win32 message). It is
+// returned wrapped in an *OutputError.
+var ErrFileNotFound = errors.New("the file or entry does not exist on the host")
+
 // OutputError is a recognised failure message printed by a command. Err is one
 // of the sentinel errors of this package; Raw is the complete output (stdout,
 // then stderr) so the report can show it.

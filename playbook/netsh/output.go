@@ -30,6 +30,7 @@ const (
 	msgNotFoundCmd   = "The following command was not found: "
 	msgAccessDenied  = "Access is denied."
 	msgObjectExists  = "The object already exists."
+	msgFileNotFound  = "The system cannot find the file specified."
 	msgRegOK         = "The operation completed successfully."
 	msgRegMissing    = "ERROR: The system was unable to find the specified registry key or value."
 	msgFirewallCall1 = "An error occurred while attempting to contact the"
@@ -68,6 +69,8 @@ func knownFailure(o Output) error {
 		return fail(ErrFirewallStopped)
 	case strings.HasPrefix(first, msgNotFoundCmd):
 		return fail(ErrCommandNotFound)
+	case first == msgFileNotFound:
+		return fail(ErrFileNotFound)
 	case strings.HasPrefix(first, "Usage:"):
 		return fail(ErrInvalidParameter)
 	}
@@ -159,7 +162,7 @@ var countRE = regexp.MustCompile(`^(?:Deleted|Updated) (\d{1,9}) rule\(s\)\.$`)
 // ParseChange parses the output of an add/set/delete command (netsh in
 // either dialect, reg add, reg delete). A recognised failure is an
 // *OutputError wrapping ErrNotElevated, ErrFirewallStopped,
-// ErrInvalidParameter or ErrCommandNotFound; other unknown output is an
+// ErrInvalidParameter, ErrCommandNotFound or ErrFileNotFound; other unknown output is an
 // *UnrecognizedError.
 func ParseChange(o Output) (Change, error) {
 	if err := knownFailure(o); err != nil {

@@ -147,6 +147,14 @@ func TestParseLegacyTolerance(t *testing.T) {
 	}
 }
 
+func TestParseChangeFileNotFound(t *testing.T) {
+	o := Output{Command: "netsh firewall add allowedprogram", Stdout: "The system cannot find the file specified.\r\n\r\n", ExitCode: 1}
+	var oe *OutputError
+	if _, err := ParseChange(o); !errors.Is(err, ErrFileNotFound) || !errors.As(err, &oe) || oe.Raw != o.Stdout {
+		t.Errorf("ParseChange(file not found) err = %v, want ErrFileNotFound with raw text", err)
+	}
+}
+
 func TestParseNetSession(t *testing.T) {
 	if ok, err := ParseNetSession(Output{Stdout: "There are no entries in the list.\r\n\r\n"}); !ok || err != nil {
 		t.Errorf("elevated: %v, %v", ok, err)
