@@ -159,3 +159,26 @@ func TestTemplateRefusesSecrets(t *testing.T) {
 		}
 	}
 }
+
+// FuzzParse: Parse never panics, and every error starts with the file name
+// and a line.
+func FuzzParse(f *testing.F) {
+	src, _ := BuiltinSource("ssis-firewall")
+	f.Add(string(src))
+	f.Add("name: x\nrules:\n  - id: a\n    name: '{{ a }}'\n    protocol: tcp\n    port: '1'\n")
+	f.Add("name: [\n")
+	f.Fuzz(func(t *testing.T, s string) {
+		pb, err := Parse("f.yaml", []byte(s))
+		if err != nil {
+			for _, line := range strings.Split(err.Error(), "\n") {
+				if !strings.HasPrefix(line, "f.yaml:") {
+					t.Fatalf("error line %q does not name the file", line)
+				}
+			}
+			return
+		}
+		if pb.Name == "" || len(pb.Rules)+len(pb.DCOM)+len(pb.Services) == 0 {
+			t.Fatalf("valid playbook without name or items: %+v", pb)
+		}
+	})
+}
