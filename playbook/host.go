@@ -25,7 +25,12 @@ const closeMin = time.Second
 // cancelled); hosts in flight may finish within o.Grace, and are then
 // cancelled too. An apply host that has not sent its changes by the time ctx
 // is cancelled sends none.
+//
+// The zero Mode is scan: nothing is written unless Mode says apply.
 func Run(ctx context.Context, pb *Playbook, targets []Target, d Dialer, o Options) []reports.Host {
+	if o.Mode == "" {
+		o.Mode = reports.ModeScan
+	}
 	x := &executor{pb: pb, d: d, o: o}
 	e := &engine{o: o, hostFn: x.host}
 	return e.run(ctx, targets)
@@ -77,6 +82,11 @@ func (x *executor) host(runCtx, hctx context.Context, t Target) reports.Host {
 	h := &hostRun{x: x, t: t, v: hostVars(x.pb, t), out: map[string]netsh.Output{}}
 	h.opts = netsh.Options{Env: netsh.DefaultEnv(), BlockScan: boolVar(h.v, "block_scan")}
 	h.res.Checks = []reports.Check{}
+	switch x.o.Mode {
+	case reports.ModeScan, reports.ModeCheck, reports.ModeApply:
+	default:
+		return h.fail(reports.StatusError, fmt.Errorf("unknown mode %q (want scan, apply or check)", x.o.Mode))
+	}
 
 	// Everything that can be known before connecting is checked before
 	// connecting: a bad var never costs a connection.

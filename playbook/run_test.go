@@ -304,3 +304,16 @@ func TestRunVarErrors(t *testing.T) {
 		t.Errorf("a host with a bad var was dialled")
 	}
 }
+
+func TestRunZeroModeIsScan(t *testing.T) {
+	m := newMiniHost()
+	r := runOne(t, m, Options{})
+	if r.Status != reports.StatusNoncompliant || len(m.writes()) != 0 {
+		t.Errorf("zero Options: status %s, writes %q; want a scan (noncompliant, no writes)", r.Status, m.writes())
+	}
+	m = newMiniHost()
+	d := dialFunc(func(context.Context, Target) (Session, error) { return m.session(), nil })
+	if r := Run(t.Context(), builtin(t), []Target{{Name: "x"}}, d, Options{Mode: "destroy"})[0]; r.Status != reports.StatusError || len(m.batches) != 0 {
+		t.Errorf("unknown mode: %s, %d batches", r.Status, len(m.batches))
+	}
+}
