@@ -12,6 +12,9 @@
 // documents the rules, the choices made where Ansible and winfleet differ,
 // and what is not supported.
 //
+// An Inventory is not changed after Load returns: its methods and its
+// hosts' methods are safe for concurrent use.
+//
 // Every error about an input names its file and line (*Error) or, for a
 // pattern, its offset (*PatternError). Warnings are returned as data, never
 // logged. The package reads no environment variable: Conn takes a lookup
