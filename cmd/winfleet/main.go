@@ -3,16 +3,13 @@
 package main
 
 import (
-	"context"
 	"os"
-	"os/signal"
-	"syscall"
 
 	"github.com/winfleet/winfleet/cmd/winfleet/cli"
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := signalContext()
 	code := cli.Main(ctx, os.Args[1:], cli.OSStdio())
 	stop()
 	os.Exit(code)

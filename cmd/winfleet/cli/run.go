@@ -144,6 +144,16 @@ func prepare(stdio Stdio, opts runOptions, log *slog.Logger) (*fleetRun, error) 
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
+	var clear []string
+	for _, t := range fr.targets {
+		if hc := fr.dialer[t.Name]; !hc.target.HTTPS && hc.target.AllowUnencrypted {
+			clear = append(clear, t.Name)
+		}
+	}
+	if len(clear) > 0 {
+		log.Warn("WinRM over plain HTTP without encryption (allowed by message_encryption=never or allow_unencrypted): commands and output travel in clear",
+			"hosts", len(clear), "first", clear[0])
+	}
 	return fr, nil
 }
 
@@ -196,9 +206,10 @@ func remoteTarget(stdio Stdio, opts runOptions, h *inventory.Host, askedPass str
 		Transport: c.Transport,
 		User:      user,
 		Password:  password,
-		// message_encryption=never is the operator's explicit acceptance of
-		// clear text on plain HTTP; nothing else allows it.
-		AllowUnencrypted:   c.MessageEncryption == "never",
+		// message_encryption=never or allow_unencrypted=true is the
+		// operator's explicit acceptance of clear text on plain HTTP;
+		// nothing else allows it.
+		AllowUnencrypted:   c.MessageEncryption == "never" || truthyVar(h, "allow_unencrypted"),
 		MessageEncryption:  c.MessageEncryption,
 		CAFile:             c.CAFile,
 		ServerName:         c.ServerName,
@@ -212,8 +223,34 @@ func remoteTarget(stdio Stdio, opts runOptions, h *inventory.Host, askedPass str
 			return hostConn{}, fmt.Errorf("host %s: client key: %w", h.Name, err)
 		}
 	}
-	ro := remote.Options{ConnectTimeout: opts.ConnectTimeout, OperationTimeout: c.OperationTimeout, ReadTimeout: c.ReadTimeout, Logger: log}
+	ro := remote.Options{ConnectTimeout: opts.ConnectTimeout, OperationTimeout: c.OperationTimeout, ReadTimeout: c.ReadTimeout}
+	if opts.Verbose > 0 {
+		// Per-request debug lines and per-host warnings; prepare already
+		// warned once for the whole run about clear-text hosts.
+		ro.Logger = log
+	}
 	return hostConn{target: t, opts: ro}, nil
+}
+
+// truthyVar reports whether a host var is set to true (a YAML boolean, or
+// the strings true/yes/1 from INI or CSV).
+func truthyVar(h *inventory.Host, name string) bool {
+	v, ok := h.Var(name)
+	if !ok {
+		return false
+	}
+	switch x := v.Value.(type) {
+	case bool:
+		return x
+	case string:
+		switch strings.ToLower(strings.TrimSpace(x)) {
+		case "true", "yes", "1", "on":
+			return true
+		}
+	case int:
+		return x != 0
+	}
+	return false
 }
 
 // askPassword reads the password once for --ask-pass: without echo from a

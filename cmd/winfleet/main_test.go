@@ -1,0 +1,326 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/rogpeppe/go-internal/testscript"
+
+	"github.com/winfleet/winfleet/cmd/winfleet/cli"
+	"github.com/winfleet/winfleet/remote/winrmtest/fleet"
+	"github.com/winfleet/winfleet/reports"
+)
+
+var update = flag.Bool("update", false, "rewrite the scripts' golden files")
+
+func TestMain(m *testing.M) {
+	testscript.Main(m, map[string]func(){
+		"winfleet": func() {
+			ctx, stop := signalContext()
+			code := cli.Main(ctx, os.Args[1:], cli.OSStdio())
+			stop()
+			os.Exit(code)
+		},
+	})
+}
+
+// TestScripts runs the end-to-end scripts in testdata/script against the
+// real winfleet binary (this test binary, re-executed as "winfleet"), with
+// emulated lab hosts served by the test process on loopback.
+func TestScripts(t *testing.T) {
+	testscript.Run(t, testscript.Params{
+		Dir:           "testdata/script",
+		UpdateScripts: *update,
+		Setup: func(env *testscript.Env) error {
+			env.Setenv("WINFLEET_PASSWORD", "Lab-Passw0rd")
+			return nil
+		},
+		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
+			"wf":                cmdWinfleet,
+			"lab-start":         cmdLabStart,
+			"answers-match":     cmdAnswersMatch,
+			"report-status":     cmdReportStatus,
+			"healthy-compliant": cmdHealthyCompliant,
+			"valid-report":      cmdValidReport,
+			"waitfile":          cmdWaitFile,
+			"wf-interrupt":      cmdInterrupt,
+		},
+	})
+}
+
+// scriptEnv is the environment the binary gets from a script.
+func scriptEnv(ts *testscript.TestScript) []string {
+	var env []string
+	for _, k := range []string{"PATH", "HOME", "TMPDIR", "WORK", "WINFLEET_PASSWORD", "WINFLEET_FORKS",
+		"WINFLEET_TIMEOUT", "WINFLEET_CONFIG", "WINFLEET_INVENTORY", "XDG_CONFIG_HOME", "GOCOVERDIR", "LAB_PASSWORD"} {
+		if v := ts.Getenv(k); v != "" {
+			env = append(env, k+"="+v)
+		}
+	}
+	return env
+}
+
+// cmdWinfleet runs the real binary and checks its exit code:
+//
+//	wf CODE args...
+//
+// Its standard output and error are what the next stdout/stderr commands
+// see.
+func cmdWinfleet(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 1 {
+		ts.Fatalf("usage: wf EXITCODE [args...]")
+	}
+	want, err := strconv.Atoi(args[0])
+	ts.Check(err)
+	cmd := exec.Command("winfleet", args[1:]...)
+	cmd.Dir = ts.MkAbs(".")
+	cmd.Env = scriptEnv(ts)
+	cmd.Stdout = ts.Stdout()
+	cmd.Stderr = ts.Stderr()
+	err = cmd.Run()
+	got := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		got = ee.ExitCode()
+	} else if err != nil {
+		ts.Fatalf("winfleet: %v", err)
+	}
+	if got != want {
+		ts.Fatalf("winfleet %s: exit code %d, want %d", strings.Join(args[1:], " "), got, want)
+	}
+}
+
+// cmdLabStart serves a fleet in the test process for the rest of the script
+// and writes its inventory and answers:
+//
+//	lab-start --hosts N --seed S INVENTORY ANSWERS
+//	lab-start --fleet FILE INVENTORY ANSWERS
+func cmdLabStart(ts *testscript.TestScript, neg bool, args []string) {
+	var fl *fleet.Fleet
+	switch {
+	case !neg && len(args) == 4 && args[0] == "--fleet":
+		var err error
+		fl, err = fleet.Load(ts.MkAbs(args[1]))
+		ts.Check(err)
+	case !neg && len(args) == 6 && args[0] == "--hosts" && args[2] == "--seed":
+		n, err := strconv.Atoi(args[1])
+		ts.Check(err)
+		seed, err := strconv.ParseInt(args[3], 10, 64)
+		ts.Check(err)
+		fl = fleet.Generate(n, seed)
+	default:
+		ts.Fatalf("usage: lab-start (--hosts N --seed S | --fleet FILE) INVENTORY ANSWERS")
+	}
+	inv, answers := args[len(args)-2], args[len(args)-1]
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	lab, err := fleet.Serve(ctx, fl, fleet.ServeOptions{Password: ts.Getenv("WINFLEET_PASSWORD")})
+	ts.Check(err)
+	ts.Defer(lab.Close)
+	var b bytes.Buffer
+	ts.Check(lab.WriteInventory(&b))
+	ts.Check(os.WriteFile(ts.MkAbs(inv), b.Bytes(), 0o644))
+	b.Reset()
+	ts.Check(lab.WriteAnswers(&b))
+	ts.Check(os.WriteFile(ts.MkAbs(answers), b.Bytes(), 0o644))
+}
+
+func readReport(ts *testscript.TestScript, path string) *reports.Report {
+	r, err := reports.ReadFile(ts.MkAbs(path))
+	ts.Check(err)
+	return r
+}
+
+func readAnswers(ts *testscript.TestScript, path string) map[string]string {
+	var a map[string]string
+	ts.Check(json.Unmarshal([]byte(ts.ReadFile(path)), &a))
+	return a
+}
+
+// cmdAnswersMatch checks that a report gives every host the status of the
+// answers file, and covers exactly the answered hosts:
+//
+//	answers-match REPORT.json ANSWERS.json
+func cmdAnswersMatch(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 2 {
+		ts.Fatalf("usage: answers-match REPORT.json ANSWERS.json")
+	}
+	r, answers := readReport(ts, args[0]), readAnswers(ts, args[1])
+	var bad []string
+	seen := map[string]bool{}
+	for _, h := range r.Hosts {
+		seen[h.Host] = true
+		if want, ok := answers[h.Host]; !ok {
+			bad = append(bad, fmt.Sprintf("%s: not in the answers", h.Host))
+		} else if string(h.Status) != want {
+			bad = append(bad, fmt.Sprintf("%s: status %s, want %s (reason: %s)", h.Host, h.Status, want, h.Reason))
+		}
+	}
+	for name := range answers {
+		if !seen[name] {
+			bad = append(bad, fmt.Sprintf("%s: missing from the report", name))
+		}
+	}
+	if (len(bad) > 0) != neg {
+		if neg {
+			ts.Fatalf("report matches the answers")
+		}
+		ts.Fatalf("report does not match the answers:\n%s", strings.Join(bad, "\n"))
+	}
+}
+
+// cmdHealthyCompliant checks, after an apply, that every host the answers
+// call compliant or noncompliant (reachable and healthy) is now compliant.
+// The one exception is a host whose reason is a block rule the playbook does
+// not name: apply never touches such a rule, by design, so a person must.
+//
+//	healthy-compliant REPORT.json ANSWERS.json
+func cmdHealthyCompliant(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: healthy-compliant REPORT.json ANSWERS.json")
+	}
+	r, answers := readReport(ts, args[0]), readAnswers(ts, args[1])
+	var bad []string
+	checked := 0
+	for _, h := range r.Hosts {
+		switch answers[h.Host] {
+		case "compliant", "noncompliant":
+		default:
+			continue
+		}
+		checked++
+		if h.Status == reports.StatusCompliant {
+			continue
+		}
+		if h.Status == reports.StatusNoncompliant && strings.Contains(h.Reason, "block rule") {
+			ts.Logf("%s: still noncompliant, as designed: %s", h.Host, h.Reason)
+			continue
+		}
+		bad = append(bad, fmt.Sprintf("%s: %s (%s)", h.Host, h.Status, h.Reason))
+	}
+	if checked == 0 {
+		ts.Fatalf("no reachable, healthy host in the answers")
+	}
+	if len(bad) > 0 {
+		ts.Fatalf("hosts not compliant after apply:\n%s", strings.Join(bad, "\n"))
+	}
+}
+
+// cmdReportStatus checks hosts' statuses in a report:
+//
+//	report-status REPORT.json HOST=STATUS...
+//	report-status REPORT.json --all-but STATUS=N ... (count per status)
+func cmdReportStatus(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 2 {
+		ts.Fatalf("usage: report-status REPORT.json HOST=STATUS... | count:STATUS=N...")
+	}
+	r := readReport(ts, args[0])
+	byName := map[string]reports.Host{}
+	for _, h := range r.Hosts {
+		byName[h.Host] = h
+	}
+	for _, a := range args[1:] {
+		k, v, ok := strings.Cut(a, "=")
+		if !ok {
+			ts.Fatalf("bad argument %q", a)
+		}
+		if status, isCount := strings.CutPrefix(k, "count:"); isCount {
+			if got := strconv.Itoa(r.Summary[reports.HostStatus(status)]); got != v {
+				ts.Fatalf("%s: %d hosts %s, want %s", args[0], r.Summary[reports.HostStatus(status)], status, v)
+			}
+			continue
+		}
+		h, ok := byName[k]
+		if !ok {
+			ts.Fatalf("%s: no host %s", args[0], k)
+		}
+		if string(h.Status) != v {
+			ts.Fatalf("%s: host %s is %s, want %s (reason: %s)", args[0], k, h.Status, v, h.Reason)
+		}
+	}
+}
+
+// cmdValidReport validates JSON reports against the published schema.
+func cmdValidReport(ts *testscript.TestScript, neg bool, args []string) {
+	for _, a := range args {
+		err := reports.ValidateJSON([]byte(ts.ReadFile(a)))
+		if (err != nil) != neg {
+			if neg {
+				ts.Fatalf("%s: valid, want invalid", a)
+			}
+			ts.Fatalf("%s: %v", a, err)
+		}
+	}
+}
+
+// cmdWaitFile waits (up to a minute) for a file to exist and be non-empty,
+// watching for it rather than sleeping a fixed time.
+func cmdWaitFile(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: waitfile FILE")
+	}
+	path := ts.MkAbs(args[0])
+	deadline := time.Now().Add(time.Minute)
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for range tick.C {
+		if fi, err := os.Stat(path); err == nil && fi.Size() > 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			ts.Fatalf("%s did not appear within a minute", args[0])
+		}
+	}
+}
+
+// cmdInterrupt starts the binary, waits until its stderr shows a line
+// containing MARKER, interrupts it (SIGINT) and checks the exit code:
+//
+//	wf-interrupt MARKER CODE args...
+func cmdInterrupt(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 3 {
+		ts.Fatalf("usage: wf-interrupt MARKER EXITCODE args...")
+	}
+	marker := args[0]
+	want, err := strconv.Atoi(args[1])
+	ts.Check(err)
+	cmd := exec.Command("winfleet", args[2:]...)
+	cmd.Dir = ts.MkAbs(".")
+	cmd.Env = scriptEnv(ts)
+	cmd.Stdout = ts.Stdout()
+	stderr, err := cmd.StderrPipe()
+	ts.Check(err)
+	ts.Check(cmd.Start())
+	sc := bufio.NewScanner(stderr)
+	found := false
+	for sc.Scan() {
+		fmt.Fprintln(ts.Stderr(), sc.Text())
+		if !found && strings.Contains(sc.Text(), marker) {
+			found = true
+			ts.Check(cmd.Process.Signal(syscall.SIGINT))
+		}
+	}
+	err = cmd.Wait()
+	if !found {
+		ts.Fatalf("winfleet never printed %q", marker)
+	}
+	got := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		got = ee.ExitCode()
+	} else if err != nil {
+		ts.Fatalf("winfleet: %v", err)
+	}
+	if got != want {
+		ts.Fatalf("interrupted winfleet: exit code %d, want %d", got, want)
+	}
+}
