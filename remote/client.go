@@ -381,15 +381,14 @@ func (c *Client) ensureShell(ctx context.Context) error {
 // dropShell deletes the shell best-effort after a failed or cancelled
 // command, so that nothing is left running on the host, and forgets it.
 // It has its own short timeout: ctx may be done already. After a 401 it
-// sends nothing (another attempt with refused credentials counts toward
-// an account lockout), and after the host said the shell does not exist
-// there is nothing to delete. c.mu is held.
+// sends nothing: another attempt with refused credentials counts toward an
+// account lockout. (After an InvalidSelectors fault it still tries: one
+// wasted request is cheaper than a shell left behind.) c.mu is held.
 func (c *Client) dropShell(ctx context.Context, cause error) {
 	if c.shell == nil {
 		return
 	}
-	var f *FaultError
-	if errors.Is(cause, ErrAuth) || (errors.As(cause, &f) && f.Code == CodeInvalidSelectors && f.Op == "command") {
+	if errors.Is(cause, ErrAuth) {
 		c.log.Debug("shell forgotten without Delete", slog.String("shell", c.shellID), slog.Any("cause", cause))
 		c.shell, c.shellID = nil, ""
 		return
