@@ -143,17 +143,20 @@ func nodeValue(file string, n *yaml.Node, depth int, budget *int) (any, error) {
 	n = deref(n)
 	switch n.Kind {
 	case yaml.ScalarNode:
-		switch n.Tag {
-		case "!!str":
-			if n.Style == 0 {
-				// Ansible reads YAML 1.1, where these plain words are booleans.
-				switch n.Value {
-				case "yes", "Yes", "YES", "on", "On", "ON":
-					return true, nil
-				case "no", "No", "NO", "off", "Off", "OFF":
-					return false, nil
+		if n.Style == 0 {
+			switch n.Tag {
+			case "!!str", "!!int", "!!float", "!!bool":
+				// Ansible reads YAML 1.1: type plain scalars as PyYAML does.
+				if v, ok := yaml11Plain(n.Value); ok {
+					return v, nil
+				}
+				if n.Tag != "!!str" {
+					return n.Value, nil
 				}
 			}
+		}
+		switch n.Tag {
+		case "!!str":
 			return n.Value, nil
 		case "!!binary":
 			return n.Value, nil
