@@ -129,6 +129,20 @@ func TestServeMasterzen(t *testing.T) {
 		t.Errorf("ntlm host: %q %d %v", out, code, err)
 	}
 
+	// Firewall service stopped: every netsh firewall command fails, show included.
+	stopped := masterzen(t, must(lab.Host("stopped.lab.example")), testPassword)
+	for _, line := range []string{"netsh advfirewall firewall show rule name=all", "netsh firewall show portopening"} {
+		out, _, code, err := stopped.RunCmdWithContext(ctx, line)
+		if err != nil || code != 1 || out != "\r\nAn error occurred while attempting to contact the  Windows Firewall service. Make sure that the service is running and try your request again.\r\n\r\n" {
+			t.Errorf("firewall stopped %s: %q %d %v", line, out, code, err)
+		}
+	}
+	// German output in CP850 arrives as raw bytes.
+	out, _, code, err = masterzen(t, must(lab.Host("german.lab.example")), testPassword).RunCmdWithContext(ctx, `netsh advfirewall firewall show rule name="RPC (TCP/135)"`)
+	if err != nil || code != 0 || !strings.Contains(out, "Profile:                              Dom\x84ne,Privat,\x99ffentlich\r\n") || !strings.HasSuffix(out, "OK.\r\n\r\n") {
+		t.Errorf("German CP850 host: %q %d %v", out, code, err)
+	}
+
 	// Unreachable: connection refused.
 	_, _, _, err = masterzen(t, must(lab.Host("down.lab.example")), testPassword).RunCmdWithContext(ctx, "ver")
 	if !errors.Is(err, syscall.ECONNREFUSED) {
@@ -233,6 +247,14 @@ func TestServePywinrm(t *testing.T) {
 	if nt.Error != "" || nt.Results[0].Stdout != "\r\nMicrosoft Windows [Version 10.0.17763]\r\n" {
 		t.Errorf("pywinrm ntlm: %+v", nt)
 	}
+	st := pywinrm(t, must(lab.Host("stopped.lab.example")), testPassword, map[string]string{"kind": "cmd", "line": `netsh advfirewall firewall show rule name="RPC (TCP/135)"`})
+	if st.Error != "" || st.Results[0].Code != 1 || !strings.Contains(st.Results[0].Stdout, "Windows Firewall service") {
+		t.Errorf("pywinrm firewall stopped: %+v", st)
+	}
+	de := pywinrm(t, must(lab.Host("german.lab.example")), testPassword, map[string]string{"kind": "cmd", "line": `netsh advfirewall firewall delete rule name=nothing`})
+	if de.Error != "" || de.Results[0].Code != 1 || de.Results[0].Stdout != "\r\nEs wurden keine Regeln gefunden, die den angegebenen Kriterien entsprechen.\r\n\r\n" {
+		t.Errorf("pywinrm German: %+v", de)
+	}
 	if bad := pywinrm(t, must(lab.Host("badpw.lab.example")), testPassword, map[string]string{"kind": "cmd", "line": "ver"}); !strings.Contains(bad.Error, "InvalidCredentialsError") {
 		t.Errorf("pywinrm bad password: %q", bad.Error)
 	}
@@ -284,7 +306,8 @@ func TestInventoryAndAnswers(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := map[string]string{"ok.lab.example": "compliant", "legacy2003.lab.example": "compliant", "notelevated.lab.example": "error",
-		"down.lab.example": "unreachable", "hang.lab.example": "timeout", "badpw.lab.example": "auth_failed", "ntlm.lab.example": "noncompliant"}
+		"down.lab.example": "unreachable", "hang.lab.example": "timeout", "badpw.lab.example": "auth_failed", "ntlm.lab.example": "noncompliant",
+		"stopped.lab.example": "error", "german.lab.example": "error"}
 	for k, v := range want {
 		if got[k] != v {
 			t.Errorf("answer %s = %q, want %q", k, got[k], v)
