@@ -182,3 +182,26 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+func TestTestdataPlaybooks(t *testing.T) {
+	pb, err := Load("testdata/rollback-ssis-firewall.yaml")
+	if err != nil {
+		t.Fatalf("Load(rollback): %v", err)
+	}
+	for _, r := range pb.Rules {
+		if r.State != Absent {
+			t.Errorf("rollback rule %s is %s", r.ID, r.State)
+		}
+	}
+	_, err = Load("testdata/invalid.yaml")
+	want := []string{
+		"testdata/invalid.yaml:5: protocol must be one of tcp|udp",
+		`testdata/invalid.yaml:11: unknown key "colour" in rule`,
+		`testdata/invalid.yaml:7: rule "web": give either program or protocol+port, not both`,
+	}
+	for _, w := range want {
+		if err == nil || !strings.Contains(err.Error(), w) {
+			t.Errorf("Load(invalid) = %v, want it to contain %q", err, w)
+		}
+	}
+}
