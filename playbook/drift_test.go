@@ -290,3 +290,36 @@ func TestUnsafeDiscoveredPath(t *testing.T) {
 		t.Errorf("%d writes", n)
 	}
 }
+
+// TestApplyThenRollback: apply the built-in with DCOM on a host with two
+// SSIS versions, then the rollback playbook: the host is back where it was.
+func TestApplyThenRollback(t *testing.T) {
+	keep := winsim.Rule{Name: "Keep me", Enabled: true, Protocol: "TCP", LocalPort: "8080"}
+	h := startHost(t, "sql01", winsim.Config{Version: winsim.Win2016, SSIS: []winsim.SSIS{{Version: 120}, ssis130}, Rules: []winsim.Rule{keep}})
+	ts := []playbook.Target{h.target(map[string]any{"dcom_ports": "5000-5100"})}
+	o := playbook.Options{Mode: reports.ModeApply}
+	if r := playbook.Run(t.Context(), builtin(t), ts, remoteDialer{}, o)[0]; r.Status != reports.StatusChanged {
+		t.Fatalf("apply: %s (%s)\n%s", r.Status, r.Reason, dumpChecks(r))
+	}
+	if n := len(h.sim.Rules()); n != 5 {
+		t.Errorf("after apply: %d rules, want 5 (keep, rpc, ssis 130, ssis 120, dcom)", n)
+	}
+	rb, err := playbook.Load("testdata/rollback-ssis-firewall.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := playbook.Run(t.Context(), rb, ts, remoteDialer{}, o)[0]; r.Status != reports.StatusChanged {
+		t.Fatalf("rollback: %s (%s)\n%s", r.Status, r.Reason, dumpChecks(r))
+	}
+	rules := h.sim.Rules()
+	if len(rules) != 1 || rules[0].Name != "Keep me" {
+		t.Errorf("after rollback: %+v, want only %q", rules, keep.Name)
+	}
+	if _, ok := h.sim.RegistryValue(`HKLM\SOFTWARE\Microsoft\Rpc\Internet`, "Ports"); ok {
+		t.Errorf("Ports value still set after rollback")
+	}
+	before := h.writes()
+	if r := playbook.Run(t.Context(), rb, ts, remoteDialer{}, o)[0]; r.Status != reports.StatusCompliant || h.writes() != before {
+		t.Errorf("second rollback: %s (%s), %d writes", r.Status, r.Reason, h.writes()-before)
+	}
+}
