@@ -99,8 +99,10 @@ type resolver struct {
 	rank   [maxConnVars]uint32 // by connVarIDs: layer index + 1 of the last setting; 0 = not set
 }
 
-func newResolver(h *Host) *resolver {
-	r := &resolver{h: h, layers: h.layers()}
+func newResolver(h *Host) *resolver { return newResolverCached(h, nil) }
+
+func newResolverCached(h *Host, cache map[*Group][]map[string]Var) *resolver {
+	r := &resolver{h: h, layers: h.layersCached(cache)}
 	for i, l := range r.layers {
 		for k := range l {
 			if id, ok := connVarIDs[k]; ok {

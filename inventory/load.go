@@ -398,8 +398,9 @@ func (inv *Inventory) validate() error {
 		port int
 	}
 	seen := make(map[ap]*Host, len(inv.hosts))
+	cache := map[*Group][]map[string]Var{}
 	for _, h := range inv.hosts {
-		r := newResolver(h)
+		r := newResolverCached(h, cache)
 		c, err := r.settings()
 		if err != nil {
 			errs = append(errs, err)

@@ -270,7 +270,13 @@ func (h *Host) Groups() []string {
 //
 // Groups are sorted by depth, then ansible_group_priority, then name.
 func (h *Host) layers() []map[string]Var {
-	anc := h.ancestors()
+	return h.layersCached(nil)
+}
+
+// groupLayers returns the group part of the layers for hosts whose direct
+// groups are gs.
+func groupLayers(direct []*Group) []map[string]Var {
+	anc := (&Host{groups: direct}).ancestors()
 	var all *Group
 	gs := anc[:0:0]
 	for _, g := range anc {
@@ -294,7 +300,26 @@ func (h *Host) layers() []map[string]Var {
 	for _, g := range gs {
 		out = append(out, g.fileVars)
 	}
-	return append(out, h.vars, h.fileVars)
+	return out
+}
+
+// layersCached is layers with the group part shared between hosts that are
+// directly in exactly one and the same group (most hosts of a large
+// inventory), when cache is not nil.
+func (h *Host) layersCached(cache map[*Group][]map[string]Var) []map[string]Var {
+	var gl []map[string]Var
+	if cache != nil && len(h.groups) == 1 {
+		var ok bool
+		if gl, ok = cache[h.groups[0]]; !ok {
+			gl = groupLayers(h.groups)
+			cache[h.groups[0]] = gl
+		}
+		out := make([]map[string]Var, len(gl), len(gl)+2)
+		copy(out, gl)
+		return append(out, h.vars, h.fileVars)
+	}
+	gl = groupLayers(h.groups)
+	return append(gl, h.vars, h.fileVars)
 }
 
 func sortGroups(gs []*Group) {

@@ -47,8 +47,9 @@ type ListDoc struct {
 // Listing returns the resolved, masked view of hosts that WriteList prints.
 func Listing(hosts []*Host) ListDoc {
 	doc := ListDoc{Hosts: make([]ListHost, 0, len(hosts))}
+	cache := map[*Group][]map[string]Var{}
 	for _, h := range hosts {
-		r := newResolver(h)
+		r := newResolverCached(h, cache)
 		c, _ := r.settings() // Load has validated; on error the fields stay partial
 		lh := ListHost{Name: h.Name, Address: c.Address, Port: c.Port, Scheme: c.Scheme, Transport: c.Transport,
 			Groups: h.Groups(), Vars: map[string]any{}}
@@ -104,8 +105,9 @@ func WriteList(w io.Writer, hosts []*Host, format string) error {
 	case "table", "":
 		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 		fmt.Fprintln(tw, "NAME\tADDRESS\tPORT\tSCHEME\tTRANSPORT\tGROUPS")
+		cache := map[*Group][]map[string]Var{}
 		for _, h := range hosts {
-			r := newResolver(h)
+			r := newResolverCached(h, cache)
 			c, _ := r.settings()
 			fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s\n", h.Name, c.Address, c.Port, c.Scheme, c.Transport, strings.Join(h.Groups(), ","))
 		}
