@@ -125,3 +125,20 @@ func TestKerberosWithoutKDC(t *testing.T) {
 		t.Errorf("Dial with a missing krb5.conf = %v, want ErrConfig", err)
 	}
 }
+
+// TestCAFile: the listener's CA read from a PEM file is trusted.
+func TestCAFile(t *testing.T) {
+	srv := startServer(t, winrmtest.WithTLS())
+	ca := filepath.Join(t.TempDir(), "ca.pem")
+	if err := os.WriteFile(ca, srv.CACertPEM(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tg := targetFor(srv)
+	tg.CAPEM, tg.CAFile = nil, ca
+	c := dialT(t, tg, Options{})
+	var out strings.Builder
+	if _, err := c.Run(t.Context(), "echo ca", &out, nil); err != nil || out.String() != "ca\r\n" {
+		t.Fatalf("Run = %q, %v", out.String(), err)
+	}
+	closeAndCheck(t, c, srv)
+}
