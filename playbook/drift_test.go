@@ -38,6 +38,9 @@ func TestDrift(t *testing.T) {
 		reason   []string // substrings of the scan reason
 		dialect  string
 		converge bool // apply is expected to converge
+		// check and apply are the statuses of apply --check and apply
+		// when apply cannot converge.
+		check, apply reports.HostStatus
 	}{
 		{
 			name: "compliant", cfg: winsim.Config{Version: winsim.Win2019, SSIS: []winsim.SSIS{ssis130}, Rules: []winsim.Rule{rpcRule(), ssisRule("SSIS Service", ssis130)}},
@@ -104,7 +107,29 @@ func TestDrift(t *testing.T) {
 		{
 			name: "non-English output", cfg: winsim.Config{Version: winsim.Win2019, SSIS: []winsim.SSIS{ssis130}, Faults: winsim.Faults{Language: "de-DE"},
 				Rules: []winsim.Rule{rpcRule(), ssisRule("SSIS Service", ssis130)}},
-			scan: reports.StatusError, reason: []string{"unrecognized output"}, dialect: "advfirewall", converge: false,
+			scan: reports.StatusError, reason: []string{"unrecognized output"}, dialect: "advfirewall",
+			check: reports.StatusError, apply: reports.StatusError,
+		},
+		{
+			name: "2003 scope ALL and old program path", cfg: winsim.Config{Version: winsim.Win2003, SSIS: []winsim.SSIS{{Version: 90, Root: dRoot}},
+				Rules: []winsim.Rule{with(rpcRule(), func(r *winsim.Rule) { r.RemoteIP = nil }), ssisRule("SSIS Service", winsim.SSIS{Version: 90})}},
+			scan: reports.StatusNoncompliant, reason: []string{"rpc-135", "ssis-service-90"}, dialect: "legacy", converge: true,
+		},
+		{
+			name: "2008 R2 legacy, address list", cfg: winsim.Config{Version: winsim.Win2008R2, SSIS: []winsim.SSIS{{Version: 100}}},
+			vars: map[string]any{"dialect": "legacy", "firewall_scope": "10.7.7.7,192.168.0.0/255.255.0.0"},
+			scan: reports.StatusNoncompliant, reason: []string{"rpc-135", "ssis-service-100"}, dialect: "legacy", converge: true,
+		},
+		{
+			name: "sql_version given, SSIS on D:", cfg: winsim.Config{Version: winsim.Win2012, SSIS: []winsim.SSIS{{Version: 110, Root: dRoot}}},
+			vars: map[string]any{"sql_version": "2012"},
+			scan: reports.StatusNoncompliant, reason: []string{"rpc-135", "ssis-service-110"}, dialect: "advfirewall", converge: true,
+		},
+		{
+			name: "SSIS service stopped", cfg: winsim.Config{Version: winsim.Win2019, SSIS: []winsim.SSIS{{Version: 130, Stopped: true}},
+				Rules: []winsim.Rule{rpcRule(), ssisRule("SSIS Service", ssis130)}},
+			scan: reports.StatusNoncompliant, reason: []string{"ssis-running-130", "stopped"}, dialect: "advfirewall",
+			check: reports.StatusNoncompliant, apply: reports.StatusFailed, // apply never starts a service
 		},
 		{
 			name: "DCOM range", cfg: winsim.Config{Version: winsim.Win2019, SSIS: []winsim.SSIS{ssis130}, Rules: []winsim.Rule{rpcRule(), ssisRule("SSIS Service", ssis130)}},
@@ -148,8 +173,15 @@ func TestDrift(t *testing.T) {
 			if n := h.writes(); n != 0 {
 				t.Errorf("apply --check wrote %d times", n)
 			}
-			if tt.scan == reports.StatusNoncompliant && check.Status != reports.StatusWouldChange {
-				t.Errorf("apply --check: status %s (%s), want would_change", check.Status, check.Reason)
+			wantCheck := tt.check
+			if wantCheck == "" {
+				wantCheck = reports.StatusWouldChange
+				if tt.scan == reports.StatusCompliant {
+					wantCheck = reports.StatusCompliant
+				}
+			}
+			if check.Status != wantCheck {
+				t.Errorf("apply --check: status %s (%s), want %s", check.Status, check.Reason, wantCheck)
 			}
 
 			o.Mode = reports.ModeApply
@@ -157,7 +189,7 @@ func TestDrift(t *testing.T) {
 			wantApply := reports.StatusChanged
 			switch {
 			case !tt.converge:
-				wantApply = tt.scan
+				wantApply = tt.apply
 			case tt.scan == reports.StatusCompliant:
 				wantApply = reports.StatusCompliant
 			}
