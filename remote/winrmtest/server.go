@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log"
 	"net"
 	"net/http"
 	"strconv"
@@ -123,7 +124,7 @@ func Start(h Handler, opts ...Option) (*Server, error) {
 		ConnState:         s.connState,
 		TLSNextProto:      map[string]func(*http.Server, *tls.Conn, http.Handler){},
 		ReadHeaderTimeout: time.Minute,
-		ErrorLog:          nil,
+		ErrorLog:          log.New(io.Discard, "", 0), // TLS handshake failures are what tests provoke
 	}
 	if s.faults.RefuseConnections {
 		s.gate.refuse()
