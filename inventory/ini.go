@@ -42,9 +42,9 @@ func parseINI(inv *Inventory, file string, data []byte) error {
 		}
 		line := string(trimmed)
 		col := len(raw) - len(bytes.TrimLeft(raw, " \t\r\n\v\f")) + 1
-		if line[0] != '[' {
-			// not a section header: fall through to the state's parser
-		} else if m := reSection.FindStringSubmatch(line); m != nil {
+		// Only a line starting with '[' can be a section header; the regexp
+		// is not run on host lines (a large inventory has many).
+		if m := sectionMatch(line); m != nil {
 			name, st := m[1], m[2]
 			if st == "" {
 				st = "hosts"
@@ -122,6 +122,13 @@ func parseINI(inv *Inventory, file string, data []byte) error {
 		return &Error{File: file, Line: p.pLines[len(p.pLines)-1], Msg: "section [" + parent.Name + ":children] includes undefined group " + quote(name)}
 	}
 	return nil
+}
+
+func sectionMatch(line string) []string {
+	if line[0] != '[' {
+		return nil
+	}
+	return reSection.FindStringSubmatch(line)
 }
 
 func addPendingChildren(inv *Inventory, name string, pend map[string]*pending, file string) {

@@ -46,15 +46,14 @@ type Group struct {
 	// same depth a higher priority wins.
 	Priority int
 
-	vars      map[string]Var // inventory file
-	fileVars  map[string]Var // group_vars/
-	children  []*Group
-	childPos  []pos // where each child link was declared
-	parents   []*Group
-	hosts     []*Host
-	depth     int
-	order     int
-	hostIndex map[*Host]struct{} // only for large groups; see addHost
+	vars     map[string]Var // inventory file
+	fileVars map[string]Var // group_vars/
+	children []*Group
+	childPos []pos // where each child link was declared
+	parents  []*Group
+	hosts    []*Host
+	depth    int
+	order    int
 }
 
 // A Host is an inventory host.

@@ -1,7 +1,6 @@
 package inventory
 
 import (
-	"errors"
 	"fmt"
 	"math"
 	"regexp"
@@ -237,15 +236,13 @@ type yamlParser struct {
 	file string
 }
 
-var errTooDeep = errors.New("groups nested too deeply")
-
 func (y *yamlParser) errAt(n *yaml.Node, format string, args ...any) *Error {
 	return &Error{File: y.file, Line: n.Line, Col: n.Column, Msg: fmt.Sprintf(format, args...)}
 }
 
 func (y *yamlParser) group(key, val *yaml.Node, depth int) (*Group, error) {
 	if depth > 1000 {
-		return nil, &Error{File: y.file, Line: key.Line, Msg: errTooDeep.Error()}
+		return nil, &Error{File: y.file, Line: key.Line, Msg: "groups nested too deeply"}
 	}
 	name := key.Value
 	if key.Kind != yaml.ScalarNode || name == "" {
