@@ -513,26 +513,3 @@ func TestDialer(t *testing.T) {
 		t.Errorf("dialer called %d times, want 1", n)
 	}
 }
-
-// TestStaleConnection: when the server closes an idle connection, the next
-// request dials and authenticates a new one instead of failing.
-func TestStaleConnection(t *testing.T) {
-	srv := windows(t)
-	rt := ntlmhttp.New(ntlmhttp.Options{User: user, Password: password, Encrypt: true})
-	defer rt.CloseIdleConnections()
-	c := client(ctxFor(t), t, srv, rt)
-	if _, _, _, err := c.RunCmdWithContext(ctxFor(t), "echo x"); err != nil {
-		t.Fatal(err)
-	}
-	// RefuseConnections closes every open connection; clearing it listens
-	// again on the same port.
-	if err := srv.SetFaults(winrmtest.Faults{RefuseConnections: true}); err != nil {
-		t.Fatal(err)
-	}
-	if err := srv.SetFaults(winrmtest.Faults{}); err != nil {
-		t.Fatal(err)
-	}
-	if _, _, _, err := c.RunCmdWithContext(ctxFor(t), "echo y"); err != nil {
-		t.Fatalf("Run after the server dropped the idle connection: %v", err)
-	}
-}
