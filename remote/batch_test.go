@@ -116,30 +116,3 @@ func TestRunBatchExitEndsEarly(t *testing.T) {
 	}
 	closeAndCheck(t, c, srv)
 }
-
-// BenchmarkRunBatch measures a batch of 10 commands on a reused client:
-// requests, allocations and CPU per batch and per command.
-func BenchmarkRunBatch(b *testing.B) {
-	srv, _ := startWinsim(b, winsim.Config{Version: winsim.Win2019})
-	c := dialT(b, targetFor(srv), Options{})
-	defer c.Close(b.Context())
-	cmds := make([]string, 10)
-	for i := range cmds {
-		cmds[i] = "echo hello"
-	}
-	if _, err := c.RunBatch(b.Context(), cmds); err != nil {
-		b.Fatal(err)
-	}
-	b.ReportAllocs()
-	req0, cpu0 := c.Requests(), cpuTime()
-	b.ResetTimer()
-	for b.Loop() {
-		if _, err := c.RunBatch(b.Context(), cmds); err != nil {
-			b.Fatal(err)
-		}
-	}
-	b.StopTimer()
-	b.ReportMetric(float64(c.Requests()-req0)/float64(b.N), "requests/op")
-	b.ReportMetric(float64(c.Requests()-req0)/float64(b.N*len(cmds)), "requests/cmd")
-	b.ReportMetric(float64((cpuTime()-cpu0).Microseconds())/float64(b.N*len(cmds)), "cpu-µs/cmd")
-}

@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -21,6 +22,12 @@ import (
 )
 
 func TestMain(m *testing.M) {
+	if kind := os.Getenv(benchEmulatorEnv); kind != "" {
+		// Re-executed by a benchmark to serve the emulator from another
+		// process (see startEmulatorProcess).
+		serveEmulator(kind)
+		return
+	}
 	goleak.VerifyTestMain(m)
 }
 

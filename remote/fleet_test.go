@@ -5,12 +5,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"syscall"
 	"testing"
 	"time"
 
-	"github.com/masterzen/winrm"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/winfleet/winfleet/remote/winrmtest"
@@ -87,49 +85,6 @@ func oneClient(ctx context.Context, i int, srvs []*winrmtest.Server, o Options) 
 	return nil
 }
 
-// BenchmarkRun measures one command on a reused client (the shell is
-// opened once, outside the per-command cost): HTTP requests per command,
-// allocations (client and in-process emulator together) and process CPU
-// time per command (client and emulator together).
-func BenchmarkRun(b *testing.B) {
-	srv := startServer(b)
-	c := dialT(b, targetFor(srv), Options{})
-	defer c.Close(b.Context())
-	if _, err := c.Run(b.Context(), "echo warm", nil, nil); err != nil {
-		b.Fatal(err)
-	}
-	b.ReportAllocs()
-	req0, cpu0 := c.Requests(), cpuTime()
-	b.ResetTimer()
-	for b.Loop() {
-		if _, err := c.Run(b.Context(), "echo hello", nil, nil); err != nil {
-			b.Fatal(err)
-		}
-	}
-	b.StopTimer()
-	b.ReportMetric(float64(c.Requests()-req0)/float64(b.N), "requests/op")
-	b.ReportMetric(float64((cpuTime()-cpu0).Microseconds())/float64(b.N), "cpu-µs/op")
-}
-
-// BenchmarkRunFresh measures a client's whole life for one command: Dial,
-// Create, Command, Receive, Delete.
-func BenchmarkRunFresh(b *testing.B) {
-	srv := startServer(b)
-	b.ReportAllocs()
-	var reqs int
-	cpu0 := cpuTime()
-	for b.Loop() {
-		c := dialT(b, targetFor(srv), Options{})
-		if _, err := c.Run(b.Context(), "echo hello", nil, nil); err != nil {
-			b.Fatal(err)
-		}
-		_ = c.Close(b.Context())
-		reqs += c.Requests()
-	}
-	b.ReportMetric(float64(reqs)/float64(b.N), "requests/op")
-	b.ReportMetric(float64((cpuTime()-cpu0).Microseconds())/float64(b.N), "cpu-µs/op")
-}
-
 // cpuTime is the CPU time (user+system) this process has used.
 func cpuTime() time.Duration {
 	var ru syscall.Rusage
@@ -137,28 +92,4 @@ func cpuTime() time.Duration {
 		return 0
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
-// BenchmarkMasterzenRun is the baseline: masterzen's own RunWithContext
-// with its default Basic transport, which opens and deletes a shell and
-// signals the command every time (Create, Command, Receive, Signal, Delete).
-func BenchmarkMasterzenRun(b *testing.B) {
-	srv := startServer(b)
-	params := *winrm.DefaultParameters
-	ep := winrm.NewEndpoint(srv.Host(), srv.Port(), false, false, nil, nil, nil, 0)
-	wc, err := winrm.NewClientWithParameters(ep, winrmtest.DefaultUser, winrmtest.DefaultPassword, &params)
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.ReportAllocs()
-	n0, cpu0 := len(srv.Log()), cpuTime()
-	b.ResetTimer()
-	for b.Loop() {
-		if _, err := wc.RunWithContext(b.Context(), "echo hello", io.Discard, io.Discard); err != nil {
-			b.Fatal(err)
-		}
-	}
-	b.StopTimer()
-	b.ReportMetric(float64(len(srv.Log())-n0)/float64(b.N), "requests/op")
-	b.ReportMetric(float64((cpuTime()-cpu0).Microseconds())/float64(b.N), "cpu-µs/op")
 }

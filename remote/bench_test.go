@@ -1,0 +1,181 @@
+package remote
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/masterzen/winrm"
+	"github.com/masterzen/winrm/soap"
+
+	"github.com/winfleet/winfleet/remote/winrmtest"
+	"github.com/winfleet/winfleet/remote/winrmtest/winsim"
+)
+
+// benchEmulatorEnv makes a re-executed test binary serve an emulator
+// instead of running tests: "cmd" (testHost) or "winsim".
+const benchEmulatorEnv = "REMOTE_BENCH_EMULATOR"
+
+// serveEmulator serves until its standard input is closed, after printing
+// the listen address on standard output.
+func serveEmulator(kind string) {
+	var h winrmtest.Handler = testHost
+	if kind == "winsim" {
+		h = winsim.MustNew(winsim.Config{Version: winsim.Win2019})
+	}
+	srv := winrmtest.NewServer(h)
+	fmt.Println(srv.Addr())
+	_, _ = io.Copy(io.Discard, os.Stdin)
+	srv.Close()
+}
+
+// startEmulatorProcess runs the emulator in a child process, so that the
+// CPU time and allocations a benchmark measures are the client's alone.
+func startEmulatorProcess(b *testing.B, kind string) Target {
+	b.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), benchEmulatorEnv+"="+kind)
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		b.Fatal(err)
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() {
+		_ = stdin.Close()
+		_ = cmd.Wait()
+	})
+	line, err := bufio.NewReader(stdout).ReadString('\n')
+	if err != nil {
+		b.Fatalf("emulator process: %v", err)
+	}
+	host, ps, err := net.SplitHostPort(strings.TrimSpace(line))
+	if err != nil {
+		b.Fatalf("emulator process printed %q: %v", line, err)
+	}
+	port, _ := strconv.Atoi(ps)
+	return Target{Host: host, Port: port, User: winrmtest.DefaultUser, Password: winrmtest.DefaultPassword, AllowUnencrypted: true}
+}
+
+// perOp reports requests, client CPU time and (with ReportAllocs) client
+// allocations per operation, and per command for batches of size k.
+func perOp(b *testing.B, requests int, cpu time.Duration, k int) {
+	n := float64(b.N)
+	b.ReportMetric(float64(requests)/n, "requests/op")
+	b.ReportMetric(float64(cpu.Microseconds())/n, "cpu-µs/op")
+	if k > 1 {
+		b.ReportMetric(float64(requests)/(n*float64(k)), "requests/cmd")
+		b.ReportMetric(float64(cpu.Microseconds())/(n*float64(k)), "cpu-µs/cmd")
+	}
+}
+
+// BenchmarkRun measures one command on a reused client, the shell opened
+// before the timer starts: Command + Receive.
+func BenchmarkRun(b *testing.B) {
+	c := dialT(b, startEmulatorProcess(b, "cmd"), Options{})
+	defer c.Close(b.Context())
+	if _, err := c.Run(b.Context(), "echo warm", nil, nil); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	req0, cpu0 := c.Requests(), cpuTime()
+	for b.Loop() {
+		if _, err := c.Run(b.Context(), "echo hello", io.Discard, io.Discard); err != nil {
+			b.Fatal(err)
+		}
+	}
+	perOp(b, c.Requests()-req0, cpuTime()-cpu0, 1)
+}
+
+// BenchmarkRunBatch measures a batch of 10 commands on a reused client,
+// against winsim's cmd.exe.
+func BenchmarkRunBatch(b *testing.B) {
+	c := dialT(b, startEmulatorProcess(b, "winsim"), Options{})
+	defer c.Close(b.Context())
+	cmds := make([]string, 10)
+	for i := range cmds {
+		cmds[i] = fmt.Sprintf("sc query MpsSvc%d", i)
+	}
+	if _, err := c.RunBatch(b.Context(), cmds); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	req0, cpu0 := c.Requests(), cpuTime()
+	for b.Loop() {
+		if _, err := c.RunBatch(b.Context(), cmds); err != nil {
+			b.Fatal(err)
+		}
+	}
+	perOp(b, c.Requests()-req0, cpuTime()-cpu0, len(cmds))
+}
+
+// BenchmarkRunFresh measures a client's whole life for one command: Dial,
+// Create, Command, Receive, Delete.
+func BenchmarkRunFresh(b *testing.B) {
+	tg := startEmulatorProcess(b, "cmd")
+	b.ReportAllocs()
+	reqs, cpu0 := 0, cpuTime()
+	for b.Loop() {
+		c := dialT(b, tg, Options{})
+		if _, err := c.Run(b.Context(), "echo hello", io.Discard, io.Discard); err != nil {
+			b.Fatal(err)
+		}
+		_ = c.Close(b.Context())
+		reqs += c.Requests()
+	}
+	perOp(b, reqs, cpuTime()-cpu0, 1)
+}
+
+// countingTransporter counts the requests of masterzen's own Basic
+// transport.
+type countingTransporter struct {
+	inner winrm.Transporter
+	n     *atomic.Int64
+}
+
+func (t countingTransporter) Transport(e *winrm.Endpoint) error { return t.inner.Transport(e) }
+
+func (t countingTransporter) Post(c *winrm.Client, m *soap.SoapMessage) (string, error) {
+	t.n.Add(1)
+	return t.inner.Post(c, m)
+}
+
+// BenchmarkMasterzenRun is the baseline: masterzen's RunWithContext with
+// its default Basic transport opens and deletes a shell and signals the
+// command every time (Create, Command, Receive, Signal, Delete).
+func BenchmarkMasterzenRun(b *testing.B) {
+	tg := startEmulatorProcess(b, "cmd")
+	var n atomic.Int64
+	params := *winrm.DefaultParameters
+	params.TransportDecorator = func() winrm.Transporter {
+		return countingTransporter{inner: winrm.NewClientWithProxyFunc(func(*http.Request) (*url.URL, error) { return nil, nil }), n: &n}
+	}
+	ep := winrm.NewEndpoint(tg.Host, tg.Port, false, false, nil, nil, nil, 0)
+	wc, err := winrm.NewClientWithParameters(ep, tg.User, tg.Password, &params)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	cpu0 := cpuTime()
+	for b.Loop() {
+		if _, err := wc.RunWithContext(b.Context(), "echo hello", io.Discard, io.Discard); err != nil {
+			b.Fatal(err)
+		}
+	}
+	perOp(b, int(n.Load()), cpuTime()-cpu0, 1)
+}
