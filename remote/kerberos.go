@@ -60,7 +60,7 @@ func kerberosSettings(t Target) *winrm.Settings {
 type kerberosPoster struct {
 	t      *transport
 	inner  *winrm.ClientKerberos
-	client *winrm.Client
+	readTO time.Duration
 }
 
 func newKerberosPoster(t *transport, tg Target, readTO time.Duration) (*kerberosPoster, error) {
@@ -78,14 +78,14 @@ func newKerberosPoster(t *transport, tg Target, readTO time.Duration) (*kerberos
 	if err := inner.Transport(ep); err != nil {
 		return nil, err
 	}
-	return &kerberosPoster{t: t, inner: inner}, nil
+	return &kerberosPoster{t: t, inner: inner, readTO: readTO}, nil
 }
 
 // kerberosStatus matches ClientKerberos's "request returned: 401 - …" text.
 var kerberosStatus = regexp.MustCompile(`^request returned: (\d{3}) - `)
 
 func (p *kerberosPoster) post(ctx context.Context, op string, msg *soap.SoapMessage, _ string) (string, error) {
-	out, err := p.inner.Post(p.client, msg)
+	out, err := p.inner.Post(nil, msg) // ClientKerberos does not use its *winrm.Client argument
 	if err == nil {
 		return p.t.answer(op, http.StatusOK, http.Header{"Content-Type": {"application/soap+xml;charset=UTF-8"}}, []byte(out), false)
 	}
@@ -110,7 +110,7 @@ func (p *kerberosPoster) classify(ctx context.Context, op string, err error) (st
 		return "", &Error{Host: p.t.host, Op: op, Kind: ErrAuth, Err: errors.New(redactKerberos(msg)),
 			Hint: "Kerberos could not get a ticket: check krb5.conf, the realm, the KDC reachability, the SPN and the clock"}
 	}
-	return "", p.t.transportError(ctx, op, err, 0)
+	return "", p.t.transportError(ctx, op, err, p.readTO)
 }
 
 // redactKerberos keeps gokrb5's messages but cuts them to a sane length.
