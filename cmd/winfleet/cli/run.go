@@ -175,7 +175,7 @@ type hostConn struct {
 
 // remoteTarget resolves a host's connection settings into a remote.Target.
 // Password precedence: the host's password_env, a plaintext inventory var,
-// WINFLEET_PASSWORD, then --password-env, then --ask-pass.
+// --password-env, --ask-pass, then WINFLEET_PASSWORD.
 func remoteTarget(stdio Stdio, opts runOptions, h *inventory.Host, askedPass string, log *slog.Logger) (hostConn, error) {
 	c, err := h.Conn(stdio.Getenv)
 	if err != nil {
@@ -184,16 +184,21 @@ func remoteTarget(stdio Stdio, opts runOptions, h *inventory.Host, askedPass str
 	for _, w := range c.Warnings {
 		log.Warn("inventory", "host", h.Name, "warning", w.String())
 	}
+	// The host's own password (password_env, or a plaintext var) wins; then
+	// what the command line says (--password-env, --ask-pass); then the
+	// generic WINFLEET_PASSWORD, which inventory.Conn fills in last.
 	password := c.Password.Reveal()
-	if c.Password.IsZero() && opts.PasswordEnv != "" {
-		p, ok := stdio.Getenv(opts.PasswordEnv)
-		if !ok {
-			return hostConn{}, fmt.Errorf("host %s: --password-env %s: the variable is not set", h.Name, opts.PasswordEnv)
+	if c.PasswordSource == "" || c.PasswordSource == "WINFLEET_PASSWORD" {
+		switch {
+		case opts.PasswordEnv != "":
+			p, ok := stdio.Getenv(opts.PasswordEnv)
+			if !ok {
+				return hostConn{}, fmt.Errorf("host %s: --password-env %s: the variable is not set", h.Name, opts.PasswordEnv)
+			}
+			password = p
+		case opts.AskPass:
+			password = askedPass
 		}
-		password = p
-	}
-	if password == "" {
-		password = askedPass
 	}
 	user := c.User
 	if user == "" {
