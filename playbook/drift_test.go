@@ -202,6 +202,11 @@ func TestDrift(t *testing.T) {
 				}
 				return
 			}
+			for _, inv := range h.sim.Log() {
+				if inv.Write && !ownWrite(inv.Line) {
+					t.Errorf("apply wrote to something the playbook does not name: %s", inv.Line)
+				}
+			}
 			before := h.writes()
 			again := playbook.Run(t.Context(), pb, ts, d, o)[0]
 			if again.Status != reports.StatusCompliant {
@@ -219,6 +224,21 @@ func TestDrift(t *testing.T) {
 			}
 		})
 	}
+}
+
+// ownWrite reports whether a write command line targets something the
+// built-in playbook names: one of its rules (by name; in the legacy dialect,
+// where exceptions are keyed by port or program, by TCP/135 or an SSIS
+// program) or the RPC\Internet registry key.
+func ownWrite(line string) bool {
+	for _, s := range []string{`name="RPC (TCP/135)"`, `name="SSIS Service`, `name="SSIS DCOM ports"`,
+		`reg add "HKLM\SOFTWARE\Microsoft\Rpc\Internet" `, `reg delete "HKLM\SOFTWARE\Microsoft\Rpc\Internet" `} {
+		if strings.Contains(line, s) {
+			return true
+		}
+	}
+	return strings.HasPrefix(line, "netsh firewall delete portopening protocol=TCP port=135 ") ||
+		strings.HasPrefix(line, "netsh firewall delete allowedprogram program=") && strings.Contains(line, `\DTS\Binn\MsDtsSrvr.exe"`)
 }
 
 func dumpChecks(r reports.Host) string {
