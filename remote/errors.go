@@ -52,9 +52,9 @@ var (
 	ErrInsecure = errors.New("insecure transport refused")
 
 	// ErrConfig means the Target or Options are invalid (empty host, bad
-	// port, unreadable CA file, unknown transport, ReadTimeout not above
-	// OperationTimeout, …) or the transport is not supported yet. Nothing
-	// was sent.
+	// port, unreadable CA file or krb5.conf, bad client key, unknown
+	// transport, ReadTimeout not above OperationTimeout, …), or a command
+	// line cannot be sent (it contains "]]>"). Nothing was sent.
 	ErrConfig = errors.New("invalid target configuration")
 )
 
