@@ -23,7 +23,13 @@ func socketIdle(nc net.Conn) bool {
 	idle := false
 	var buf [1]byte
 	err = rc.Read(func(fd uintptr) bool {
-		_, _, rerr := syscall.Recvfrom(int(fd), buf[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
+		var rerr error
+		for {
+			_, _, rerr = syscall.Recvfrom(int(fd), buf[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
+			if rerr != syscall.EINTR { // the runtime's preemption signals interrupt syscalls
+				break
+			}
+		}
 		idle = errors.Is(rerr, syscall.EAGAIN) || errors.Is(rerr, syscall.EWOULDBLOCK)
 		return true // never wait for readiness
 	})
