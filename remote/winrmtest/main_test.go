@@ -86,12 +86,12 @@ func testHost() winrmtest.Handler {
 
 // newClient returns a masterzen client for srv as the default user, with a
 // short OperationTimeout.
-func newClient(t *testing.T, srv *winrmtest.Server, timeout string) *winrm.Client {
+func newClient(t testing.TB, srv *winrmtest.Server, timeout string) *winrm.Client {
 	t.Helper()
 	return newClientAs(t, srv, timeout, winrmtest.DefaultUser, winrmtest.DefaultPassword)
 }
 
-func newClientAs(t *testing.T, srv *winrmtest.Server, timeout, user, password string) *winrm.Client {
+func newClientAs(t testing.TB, srv *winrmtest.Server, timeout, user, password string) *winrm.Client {
 	t.Helper()
 	ep := &winrm.Endpoint{
 		Host:    srv.Host(),

@@ -16,7 +16,7 @@ import (
 
 // rawClient speaks WS-Man by hand, for what masterzen cannot send.
 type rawClient struct {
-	t        *testing.T
+	t        testing.TB
 	srv      *winrmtest.Server
 	http     *http.Client
 	user     string
@@ -25,7 +25,7 @@ type rawClient struct {
 	maxEnv   int
 }
 
-func newRaw(t *testing.T, srv *winrmtest.Server) *rawClient {
+func newRaw(t testing.TB, srv *winrmtest.Server) *rawClient {
 	t.Helper()
 	tr := &http.Transport{TLSClientConfig: srv.ClientTLSConfig()}
 	t.Cleanup(tr.CloseIdleConnections)
