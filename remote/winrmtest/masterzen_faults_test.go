@@ -297,10 +297,10 @@ func TestMasterzenSlowAndHugeOutput(t *testing.T) {
 
 func TestMasterzenInjectedFaults(t *testing.T) {
 	tests := []struct {
-		name   string
-		op     winrmtest.Op
-		code   uint32
-		check  func(t *testing.T, srv *winrmtest.Server, out string, exit int, err error)
+		name  string
+		op    winrmtest.Op
+		code  uint32
+		check func(t *testing.T, srv *winrmtest.Server, out string, exit int, err error)
 		// cancelAfterReceives cancels the ctx once that many Receives got
 		// the fault.
 		cancelAfterReceives int
