@@ -71,9 +71,15 @@ func Expected(h *Host, cfg winsim.Config) string {
 //   - every SSIS service is running.
 func Compliance(cfg winsim.Config) []string {
 	var probs []string
+	// The host's initial table: the configured rules plus, if asked for,
+	// Windows' built-in ones.
+	rules := cfg.Rules
+	if h, err := winsim.New(cfg); err == nil {
+		rules = h.Rules()
+	}
 	check := func(name string, ok func(r winsim.Rule) string) {
 		n := 0
-		for _, r := range cfg.Rules {
+		for _, r := range rules {
 			if !strings.EqualFold(r.Name, name) {
 				continue
 			}
@@ -128,7 +134,7 @@ func Compliance(cfg winsim.Config) []string {
 			probs = append(probs, s.ServiceName()+" is stopped")
 		}
 	}
-	for _, r := range cfg.Rules {
+	for _, r := range rules {
 		if !r.Enabled || r.Dir != "In" || r.Action != "Block" {
 			continue
 		}

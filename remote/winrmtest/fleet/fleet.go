@@ -37,6 +37,9 @@ type Defaults struct {
 	Transport string `yaml:"transport,omitempty"`
 	Scheme    string `yaml:"scheme,omitempty"`
 	Profile   string `yaml:"profile,omitempty"`
+	// BuiltinRules starts every host's table with a sample of Windows'
+	// own rules (WinRM, Remote Desktop, COM+, Core Networking ...).
+	BuiltinRules bool `yaml:"builtin_rules,omitempty"`
 }
 
 // A Host is one simulated Windows server.
@@ -50,12 +53,14 @@ type Host struct {
 	// Domain is the NetBIOS domain; "-" makes a workgroup host.
 	Domain string `yaml:"domain,omitempty"`
 	// Profile is the current firewall profile: domain, private or public.
-	Profile  string     `yaml:"profile,omitempty"`
-	SSIS     []SSIS     `yaml:"ssis,omitempty"`
-	Rules    []Rule     `yaml:"rules,omitempty"`
-	Setup    []string   `yaml:"setup,omitempty"`
-	Services []Service  `yaml:"services,omitempty"`
-	Registry []RegValue `yaml:"registry,omitempty"`
+	Profile string `yaml:"profile,omitempty"`
+	// BuiltinRules overrides defaults.builtin_rules for this host.
+	BuiltinRules *bool      `yaml:"builtin_rules,omitempty"`
+	SSIS         []SSIS     `yaml:"ssis,omitempty"`
+	Rules        []Rule     `yaml:"rules,omitempty"`
+	Setup        []string   `yaml:"setup,omitempty"`
+	Services     []Service  `yaml:"services,omitempty"`
+	Registry     []RegValue `yaml:"registry,omitempty"`
 	// User is the account the host accepts (default Administrator).
 	User string `yaml:"user,omitempty"`
 	// Transport is basic (default) or ntlm; Scheme is http (default) or https.
@@ -329,7 +334,10 @@ func (f *Fleet) HostConfig(i int) (winsim.Config, error) {
 	if err != nil {
 		return winsim.Config{}, f.errorf(h, "windows: %v", err)
 	}
-	cfg := winsim.Config{Version: v, User: f.user(h)}
+	cfg := winsim.Config{Version: v, User: f.user(h), BuiltinRules: f.Defaults.BuiltinRules}
+	if h.BuiltinRules != nil {
+		cfg.BuiltinRules = *h.BuiltinRules
+	}
 	cfg.ComputerName = h.ComputerName
 	if cfg.ComputerName == "" {
 		first, _, _ := strings.Cut(h.Name, ".")
@@ -413,6 +421,8 @@ func (f *Fleet) HostConfig(i int) (winsim.Config, error) {
 		}
 		cfg.Rules = sim.Rules()
 		cfg.Registry = sim.RegistryValues()
+		// The twin's table already holds the built-in rules.
+		cfg.BuiltinRules = false
 	}
 	return cfg, nil
 }

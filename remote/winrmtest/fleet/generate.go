@@ -76,7 +76,7 @@ func Generate(n int, seed int64) *Fleet {
 		width = 3
 	}
 	seedCopy := seed
-	f := &Fleet{Version: 1, Seed: &seedCopy, Defaults: Defaults{Domain: "LAB", User: "Administrator"}}
+	f := &Fleet{Version: 1, Seed: &seedCopy, Defaults: Defaults{Domain: "LAB", User: "Administrator", BuiltinRules: true}}
 	oldLeft := old
 	for i := 0; i < n; i++ {
 		label := labels[i]

@@ -169,6 +169,10 @@ type Config struct {
 	// Files are paths (besides the SSIS binaries and Windows' own) that exist,
 	// for legacy `add allowedprogram` which refuses missing programs.
 	Files []string
+	// BuiltinRules starts the rule table with a sample of the rules Windows
+	// ships with (WinRM, Remote Desktop, COM+, Core Networking, ...; see
+	// builtin.go). Ignored on 2003 (no advfirewall).
+	BuiltinRules bool
 	// ScTrailingBlanks makes sc print the trailing blanks some builds print
 	// after WIN32_OWN_PROCESS and RUNNING.
 	ScTrailingBlanks bool
@@ -274,6 +278,9 @@ func New(cfg Config) (*Host, error) {
 				h.services[i].StartType = "DISABLED"
 			}
 		}
+	}
+	if cfg.BuiltinRules && cfg.Version.HasAdvfirewall() {
+		h.rules = builtinRules(cfg.Version)
 	}
 	for i, r := range cfg.Rules {
 		if r.Name == "" {

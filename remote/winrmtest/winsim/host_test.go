@@ -315,3 +315,23 @@ func TestConcurrentShells(t *testing.T) {
 		t.Errorf("%d writes, want 40", n)
 	}
 }
+
+func TestBuiltinRules(t *testing.T) {
+	h := MustNew(Config{Version: Win2019, BuiltinRules: true, SSIS: []SSIS{{Version: 150}}})
+	out, _, rc := run(t, h, `netsh advfirewall firewall show rule name="Windows Remote Management (HTTP-In)" verbose`)
+	if rc != 0 || strings.Count(out, "Rule Name:") != 2 || !strings.Contains(out, "Grouping:                             Windows Remote Management\r\n") ||
+		!strings.Contains(out, "Description:                          Inbound rule for Windows Remote Management via WS-Management. [TCP 5985]\r\n") {
+		t.Errorf("built-in WinRM rules: %q", out)
+	}
+	out, _, _ = run(t, h, "netsh firewall show portopening")
+	if strings.Contains(out, "Windows Remote Management") || strings.Contains(out, "COM+") {
+		t.Errorf("grouped built-in rules must not be legacy port openings: %s", out)
+	}
+	out, _, _ = run(t, h, "netsh advfirewall firewall show rule name=all dir=in")
+	if strings.Count(out, "Rule Name:") != 8 {
+		t.Errorf("%d inbound built-in rules, want 8", strings.Count(out, "Rule Name:"))
+	}
+	if rules := MustNew(Config{Version: Win2003, BuiltinRules: true}).Rules(); len(rules) != 0 {
+		t.Errorf("2003 has built-in advfirewall rules: %d", len(rules))
+	}
+}

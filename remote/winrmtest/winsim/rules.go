@@ -127,9 +127,10 @@ func portDisplay(p string) string {
 }
 
 // legacyPort reports whether the legacy context sees r as a port opening:
-// an inbound allow rule for exactly one TCP or UDP port and no program.
+// an inbound allow rule for exactly one TCP or UDP port, no program and no
+// group (grouped rules are Windows' own "services" in legacy terms).
 func (r *Rule) legacyPort() (port int, ok bool) {
-	if r.Dir != "In" || r.Action != "Allow" || r.Program != "" || r.Service != "" {
+	if r.Dir != "In" || r.Action != "Allow" || r.Program != "" || r.Service != "" || r.Grouping != "" {
 		return 0, false
 	}
 	if r.Protocol != "TCP" && r.Protocol != "UDP" {
@@ -145,7 +146,7 @@ func (r *Rule) legacyPort() (port int, ok bool) {
 // legacyProgram reports whether the legacy context sees r as an allowed
 // program: an inbound allow rule for a program, any protocol, any port.
 func (r *Rule) legacyProgram() bool {
-	return r.Dir == "In" && r.Action == "Allow" && r.Program != "" && r.Service == "" &&
+	return r.Dir == "In" && r.Action == "Allow" && r.Program != "" && r.Service == "" && r.Grouping == "" &&
 		r.Protocol == "Any" && r.LocalPort == "" && r.RemotePort == "" && len(r.LocalIP) == 0
 }
 

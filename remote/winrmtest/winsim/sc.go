@@ -143,6 +143,9 @@ func progSc(inv *invocation) int {
 			b.WriteString("\r\n")
 			h.scStatus(&b, &svcs[i], true)
 		}
+		if b.Len() > 0 {
+			b.WriteString("\r\n")
+		}
 		inv.out(b.String())
 		return 0
 	case "qc":
