@@ -241,58 +241,71 @@ func TestCancel(t *testing.T) {
 }
 
 // BenchmarkScan1000 scans 1,000 emulated hosts with 20 ms of latency on
-// every WinRM request at forks=200. It reports the wall time against the
-// ideal (batches × requests per host × latency, i.e. a perfectly overlapped
-// schedule limited only by latency) and the CPU time spent per host (this
-// process: client, emulator and simulated hosts together).
+// every WinRM request at forks=200, once with SSIS discovery (2 round trips)
+// and once with sql_version and windows_version in the inventory (1 round
+// trip). It reports the wall time against the ideal (batches × requests per
+// host × latency: a perfectly overlapped schedule limited only by latency)
+// and the CPU time per host (this process: client, emulator and simulated
+// hosts together).
 //
 //	go test -run '^$' -bench Scan1000 -benchtime 1x ./playbook/
 func BenchmarkScan1000(b *testing.B) {
 	const n, forks, latency = 1000, 200, 20 * time.Millisecond
 	hosts := make([]*labHost, n)
-	ts := make([]playbook.Target, n)
 	for i := range hosts {
 		hosts[i] = goodHost(b, fmt.Sprintf("sql%04d", i), winrmtest.WithFaults(winrmtest.Faults{Latency: latency}))
-		ts[i] = hosts[i].target(nil)
 	}
 	pb := builtin(b)
-	b.ResetTimer()
-	var wall time.Duration
-	var cpu time.Duration
-	for b.Loop() {
-		for _, h := range hosts {
-			h.srv.ResetLog()
-		}
-		c0 := cpuTime()
-		start := time.Now()
-		rs := playbook.Run(b.Context(), pb, ts, remoteDialer{}, playbook.Options{Mode: reports.ModeScan, Forks: forks, HostTimeout: time.Minute})
-		wall += time.Since(start)
-		cpu += cpuTime() - c0
-		var durs []int64
-		for _, r := range rs {
-			if r.Status != reports.StatusCompliant {
-				b.Fatalf("%s: %s (%s)", r.Host, r.Status, r.Reason)
+	for _, bc := range []struct {
+		name string
+		vars map[string]any
+	}{
+		{"discover", nil},
+		{"vars-known", map[string]any{"sql_version": "130", "windows_version": "10.0.17763"}},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			ts := make([]playbook.Target, n)
+			for i, h := range hosts {
+				ts[i] = h.target(bc.vars)
 			}
-			durs = append(durs, r.DurationMS)
-		}
-		slices.Sort(durs)
-		b.ReportMetric(float64(durs[len(durs)/2]), "host-p50-ms")
-		b.ReportMetric(float64(durs[len(durs)-1]), "host-max-ms")
+			var wall, cpu time.Duration
+			for b.Loop() {
+				for _, h := range hosts {
+					h.srv.ResetLog()
+				}
+				c0 := cpuTime()
+				start := time.Now()
+				rs := playbook.Run(b.Context(), pb, ts, remoteDialer{}, playbook.Options{Mode: reports.ModeScan, Forks: forks, HostTimeout: time.Minute})
+				wall += time.Since(start)
+				cpu += cpuTime() - c0
+				var durs []int64
+				for _, r := range rs {
+					if r.Status != reports.StatusCompliant {
+						b.Fatalf("%s: %s (%s)", r.Host, r.Status, r.Reason)
+					}
+					durs = append(durs, r.DurationMS)
+				}
+				slices.Sort(durs)
+				b.ReportMetric(float64(durs[len(durs)/2]), "host-p50-ms")
+				b.ReportMetric(float64(durs[len(durs)-1]), "host-max-ms")
+			}
+			reqs, rts := 0, 0
+			for _, h := range hosts {
+				reqs += len(h.srv.Log())
+				rts += h.commands()
+			}
+			perHost := float64(reqs) / n
+			batches := (n + forks - 1) / forks
+			ideal := time.Duration(float64(batches) * perHost * float64(latency))
+			iters := time.Duration(b.N)
+			b.ReportMetric(float64((wall / iters).Milliseconds()), "wall-ms")
+			b.ReportMetric(float64(ideal.Milliseconds()), "ideal-ms")
+			b.ReportMetric(float64(wall/iters)/float64(ideal), "wall/ideal")
+			b.ReportMetric(perHost, "requests/host")
+			b.ReportMetric(float64(rts)/n, "roundtrips/host")
+			b.ReportMetric(float64((cpu/iters).Microseconds())/n, "cpu-µs/host")
+		})
 	}
-	b.StopTimer()
-	reqs := 0
-	for _, h := range hosts {
-		reqs += len(h.srv.Log())
-	}
-	perHost := float64(reqs) / n
-	batches := (n + forks - 1) / forks
-	ideal := time.Duration(float64(batches) * perHost * float64(latency))
-	iters := time.Duration(b.N)
-	b.ReportMetric(float64((wall / iters).Milliseconds()), "wall-ms")
-	b.ReportMetric(float64(ideal.Milliseconds()), "ideal-ms")
-	b.ReportMetric(float64(wall/iters)/float64(ideal), "wall/ideal")
-	b.ReportMetric(perHost, "requests/host")
-	b.ReportMetric(float64((cpu/iters).Microseconds())/n, "cpu-µs/host")
 }
 
 func cpuTime() time.Duration {
