@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -316,4 +317,68 @@ func TestRunZeroModeIsScan(t *testing.T) {
 	if r := Run(t.Context(), builtin(t), []Target{{Name: "x"}}, d, Options{Mode: "destroy"})[0]; r.Status != reports.StatusError || len(m.batches) != 0 {
 		t.Errorf("unknown mode: %s, %d batches", r.Status, len(m.batches))
 	}
+}
+
+// BenchmarkExecutor1000 measures the executor alone: 1,000 hosts at
+// forks=200 whose sessions answer each round trip after 20 ms (a miniHost
+// behind a timer, no WinRM). The wall time against the ideal (batches ×
+// round trips × latency) shows the scheduling overhead; CPU per host is the
+// executor's and netsh's own cost (planning, parsing, evaluation).
+//
+//	go test -run '^$' -bench Executor1000 -benchtime 3x ./playbook/
+func BenchmarkExecutor1000(b *testing.B) {
+	const n, forks, latency = 1000, 200, 20 * time.Millisecond
+	pb, err := Builtin("ssis-firewall")
+	if err != nil {
+		b.Fatal(err)
+	}
+	ts := make([]Target, n)
+	for i := range ts {
+		ts[i] = Target{Name: fmt.Sprintf("sql%04d", i)}
+	}
+	good := map[string]string{"RPC (TCP/135)": "LocalSubnet", "SSIS Service": "LocalSubnet"}
+	d := dialFunc(func(context.Context, Target) (Session, error) {
+		m := &miniHost{rules: good, elevated: true}
+		inner := m.session()
+		return fakeSession{
+			run: func(ctx context.Context, cmds []string) ([]Output, error) {
+				t := time.NewTimer(latency)
+				defer t.Stop()
+				select {
+				case <-ctx.Done():
+					return nil, ctx.Err()
+				case <-t.C:
+				}
+				return inner.RunBatch(ctx, cmds)
+			},
+			close: inner.Close,
+		}, nil
+	})
+	var wall, cpu time.Duration
+	for b.Loop() {
+		c0 := processCPU()
+		start := time.Now()
+		rs := Run(b.Context(), pb, ts, d, Options{Mode: reports.ModeScan, Forks: forks})
+		wall += time.Since(start)
+		cpu += processCPU() - c0
+		for _, r := range rs {
+			if r.Status != reports.StatusCompliant {
+				b.Fatalf("%s: %s (%s)", r.Host, r.Status, r.Reason)
+			}
+		}
+	}
+	ideal := time.Duration((n+forks-1)/forks) * 2 * latency
+	iters := time.Duration(b.N)
+	b.ReportMetric(float64((wall / iters).Milliseconds()), "wall-ms")
+	b.ReportMetric(float64(ideal.Milliseconds()), "ideal-ms")
+	b.ReportMetric(float64(wall/iters)/float64(ideal), "wall/ideal")
+	b.ReportMetric(float64((cpu/iters).Microseconds())/n, "cpu-µs/host")
+}
+
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
