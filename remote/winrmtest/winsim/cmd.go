@@ -29,6 +29,7 @@ type proc struct {
 	env     env
 	delayed bool
 	ps      bool
+	cp      int // output code page (437, 850 or 65001)
 
 	errorlevel   int
 	lastNotFound bool
@@ -37,11 +38,11 @@ type proc struct {
 }
 
 func (h *Host) newProc(ctx context.Context, shell winrmtest.ShellInfo, delayed, ps bool) *proc {
-	return &proc{h: h, ctx: ctx, shell: shell, env: h.baseEnv(), delayed: delayed, ps: ps}
+	return &proc{h: h, ctx: ctx, shell: shell, env: h.baseEnv(), delayed: delayed, ps: ps, cp: h.codePage(shell.Codepage)}
 }
 
 func (p *proc) child(delayed, ps bool) *proc {
-	return &proc{h: p.h, ctx: p.ctx, shell: p.shell, env: p.env.clone(), delayed: delayed, ps: ps}
+	return &proc{h: p.h, ctx: p.ctx, shell: p.shell, env: p.env.clone(), delayed: delayed, ps: ps, cp: p.cp}
 }
 
 // dyn resolves cmd.exe's pseudo variables.
@@ -91,7 +92,7 @@ func (p *proc) runCmdLine(line string, s streams) int {
 	}
 	tree, err := parseLine(line)
 	if err != nil {
-		p.h.emit(s.err, err.Error()+"\r\n")
+		p.emit(s.err, err.Error()+"\r\n")
 		p.errorlevel = 255
 		return 255
 	}
@@ -314,7 +315,7 @@ func (p *proc) runSimple(c *simple, s streams) int {
 		switch {
 		case r.fd == 0:
 			if !strings.EqualFold(r.target, "nul") {
-				p.h.emit(s.err, "The system cannot find the file specified.\r\n")
+				p.emit(s.err, "The system cannot find the file specified.\r\n")
 				p.errorlevel = 1
 				return 1
 			}
@@ -351,11 +352,11 @@ func (p *proc) runSimple(c *simple, s streams) int {
 	if !ok {
 		shown := strings.Trim(name, `"`)
 		if p.ps {
-			p.h.emit(hs.err, psNotFound(shown))
+			p.emit(hs.err, psNotFound(shown))
 			p.errorlevel, p.lastNotFound = 1, false
 			return 1
 		}
-		p.h.emit(hs.err, "'"+shown+"' is not recognized as an internal or external command,\r\noperable program or batch file.\r\n")
+		p.emit(hs.err, "'"+shown+"' is not recognized as an internal or external command,\r\noperable program or batch file.\r\n")
 		p.errorlevel, p.lastNotFound = 9009, true
 		return 9009
 	}
@@ -484,8 +485,8 @@ func (inv *invocation) err(text string) { inv.stderr.WriteString(text) }
 
 // flush writes what the program printed so far.
 func (inv *invocation) flush() {
-	inv.p.h.emit(inv.s.out, inv.stdout.String())
-	inv.p.h.emit(inv.s.err, inv.stderr.String())
+	inv.p.emit(inv.s.out, inv.stdout.String())
+	inv.p.emit(inv.s.err, inv.stderr.String())
 	inv.stdout.Reset()
 	inv.stderr.Reset()
 }
@@ -507,25 +508,25 @@ var builtins = map[string]func(p *proc, rest string, s streams) int{
 
 func builtinEcho(p *proc, rest string, s streams) int {
 	if strings.TrimSpace(rest) == "" && (rest == "" || rest[0] == ' ' || rest[0] == '\t') {
-		p.h.emit(s.out, "ECHO is on.\r\n")
+		p.emit(s.out, "ECHO is on.\r\n")
 		return 0
 	}
 	switch strings.ToLower(strings.TrimSpace(rest)) {
 	case "on", "off":
 		return 0
 	}
-	p.h.emit(s.out, rest[1:]+"\r\n")
+	p.emit(s.out, rest[1:]+"\r\n")
 	return 0
 }
 
 func builtinVer(p *proc, _ string, s streams) int {
-	p.h.emit(s.out, "\r\nMicrosoft Windows [Version "+p.h.cfg.Version.Build()+"]\r\n")
+	p.emit(s.out, "\r\nMicrosoft Windows [Version "+p.h.cfg.Version.Build()+"]\r\n")
 	return 0
 }
 
 func builtinCd(p *proc, rest string, s streams) int {
 	if strings.TrimSpace(rest) == "" {
-		p.h.emit(s.out, p.h.homeDir()+"\r\n")
+		p.emit(s.out, p.h.homeDir()+"\r\n")
 	}
 	return 0
 }
@@ -534,7 +535,7 @@ func builtinSet(p *proc, rest string, s streams) int {
 	// set keeps trailing blanks in the value ("set X=1 & ..." sets "1 ").
 	arg := strings.TrimLeft(rest, " \t")
 	if strings.TrimSpace(arg) == "" {
-		p.h.emit(s.out, strings.Join(p.env.sorted(), "\r\n")+"\r\n")
+		p.emit(s.out, strings.Join(p.env.sorted(), "\r\n")+"\r\n")
 		return 0
 	}
 	if strings.HasPrefix(arg, `"`) {
@@ -552,11 +553,11 @@ func builtinSet(p *proc, rest string, s streams) int {
 			}
 		}
 		if len(out) == 0 {
-			p.h.emit(s.err, "Environment variable "+name+" not defined\r\n")
+			p.emit(s.err, "Environment variable "+name+" not defined\r\n")
 			p.errorlevel = 1
 			return 1
 		}
-		p.h.emit(s.out, strings.Join(out, "\r\n")+"\r\n")
+		p.emit(s.out, strings.Join(out, "\r\n")+"\r\n")
 		return 0
 	}
 	p.env.set(name, value)
@@ -597,6 +598,8 @@ func (h *Host) program(name string) (func(*invocation) int, bool) {
 		return progWhoami, true
 	case "hostname":
 		return progHostname, true
+	case "chcp":
+		return progChcp, true
 	case "findstr", "find":
 		return progFindstr, true
 	case "powershell":

@@ -335,3 +335,24 @@ func TestBuiltinRules(t *testing.T) {
 		t.Errorf("2003 has built-in advfirewall rules: %d", len(rules))
 	}
 }
+
+// TestShellCodePage: without an OEM fault the output follows the client's
+// WINRS_CODEPAGE (pywinrm asks for 437, masterzen for 65001); chcp changes it.
+func TestShellCodePage(t *testing.T) {
+	h := MustNew(Config{Version: Win2019, Rules: []Rule{{Name: "Zugriff ø", Enabled: true}}})
+	show := `netsh advfirewall firewall show rule name=all`
+	for _, tt := range []struct{ cp, line, want string }{
+		{"65001", show, "Zugriff \xc3\xb8\r\n"},
+		{"", show, "Zugriff \xc3\xb8\r\n"},
+		{"850", show, "Zugriff \x9b\r\n"},
+		{"437", show, "Zugriff ?\r\n"},
+		{"437", "chcp 850 >nul & " + show, "Zugriff \x9b\r\n"},
+		{"437", "chcp", "Active code page: 437\r\n"},
+	} {
+		var o bytes.Buffer
+		h.Run(context.Background(), &winrmtest.Command{Shell: winrmtest.ShellInfo{Codepage: tt.cp}, Line: tt.line, Stdin: strings.NewReader(""), Stdout: &o, Stderr: &bytes.Buffer{}})
+		if !strings.Contains(o.String(), tt.want) {
+			t.Errorf("codepage %q, %s: %q lacks %q", tt.cp, tt.line, o.String(), tt.want)
+		}
+	}
+}

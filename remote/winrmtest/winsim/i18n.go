@@ -111,15 +111,29 @@ func (c *catalog) profileList(p Profiles) string {
 	return strings.Join(parts, ",")
 }
 
-// emit writes text to w in one Write, encoded the way the host's programs
-// encode console output: UTF-8 (honouring WINRS_CODEPAGE=65001) unless the
-// host's OEMCodePage fault says 437 or 850.
-func (h *Host) emit(w io.Writer, text string) {
+// codePage is the code page a shell's programs write in: the host's
+// OEMCodePage fault if set, else the WINRS_CODEPAGE the client asked for
+// (437, 850; 65001 or anything else means UTF-8).
+func (h *Host) codePage(shell string) int {
+	if cp := h.cfg.Faults.OEMCodePage; cp != 0 {
+		return cp
+	}
+	switch strings.TrimSpace(shell) {
+	case "437":
+		return 437
+	case "850":
+		return 850
+	}
+	return 65001
+}
+
+// emit writes text to w in one Write, encoded in the process's code page.
+func (p *proc) emit(w io.Writer, text string) {
 	if text == "" || w == nil {
 		return
 	}
 	var b []byte
-	switch h.cfg.Faults.OEMCodePage {
+	switch p.cp {
 	case 437:
 		b = encodeCP(charmap.CodePage437, text)
 	case 850:

@@ -3,6 +3,7 @@ package winsim
 import (
 	"bufio"
 	"io"
+	"strconv"
 	"strings"
 )
 
@@ -94,4 +95,24 @@ func progFindstr(inv *invocation) int {
 		return 0
 	}
 	return 1
+}
+
+// progChcp prints or sets the code page of the current cmd and its later
+// commands (437, 850, 65001; other pages are accepted and written as UTF-8).
+func progChcp(inv *invocation) int {
+	p := inv.p
+	if len(inv.args) == 0 {
+		inv.out("Active code page: " + strconv.Itoa(p.cp) + "\r\n")
+		return 0
+	}
+	n, err := strconv.Atoi(strings.TrimSuffix(inv.args[0], "."))
+	if err != nil || n <= 0 {
+		inv.err("Parameter format not correct - " + inv.args[0] + "\r\n")
+		return 1
+	}
+	if h := p.h; h.cfg.Faults.OEMCodePage == 0 {
+		p.cp = n
+	}
+	inv.out("Active code page: " + strconv.Itoa(n) + "\r\n")
+	return 0
 }
