@@ -54,8 +54,8 @@ type hostRun struct {
 	out     map[string]netsh.Output
 }
 
-// dialectFor returns the dialect fixed before connecting ("" means: from
-// ver) and where it came from.
+// dialectFor returns the dialect fixed by the options or the host var
+// `dialect` ("" means: not fixed, see dialectFromVersionVar and ver).
 func dialectFor(o Options, v vars) (netsh.Dialect, error) {
 	if o.Dialect != "" && !strings.EqualFold(o.Dialect, "auto") {
 		return netsh.ParseDialect(o.Dialect)
@@ -182,7 +182,8 @@ func (h *hostRun) transport(hctx context.Context, what string, err error) report
 }
 
 // readCmds returns the deduplicated read commands of checks, in order.
-func (h *hostRun) readCmds(cs []check) ([]string, error) {
+// A check whose command cannot be rendered has none; evaluateOne reports it.
+func (h *hostRun) readCmds(cs []check) []string {
 	var cmds []string
 	seen := map[string]bool{}
 	add := func(c string) {
@@ -198,7 +199,7 @@ func (h *hostRun) readCmds(cs []check) ([]string, error) {
 		}
 		add(cmd)
 	}
-	return cmds, nil
+	return cmds
 }
 
 func (h *hostRun) netshOpts() netsh.Options {
@@ -271,7 +272,7 @@ func (h *hostRun) work(runCtx, hctx context.Context, sv netsh.SSISVersion, haveS
 			}
 		}
 	}
-	cmds, _ := h.readCmds(early)
+	cmds := h.readCmds(early)
 	rt1 = appendNew(rt1, cmds...)
 	if _, err := h.batch(hctx, rt1); err != nil {
 		return h.transport(hctx, "reading the host", err)
@@ -313,7 +314,7 @@ func (h *hostRun) work(runCtx, hctx context.Context, sv netsh.SSISVersion, haveS
 	if err != nil {
 		return h.fail(reports.StatusError, err)
 	}
-	cmds, _ = h.readCmds(checks)
+	cmds = h.readCmds(checks)
 	for _, c := range cmds {
 		if _, done := h.out[c]; !done {
 			rt2 = appendNew(rt2, c)
@@ -573,7 +574,7 @@ func (h *hostRun) finish(runCtx, hctx context.Context, checks []check, vds []ver
 	}
 
 	// Verify: read every check again, in one round trip.
-	reread, _ := h.readCmds(checks)
+	reread := h.readCmds(checks)
 	if _, err := h.batch(hctx, reread); err != nil {
 		return h.transport(hctx, "verifying changes", err)
 	}
