@@ -29,7 +29,8 @@ func (f *Fleet) Answers() (map[string]string, error) {
 //
 //   - an explicit expect: wins;
 //   - unreachable → unreachable; hang → timeout; bad_password → auth_failed;
-//     access_denied → error;
+//     access_denied or soap_faults → error (a fault on every such
+//     operation makes the host unusable; use expect: to say otherwise);
 //   - not_elevated, firewall_stopped, a non-English language, canned
 //     answers, or no SSIS installed → error;
 //   - otherwise compliant when Compliance finds no problem, else noncompliant.
@@ -44,7 +45,7 @@ func Expected(h *Host, cfg winsim.Config) string {
 		return "timeout"
 	case ft.BadPassword:
 		return "auth_failed"
-	case ft.AccessDenied || ft.NotElevated || ft.FirewallStopped || len(ft.Canned) > 0:
+	case ft.AccessDenied || ft.NotElevated || ft.FirewallStopped || len(ft.Canned) > 0 || len(ft.SOAPFaults) > 0:
 		return "error"
 	case ft.Language != "" && !strings.EqualFold(ft.Language, "en-US") && !strings.EqualFold(ft.Language, "en"):
 		return "error"

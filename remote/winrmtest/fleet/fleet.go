@@ -13,6 +13,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/winfleet/winfleet/remote/winrmtest"
 	"github.com/winfleet/winfleet/remote/winrmtest/winsim"
 )
 
@@ -164,6 +165,13 @@ type Faults struct {
 	DropReceive bool `yaml:"drop_receive,omitempty"`
 	// HangReceive never answers a Receive (commands hang after starting).
 	HangReceive bool `yaml:"hang_receive,omitempty"`
+	// MaxShells sets MaxShellsPerUser (default 30); over it Create gets the
+	// QuotaLimit fault 2150859173.
+	MaxShells int `yaml:"max_shells,omitempty"`
+	// SOAPFaults answers an operation (Create, Command, Receive, Send,
+	// Signal, Delete) with the WS-Man fault of that code, e.g.
+	// {Create: 2150859173}.
+	SOAPFaults map[string]uint32 `yaml:"soap_faults,omitempty"`
 }
 
 // Canned is a scripted answer: a regular expression on the command line
@@ -406,6 +414,14 @@ func (f *Fleet) HostConfig(i int) (winsim.Config, error) {
 	if _, err := winsim.New(cfg); err != nil {
 		return winsim.Config{}, f.errorf(h, "%v", err)
 	}
+	if ft.MaxShells < 0 {
+		return winsim.Config{}, f.errorf(h, "faults.max_shells: %d is negative", ft.MaxShells)
+	}
+	for op := range ft.SOAPFaults {
+		if _, ok := soapOp(op); !ok {
+			return winsim.Config{}, f.errorf(h, "faults.soap_faults: unknown operation %q (want Create, Command, Receive, Send, Signal or Delete)", op)
+		}
+	}
 	if len(h.Setup) > 0 {
 		twin := cfg
 		twin.Faults = winsim.Faults{}
@@ -457,4 +473,14 @@ func (f *Fleet) Write(w io.Writer) error {
 		return err
 	}
 	return enc.Close()
+}
+
+// soapOp maps a fleet file operation name to the server's Op.
+func soapOp(name string) (winrmtest.Op, bool) {
+	for _, op := range []winrmtest.Op{winrmtest.OpCreate, winrmtest.OpCommand, winrmtest.OpReceive, winrmtest.OpSend, winrmtest.OpSignal, winrmtest.OpDelete} {
+		if strings.EqualFold(name, string(op)) {
+			return op, true
+		}
+	}
+	return "", false
 }

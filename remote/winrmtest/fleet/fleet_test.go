@@ -66,6 +66,7 @@ func TestLoadErrors(t *testing.T) {
 		{"no hosts", "version: 1\n", "bad.yaml: hosts: no hosts"},
 		{"bad expect", "hosts:\n  - name: a.example\n    expect: fine\n", `expect: "fine" is not one of`},
 		{"bad name", "hosts:\n  - name: \"a b\"\n", `name: "a b" is not a valid host name`},
+		{"bad soap op", "hosts:\n  - name: a.example\n    faults: {soap_faults: {Open: 5}}\n", `faults.soap_faults: unknown operation "Open"`},
 	}
 	for _, tt := range tests {
 		_, err := Parse("bad.yaml", []byte(tt.yaml))

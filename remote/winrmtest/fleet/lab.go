@@ -170,12 +170,22 @@ func (l *Lab) start(f *Fleet, i int, addr netip.Addr, opts ServeOptions) (LabHos
 		DropReceive:       h.Faults.DropReceive,
 		HangReceive:       h.Faults.HangReceive,
 	}
+	for name, code := range h.Faults.SOAPFaults {
+		op, _ := soapOp(name)
+		if ft.FaultOn == nil {
+			ft.FaultOn = map[winrmtest.Op]uint32{}
+		}
+		ft.FaultOn[op] = code
+	}
+	maxShells := winrmtest.DefaultMaxShellsPerUser
+	if h.Faults.MaxShells > 0 {
+		maxShells = h.Faults.MaxShells
+	}
 	so := []winrmtest.Option{
 		winrmtest.WithAddr(netip.AddrPortFrom(addr, uint16(opts.Port)).String()),
 		winrmtest.WithUsers(map[string]string{user: pw}),
 		winrmtest.WithFaults(ft),
-		// A fleet run opens a shell per batch; keep Windows' quota.
-		winrmtest.WithMaxShellsPerUser(winrmtest.DefaultMaxShellsPerUser),
+		winrmtest.WithMaxShellsPerUser(maxShells),
 	}
 	if h.Faults.AccessDenied {
 		so = append(so, winrmtest.WithRestrictedUsers(user))

@@ -143,6 +143,12 @@ func TestServeMasterzen(t *testing.T) {
 		t.Errorf("German CP850 host: %q %d %v", out, code, err)
 	}
 
+	// A SOAP fault on Create (shell quota).
+	_, _, _, err = masterzen(t, must(lab.Host("quota.lab.example")), testPassword).RunCmdWithContext(ctx, "ver")
+	if err == nil || !strings.Contains(err.Error(), "received error response") {
+		t.Errorf("quota host: %v, want the Create fault", err)
+	}
+
 	// Unreachable: connection refused.
 	_, _, _, err = masterzen(t, must(lab.Host("down.lab.example")), testPassword).RunCmdWithContext(ctx, "ver")
 	if !errors.Is(err, syscall.ECONNREFUSED) {
@@ -307,7 +313,7 @@ func TestInventoryAndAnswers(t *testing.T) {
 	}
 	want := map[string]string{"ok.lab.example": "compliant", "legacy2003.lab.example": "compliant", "notelevated.lab.example": "error",
 		"down.lab.example": "unreachable", "hang.lab.example": "timeout", "badpw.lab.example": "auth_failed", "ntlm.lab.example": "noncompliant",
-		"stopped.lab.example": "error", "german.lab.example": "error"}
+		"stopped.lab.example": "error", "german.lab.example": "error", "quota.lab.example": "error"}
 	for k, v := range want {
 		if got[k] != v {
 			t.Errorf("answer %s = %q, want %q", k, got[k], v)
