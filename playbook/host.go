@@ -141,7 +141,7 @@ func (h *hostRun) fail(s reports.HostStatus, err error) reports.Host {
 func reasonFor(err error) string {
 	switch {
 	case errors.Is(err, netsh.ErrNotElevated):
-		return "not elevated: winfleet needs an administrator session (a member of the host's Administrators group, UAC remote restrictions lifted)"
+		return "not elevated: winfleet needs an administrator session (a member of the host's Administrators group; a local account also needs LocalAccountTokenFilterPolicy=1, or UAC filters its token)"
 	case errors.Is(err, netsh.ErrFirewallStopped):
 		return "the Windows Firewall service (MpsSvc) is not running on the host"
 	}
@@ -175,7 +175,7 @@ func (h *hostRun) transport(hctx context.Context, what string, err error) report
 	if st == reports.StatusCancelled {
 		r.Reason = "cancelled while " + what
 	}
-	if st == reports.StatusTimeout && h.x.o.HostTimeout > 0 {
+	if st == reports.StatusTimeout && errors.Is(hctx.Err(), context.DeadlineExceeded) && h.x.o.HostTimeout > 0 {
 		r.Reason = fmt.Sprintf("host budget of %s ran out while %s", h.x.o.HostTimeout, what)
 	}
 	return r
