@@ -118,3 +118,24 @@ func TestSharedCAAndCertForAddress(t *testing.T) {
 		}
 	}
 }
+
+func TestCloseDoesNotWaitForAStalledClient(t *testing.T) {
+	srv := winrmtest.NewServer(testHost())
+	conn, err := net.Dial("tcp", srv.Addr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	// Headers promise a body that never comes.
+	_, err = io.WriteString(conn, "POST /wsman HTTP/1.1\r\nHost: x\r\nAuthorization: Basic dmFncmFudDp2YWdyYW50\r\nContent-Type: application/soap+xml;charset=UTF-8\r\nContent-Length: 1000\r\n\r\n<env:Envelope")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.WaitLog(testCtx(t), func(l []winrmtest.Request) bool { return len(l) == 1 }); err != nil {
+		t.Fatal(err)
+	}
+	srv.Close() // returns after the grace period
+	if got := srv.Log()[0].Status; got != -1 {
+		t.Errorf("stalled request status %d, want -1 (connection closed)", got)
+	}
+}

@@ -552,3 +552,15 @@ func TestMasterzenTLSWrongHost(t *testing.T) {
 		t.Errorf("untrusted CA: %v", err)
 	}
 }
+
+func TestMasterzenAccessDenied(t *testing.T) {
+	srv := winrmtest.NewServer(testHost(),
+		winrmtest.WithUsers(map[string]string{"vagrant": "vagrant", "guest": "guest"}),
+		winrmtest.WithRestrictedUsers("guest"))
+	defer srv.Close()
+	_, _, code, err := newClientAs(t, srv, "PT5S", "guest", "guest").RunCmdWithContext(testCtx(t), "echo hi")
+	wantExecuteError(t, err, "5")
+	if code != 1 || !equalOps(srv.Ops(), []winrmtest.Op{winrmtest.OpCreate}) {
+		t.Errorf("exit %d, ops %v; want 1 and no Delete", code, srv.Ops())
+	}
+}

@@ -233,11 +233,17 @@ func (s *Server) UpdateFaults(f func(*Faults)) error {
 	return s.SetFaults(cur)
 }
 
+// closeGrace bounds how long Close waits for a client that stalls in the
+// middle of a request or response before it closes the connection.
+const closeGrace = 2 * time.Second
+
 // Close stops the server. It stops accepting connections, cancels every
 // running command (their ctx is done with cause ErrServerClosed), answers
-// parked Receives with the TimedOut fault, waits for in-flight requests to
-// be answered and for every Handler.Run to return, and closes all
-// connections. No goroutine of the server outlives Close. Close blocks until
+// parked Receives with the TimedOut fault, closes connections whose requests
+// were parked by NoAnswer or HangReceive, waits for in-flight requests to be
+// answered (closing, after 2 s, the connection of a client that stalls while
+// sending a body or reading a response) and for every Handler.Run to return,
+// and closes all connections. No goroutine of the server outlives Close. Close blocks until
 // handlers honour their ctx. Calling it again does nothing.
 func (s *Server) Close() {
 	s.closeOnce.Do(func() {
@@ -247,7 +253,22 @@ func (s *Server) Close() {
 		s.closed = true
 		s.mu.Unlock()
 		s.stopAll(ErrServerClosed)
-		s.reqWG.Wait()
+		// Every wait of the server ends on closing; only a client that stops
+		// sending a body or reading a response can hold a request longer.
+		// After a grace period its connection is closed under it.
+		done := make(chan struct{})
+		go func() {
+			s.reqWG.Wait()
+			close(done)
+		}()
+		grace := time.NewTimer(closeGrace)
+		select {
+		case <-done:
+		case <-grace.C:
+			s.closeConns()
+			<-done
+		}
+		grace.Stop()
 		_ = s.httpSrv.Close()
 		<-s.serveDone
 		s.cmdWG.Wait()
