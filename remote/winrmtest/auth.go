@@ -3,6 +3,7 @@ package winrmtest
 import (
 	"crypto/subtle"
 	"crypto/tls"
+	"crypto/x509"
 	"encoding/base64"
 	"errors"
 	"net"
@@ -103,6 +104,10 @@ type AuthRequest struct {
 	Conn *Conn
 	// AllowUnencrypted is the service's AllowUnencrypted setting.
 	AllowUnencrypted bool
+	// ServerCertificate is the certificate the server presented on this
+	// connection (for channel binding, RFC 5929 tls-server-end-point), nil
+	// over plain HTTP.
+	ServerCertificate *x509.Certificate
 	// Password looks a user up as Windows does (case-insensitive, domain
 	// prefix or suffix removed) and returns its password.
 	Password func(user string) (password string, ok bool)

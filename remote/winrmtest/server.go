@@ -462,6 +462,9 @@ func (s *Server) serve(r *http.Request, conn *Conn, rec *Request) answer {
 
 	// Authentication.
 	areq := &AuthRequest{HTTP: r, Body: body, Conn: conn, AllowUnencrypted: s.cfg.allowUnencrypted, Password: s.password}
+	if r.TLS != nil && s.tlsConf != nil {
+		areq.ServerCertificate = s.tlsConf.Certificates[0].Leaf
+	}
 	var res *AuthResult
 	var authErr error
 	if f.Unauthorized {
