@@ -53,11 +53,13 @@ func host() winrmtest.Handler {
 }
 
 // windows starts an emulator configured as `winrm quickconfig` leaves a
-// host: Negotiate only, no Basic, AllowUnencrypted=false.
+// host: Negotiate only, no Basic, AllowUnencrypted=false. Over HTTPS it
+// requires a channel binding (CbtHardeningLevel=Strict), which ntlmhttp
+// sends.
 func windows(t testing.TB, extra ...winrmtest.Option) *winrmtest.Server {
 	t.Helper()
 	opts := append([]winrmtest.Option{
-		winrmtest.WithNTLM(),
+		winrmtest.WithAuthenticator(&winrmtest.NTLM{StrictChannelBinding: true}),
 		winrmtest.WithBasicAuth(false),
 		winrmtest.WithAllowUnencrypted(false),
 		winrmtest.WithUsers(map[string]string{user: password}),

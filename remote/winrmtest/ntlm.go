@@ -102,6 +102,11 @@ type ntlmAcceptor struct {
 	srvChal   [8]byte
 	flags     uint32 // flags sent in the challenge
 
+	// channelBinding is the MsvAvChannelBindings value the server expects
+	// (nil over plain HTTP); strictCBT refuses clients that send none.
+	channelBinding []byte
+	strictCBT      bool
+
 	// Set once the type 3 message verified.
 	user    string // UserName as sent in type 3
 	domain  string // DomainName as sent in type 3
@@ -226,6 +231,10 @@ func (a *ntlmAcceptor) Authenticate(auth []byte) error {
 	if !hmac.Equal(proof, want) {
 		return errNTLMBadResponse
 	}
+	// The AV pairs are covered by NTProofStr, so they can be trusted now.
+	if err := checkChannelBinding(temp, a.channelBinding, a.strictCBT); err != nil {
+		return err
+	}
 	keyExchangeKey := ntlmHMAC(responseKeyNT, proof) // SessionBaseKey
 	negotiated := flags & a.flags
 	exported := keyExchangeKey
@@ -254,25 +263,11 @@ func (a *ntlmAcceptor) Authenticate(auth []byte) error {
 	return nil
 }
 
-// ntlmMICProvided looks for MsvAvFlags with bit 0x2 in the AV pairs that
-// follow the 28-byte fixed part of an NTLMv2_CLIENT_CHALLENGE.
+// ntlmMICProvided reports whether the client flagged a MIC: MsvAvFlags bit
+// 0x2 in the AV pairs of its NTLMv2_CLIENT_CHALLENGE.
 func ntlmMICProvided(temp []byte) bool {
-	if len(temp) < 28 {
-		return false
-	}
-	b := temp[28:]
-	for len(b) >= 4 {
-		id := binary.LittleEndian.Uint16(b)
-		n := int(binary.LittleEndian.Uint16(b[2:]))
-		if id == ntlmAvEOL || len(b) < 4+n {
-			return false
-		}
-		if id == ntlmAvFlags && n == 4 {
-			return binary.LittleEndian.Uint32(b[4:])&0x2 != 0
-		}
-		b = b[4+n:]
-	}
-	return false
+	v, ok := ntlmAvPair(temp, ntlmAvFlags)
+	return ok && len(v) == 4 && binary.LittleEndian.Uint32(v)&0x2 != 0
 }
 
 // ntlmSession is the server side of NTLM session security with ESS

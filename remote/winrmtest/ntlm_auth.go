@@ -36,7 +36,8 @@ import (
 //     (case-insensitively, domain prefix or suffix removed). A wrong password,
 //     an unknown user, an NTLMv1 response, anonymous logon or a MIC that does
 //     not verify (checked when the client flags one in MsvAvFlags) is a 401.
-//     Channel bindings sent over HTTPS are not checked.
+//     Over HTTPS a channel binding (MsvAvChannelBindings) the client sends is
+//     checked against the server certificate; see StrictChannelBinding.
 //   - After the handshake, a POST without Authorization on that connection is
 //     accepted when it is encrypted (multipart/encrypted, framing checked byte
 //     for byte, signature and sequence number verified with one RC4 state
@@ -74,6 +75,12 @@ type NTLM struct {
 	// what Azure/go-ntlmssp's "try anonymous first" relies on). Whether
 	// Windows does this is not documented (reference/winrm.md §7.3).
 	ReauthUnencrypted bool
+
+	// StrictChannelBinding models CbtHardeningLevel=Strict: over HTTPS an
+	// AUTHENTICATE message without a channel binding is refused. A binding
+	// that is present is always checked against the server certificate
+	// (Relaxed, the Windows default).
+	StrictChannelBinding bool
 
 	// Now is the clock for the challenge timestamp; time.Now if nil.
 	Now func() time.Time
@@ -176,6 +183,10 @@ func (a *NTLM) handshake(req *AuthRequest, st *ntlmConnState, scheme, token stri
 		if st == nil || st.done {
 			req.Conn.SetAuthState(nil)
 			return nil, errNTLMState
+		}
+		if cert := ntlmServerCert(req.HTTP); cert != nil {
+			st.acceptor.channelBinding = ntlmChannelBindingHash(cert)
+			st.acceptor.strictCBT = a.StrictChannelBinding
 		}
 		if err := st.acceptor.Authenticate(raw); err != nil {
 			req.Conn.SetAuthState(nil)

@@ -47,8 +47,14 @@ func ntlmHost() winrmtest.Handler {
 // host: Negotiate only, no Basic, AllowUnencrypted=false.
 func windowsDefault(t *testing.T, tls bool, extra ...winrmtest.Option) *winrmtest.Server {
 	t.Helper()
+	return windowsWith(t, &winrmtest.NTLM{}, tls, extra...)
+}
+
+// windowsWith is windowsDefault with a configured NTLM scheme.
+func windowsWith(t *testing.T, ntlm *winrmtest.NTLM, tls bool, extra ...winrmtest.Option) *winrmtest.Server {
+	t.Helper()
 	opts := append([]winrmtest.Option{
-		winrmtest.WithNTLM(),
+		winrmtest.WithAuthenticator(ntlm),
 		winrmtest.WithBasicAuth(false),
 		winrmtest.WithAllowUnencrypted(false),
 		winrmtest.WithUsers(map[string]string{ntlmUser: ntlmPassword}),
@@ -141,6 +147,7 @@ func TestNTLMMasterzenClientNTLM(t *testing.T) {
 		name        string
 		tls         bool
 		allow       bool
+		strict      bool
 		password    string
 		wantErr     string
 		wantPerConn int // Auth requests, 0 to skip the check
@@ -151,13 +158,19 @@ func TestNTLMMasterzenClientNTLM(t *testing.T) {
 		{name: "http AllowUnencrypted=true", allow: true, password: ntlmPassword},
 		{name: "https", tls: true, password: ntlmPassword},
 		{name: "https wrong password", tls: true, password: "nope", wantErr: "401"},
+		// Azure/go-ntlmssp sends no channel binding: refused with
+		// CbtHardeningLevel=Strict, as on Windows.
+		{name: "https strict channel binding", tls: true, strict: true, password: ntlmPassword, wantErr: "401"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var srv *winrmtest.Server
-			if tt.allow {
+			switch {
+			case tt.allow:
 				srv = windowsDefault(t, tt.tls, winrmtest.WithAllowUnencrypted(true))
-			} else {
+			case tt.strict:
+				srv = windowsWith(t, &winrmtest.NTLM{StrictChannelBinding: true}, tt.tls)
+			default:
 				srv = windowsDefault(t, tt.tls)
 			}
 			c := masterzenClient(t, srv, ntlmUser, tt.password, ntlm)
@@ -247,6 +260,7 @@ func TestNTLMPywinrm(t *testing.T) {
 	tests := []struct {
 		name       string
 		tls        bool
+		strict     bool
 		encryption string
 		password   string
 		wantError  string
@@ -256,11 +270,19 @@ func TestNTLMPywinrm(t *testing.T) {
 		{name: "http never refused", encryption: "never", password: ntlmPassword, wantError: "InvalidCredentialsError"},
 		{name: "http wrong password", encryption: "always", password: "wrong", wantError: "InvalidCredentialsError"},
 		{name: "https never", tls: true, encryption: "never", password: ntlmPassword},
+		// pywinrm sends a channel binding over HTTPS: with Strict it must
+		// match the one the emulator computes for its certificate.
+		{name: "https never strict channel binding", tls: true, strict: true, encryption: "never", password: ntlmPassword},
 		{name: "https always", tls: true, encryption: "always", password: ntlmPassword},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			srv := windowsDefault(t, tt.tls)
+			var srv *winrmtest.Server
+			if tt.strict {
+				srv = windowsWith(t, &winrmtest.NTLM{StrictChannelBinding: true}, tt.tls)
+			} else {
+				srv = windowsDefault(t, tt.tls)
+			}
 			res := runPywinrm(t, py, srv, ntlmUser, tt.password, tt.encryption, "echo one", "echo two")
 			if tt.wantError != "" {
 				if res.Error != tt.wantError {
