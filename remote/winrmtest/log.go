@@ -62,12 +62,17 @@ type Request struct {
 }
 
 // Log returns a copy of the request log in arrival order, including requests
-// still in flight (Status 0).
+// still in flight (Status 0). With WithLogLimit it holds the most recent
+// requests only.
 func (s *Server) Log() []Request {
 	s.logMu.Lock()
 	defer s.logMu.Unlock()
-	out := make([]Request, len(s.log))
-	for i, r := range s.log {
+	log := s.log
+	if n := s.cfg.logLimit; n > 0 && len(log) > n {
+		log = log[len(log)-n:]
+	}
+	out := make([]Request, len(log))
+	for i, r := range log {
 		out[i] = *r
 	}
 	return out
@@ -124,6 +129,9 @@ func (s *Server) logStart(r *Request) *Request {
 	s.seq++
 	r.Seq = s.seq
 	s.log = append(s.log, r)
+	if n := s.cfg.logLimit; n > 0 && len(s.log) > 2*n {
+		s.log = append([]*Request(nil), s.log[len(s.log)-n:]...)
+	}
 	s.logChangedLocked()
 	return r
 }

@@ -48,6 +48,7 @@ type config struct {
 	maxEnvelopeKB    int
 	idleTimeout      time.Duration
 	faults           Faults
+	logLimit         int
 }
 
 func defaultConfig() config {
@@ -142,3 +143,7 @@ func WithIdleTimeout(d time.Duration) Option { return func(c *config) { c.idleTi
 func WithFaults(f Faults) Option {
 	return func(c *config) { c.faults = f.clone() }
 }
+
+// WithLogLimit keeps only the n most recent requests in the log (n > 0), to
+// bound memory when many servers run long. The default keeps everything.
+func WithLogLimit(n int) Option { return func(c *config) { c.logLimit = n } }

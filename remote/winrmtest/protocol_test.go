@@ -448,3 +448,32 @@ func TestAllowUnencryptedFalseRefusesBasicOverHTTP(t *testing.T) {
 		srv.Close()
 	}
 }
+
+func TestLogLimit(t *testing.T) {
+	srv := winrmtest.NewServer(testHost(), winrmtest.WithLogLimit(3))
+	defer srv.Close()
+	c := newRaw(t, srv)
+	for range 10 {
+		c.delete("00000000-0000-0000-0000-000000000000")
+	}
+	log := srv.Log()
+	if len(log) != 3 || log[0].Seq != 8 || log[2].Seq != 10 {
+		t.Errorf("log with limit 3 = %+v, want requests 8 to 10", log)
+	}
+}
+
+func TestLongMessageIDStaysUnderEnvelope(t *testing.T) {
+	srv := winrmtest.NewServer(testHost())
+	defer srv.Close()
+	c := newRaw(t, srv)
+	c.maxEnv = 8192
+	shell := c.mustCreate()
+	cmd := c.mustCommand(shell, "big 20000")
+	env := strings.Replace(c.envelope(aReceive, shell, nil,
+		`<rsp:Receive><rsp:DesiredStream CommandId="`+cmd+`">stdout stderr</rsp:DesiredStream></rsp:Receive>`),
+		msgID, "uuid:"+strings.Repeat("&amp;", 300), 1)
+	r := c.post(env)
+	if r.status != 200 || len(r.body) > 8192 {
+		t.Errorf("Receive with a long MessageID: status %d, %d bytes (limit 8192)", r.status, len(r.body))
+	}
+}

@@ -447,7 +447,7 @@ func (s *Server) receive(ctx context.Context, env *envelope, shellID, msgID stri
 	for {
 		c.mu.Lock()
 		if len(c.out) > 0 || c.finished {
-			body := c.takeLocked(maxEnv)
+			body := c.takeLocked(maxEnv - envelopeOverhead - len(xmlEscape(msgID)))
 			c.mu.Unlock()
 			return s.okResponse("http://schemas.microsoft.com/wbem/wsman/1/windows/shell/ReceiveResponse", msgID, body), ""
 		}
@@ -466,16 +466,15 @@ func (s *Server) receive(ctx context.Context, env *envelope, shellID, msgID stri
 }
 
 // envelopeOverhead is what a ReceiveResponse spends besides its data
-// streams: the envelope, CommandState, End markers and ExitCode, with room
-// to spare.
-const envelopeOverhead = 2048
+// streams and the echoed MessageID: the envelope (about 650 bytes), the End
+// markers, CommandState and ExitCode (about 450), with room to spare.
+const envelopeOverhead = 1536
 
-// takeLocked builds a ReceiveResponse body from pending output, at most
-// maxEnv bytes of envelope in all. The final response (all output taken and
+// takeLocked builds a ReceiveResponse body from pending output, with at most
+// budget bytes of rsp:Stream elements. The final response (all output taken and
 // the command finished) carries the End markers and the exit code.
-func (c *command) takeLocked(maxEnv int) string {
+func (c *command) takeLocked(budget int) string {
 	var b strings.Builder
-	budget := maxEnv - envelopeOverhead
 	b.WriteString(`<rsp:ReceiveResponse>`)
 	taken := 0
 	for len(c.out) > 0 {
