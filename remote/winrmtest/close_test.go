@@ -89,6 +89,23 @@ func TestStartErrors(t *testing.T) {
 	if _, err := winrmtest.Start(nil); err == nil {
 		t.Errorf("Start(nil) succeeded")
 	}
+	bad := []struct {
+		opt  winrmtest.Option
+		want string
+	}{
+		{winrmtest.WithMaxShellsPerUser(0), "WithMaxShellsPerUser(0)"},
+		{winrmtest.WithMaxConcurrentOperationsPerUser(-1), "WithMaxConcurrentOperationsPerUser(-1)"},
+		{winrmtest.WithMaxTimeout(0), "WithMaxTimeout(0s)"},
+		{winrmtest.WithMaxEnvelopeSizeKB(0), "WithMaxEnvelopeSizeKB(0)"},
+		{winrmtest.WithIdleTimeout(-time.Second), "WithIdleTimeout(-1s)"},
+		{winrmtest.WithLogLimit(-1), "WithLogLimit(-1)"},
+		{winrmtest.WithAuthenticator(nil), "WithAuthenticator #1 is nil"},
+	}
+	for _, tt := range bad {
+		if _, err := winrmtest.Start(testHost(), tt.opt); err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("Start with a bad option: err = %v, want one naming %s", err, tt.want)
+		}
+	}
 	other, err := winrmtest.Start(testHost(), winrmtest.WithAddr("127.0.0.2:0"))
 	if err != nil {
 		t.Fatalf("Start on 127.0.0.2: %v", err)

@@ -1,6 +1,7 @@
 package winrmtest
 
 import (
+	"fmt"
 	"maps"
 	"time"
 )
@@ -63,6 +64,29 @@ func defaultConfig() config {
 		maxEnvelopeKB:    DefaultMaxEnvelopeSizeKB,
 		idleTimeout:      DefaultIdleTimeout,
 	}
+}
+
+func (c *config) validate() error {
+	switch {
+	case c.maxShells < 1:
+		return fmt.Errorf("winrmtest: WithMaxShellsPerUser(%d): must be at least 1", c.maxShells)
+	case c.maxOps < 1:
+		return fmt.Errorf("winrmtest: WithMaxConcurrentOperationsPerUser(%d): must be at least 1", c.maxOps)
+	case c.maxTimeout <= 0:
+		return fmt.Errorf("winrmtest: WithMaxTimeout(%v): must be positive", c.maxTimeout)
+	case c.maxEnvelopeKB < 1:
+		return fmt.Errorf("winrmtest: WithMaxEnvelopeSizeKB(%d): must be at least 1", c.maxEnvelopeKB)
+	case c.idleTimeout <= 0:
+		return fmt.Errorf("winrmtest: WithIdleTimeout(%v): must be positive", c.idleTimeout)
+	case c.logLimit < 0:
+		return fmt.Errorf("winrmtest: WithLogLimit(%d): must not be negative", c.logLimit)
+	}
+	for i, a := range c.auths {
+		if a == nil {
+			return fmt.Errorf("winrmtest: WithAuthenticator #%d is nil", i+1)
+		}
+	}
+	return nil
 }
 
 // WithAddr sets the listen address, "127.0.0.1:0" by default. Only loopback

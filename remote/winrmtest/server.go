@@ -19,8 +19,8 @@ import (
 // Remote Shell resource over HTTP or HTTPS. Commands are run by its Handler.
 // All methods are safe for concurrent use.
 type Server struct {
-	// URL is the endpoint, "http://127.0.0.1:NNNN/wsman" without the path:
-	// "http://127.0.0.1:NNNN" (like httptest.Server.URL).
+	// URL is the base URL, "http://127.0.0.1:NNNN" or "https://…" without
+	// the /wsman path (like httptest.Server.URL; Endpoint adds the path).
 	URL string
 
 	cfg     config
@@ -83,6 +83,9 @@ func Start(h Handler, opts ...Option) (*Server, error) {
 	cfg := defaultConfig()
 	for _, o := range opts {
 		o(&cfg)
+	}
+	if err := cfg.validate(); err != nil {
+		return nil, err
 	}
 	if cfg.basic {
 		cfg.auths = append(cfg.auths, BasicAuth{})
