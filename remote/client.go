@@ -92,7 +92,7 @@ func Dial(ctx context.Context, t Target, o Options) (*Client, error) {
 	}
 	c := &Client{host: host, opts: o, dec: newDecoder(o.CodePage), log: o.Logger.With(slog.String("host", host))}
 	c.url = (&url.URL{Scheme: t.scheme(), Host: host, Path: "/wsman"}).String()
-	c.tr = &transport{host: host, url: c.url, kind: kind, https: t.HTTPS, log: c.log}
+	c.tr = &transport{host: host, url: c.url, kind: kind, https: t.HTTPS, log: c.log, fastTimedOut: fastTimedOutFor(o.OperationTimeout)}
 
 	if t.InsecureSkipVerify && t.HTTPS {
 		c.log.Warn("TLS certificate verification is disabled: anyone on the path can impersonate the host and read the credentials")

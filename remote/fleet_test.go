@@ -24,7 +24,7 @@ func TestManyClients(t *testing.T) {
 	healthy := startServer(t, winrmtest.WithMaxShellsPerUser(clients))
 	dropping := startServer(t, winrmtest.WithMaxShellsPerUser(clients), winrmtest.WithFaults(winrmtest.Faults{DropReceive: true}))
 	hanging := startServer(t, winrmtest.WithFaults(winrmtest.Faults{NoAnswer: true}))
-	opts := Options{CleanupTimeout: 10 * time.Second} // 300 Deletes at once on a loaded CI machine
+	opts := Options{CleanupTimeout: 30 * time.Second} // 300 Deletes at once on a loaded CI machine
 
 	errs := make([]error, clients)
 	var g errgroup.Group

@@ -51,6 +51,9 @@ type poster interface {
 type transport struct {
 	host  string // host:port for errors
 	url   string
+	// fastTimedOut is how quick a w:TimedOut answer must be to count as
+	// "without waiting" (see checkTimedOutSpin).
+	fastTimedOut time.Duration
 	kind  string
 	https bool
 	log   *slog.Logger
@@ -116,18 +119,26 @@ func (t *transport) send(ctx context.Context, op string, msg *soap.SoapMessage, 
 // Spin guard: a host (or something in between) that answers a Receive with
 // w:TimedOut at once, instead of after OperationTimeout, would make
 // masterzen receive in a hot loop. After maxFastTimedOut such answers in a
-// row, each quicker than fastTimedOut, the command ends with ErrProtocol.
+// row, each quicker than the transport's fastTimedOut, the command ends
+// with ErrProtocol. fastTimedOut is half the OperationTimeout, at most
+// maxFastTimedOutWait: far above any loopback or LAN round trip even on a
+// loaded machine, and far below a long-poll a host really waited out.
 const (
-	fastTimedOut    = 50 * time.Millisecond
-	maxFastTimedOut = 50
+	maxFastTimedOutWait = time.Second
+	maxFastTimedOut     = 50
 )
+
+// fastTimedOutFor returns the spin guard's threshold for an OperationTimeout.
+func fastTimedOutFor(operationTimeout time.Duration) time.Duration {
+	return min(operationTimeout/2, maxFastTimedOutWait)
+}
 
 func (t *transport) checkTimedOutSpin(body string, took time.Duration) error {
 	if !strings.Contains(body, "Fault>") || !strings.Contains(body, "TimedOut") {
 		t.fastTimedOuts.Store(0)
 		return nil
 	}
-	if took >= fastTimedOut {
+	if took >= t.fastTimedOut {
 		t.fastTimedOuts.Store(0)
 		return nil
 	}
