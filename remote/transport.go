@@ -49,14 +49,14 @@ type poster interface {
 // *Error (FaultError for SOAP faults), except w:TimedOut on Receive, whose
 // body is handed back so that masterzen receives again.
 type transport struct {
-	host  string // host:port for errors
-	url   string
+	host string // host:port for errors
+	url  string
 	// fastTimedOut is how quick a w:TimedOut answer must be to count as
 	// "without waiting" (see checkTimedOutSpin).
 	fastTimedOut time.Duration
-	kind  string
-	https bool
-	log   *slog.Logger
+	kind         string
+	https        bool
+	log          *slog.Logger
 
 	poster poster
 
