@@ -305,13 +305,14 @@ rules:
 }
 
 // TestForeignBlockRule: a block rule the playbook does not name blocks the
-// SSIS traffic. Scan (with block_scan) reports it, apply never touches it
-// and ends failed.
+// SSIS traffic. Scan reports it (block_scan is on by default), apply never
+// touches it and ends failed. With block_scan: false the host is read by
+// rule name only and the block rule goes unseen (the documented trade-off).
 func TestForeignBlockRule(t *testing.T) {
 	blocker := winsim.Rule{Name: "Block RPC", Enabled: true, Action: "Block", Protocol: "TCP", LocalPort: "135"}
 	h := startHost(t, "sql01", winsim.Config{Version: winsim.Win2019, SSIS: []winsim.SSIS{ssis130},
 		Rules: []winsim.Rule{rpcRule(), ssisRule("SSIS Service", ssis130), blocker}})
-	ts := []playbook.Target{h.target(map[string]any{"block_scan": true})}
+	ts := []playbook.Target{h.target(nil)}
 	scan := playbook.Run(t.Context(), builtin(t), ts, remoteDialer{}, playbook.Options{Mode: reports.ModeScan})[0]
 	if scan.Status != reports.StatusNoncompliant || !strings.Contains(scan.Reason, "Block RPC") {
 		t.Fatalf("scan: %s (%s), want noncompliant naming the block rule\n%s", scan.Status, scan.Reason, dumpChecks(scan))
@@ -325,6 +326,10 @@ func TestForeignBlockRule(t *testing.T) {
 	}
 	if len(h.sim.Rules()) != 3 {
 		t.Errorf("rules changed: %v", h.sim.Rules())
+	}
+	byName := []playbook.Target{h.target(map[string]any{"block_scan": false})}
+	if r := playbook.Run(t.Context(), builtin(t), byName, remoteDialer{}, playbook.Options{Mode: reports.ModeScan})[0]; r.Status != reports.StatusCompliant {
+		t.Errorf("block_scan false: %s (%s), want compliant (by-name reads do not see other rules)", r.Status, r.Reason)
 	}
 }
 

@@ -73,14 +73,20 @@ func dialectFor(o Options, v vars) (netsh.Dialect, error) {
 	return "", nil
 }
 
-func boolVar(v vars, name string) bool {
-	_, ok := v.get(name)
-	return ok && v.truthy(name)
+// blockScan reports whether advfirewall hosts are read with every inbound
+// rule (the var block_scan, default true), so that a block rule under a
+// name the playbook does not use is found. Reading by name is cheaper on
+// hosts with hundreds of rules but blind to such rules.
+func blockScan(v vars) bool {
+	if _, ok := v.get("block_scan"); !ok {
+		return true
+	}
+	return v.truthy("block_scan")
 }
 
 func (x *executor) host(runCtx, hctx context.Context, t Target) reports.Host {
 	h := &hostRun{x: x, t: t, v: hostVars(x.pb, t), out: map[string]netsh.Output{}}
-	h.opts = netsh.Options{Env: netsh.DefaultEnv(), BlockScan: boolVar(h.v, "block_scan")}
+	h.opts = netsh.Options{Env: netsh.DefaultEnv(), BlockScan: blockScan(h.v)}
 	h.res.Checks = []reports.Check{}
 	switch x.o.Mode {
 	case reports.ModeScan, reports.ModeCheck, reports.ModeApply:

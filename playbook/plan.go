@@ -85,7 +85,7 @@ func planHost(pb *Playbook, t Target, o Options) HostPlan {
 		}
 	}
 	hp.Dialect = string(d)
-	opts := netsh.Options{Dialect: d, Env: netsh.DefaultEnv(), BlockScan: boolVar(v, "block_scan")}
+	opts := netsh.Options{Dialect: d, Env: netsh.DefaultEnv(), BlockScan: blockScan(v)}
 
 	sv, haveSV, err := ssisFromVar(v)
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sort"
 	"strings"
 	"sync"
 	"syscall"
@@ -70,23 +71,19 @@ func (m *miniHost) answer(cmd string) Output {
 		return Output{Stdout: "\r\nSERVICE_NAME: MsDtsServer130\r\n        TYPE               : 10  WIN32_OWN_PROCESS\r\n" +
 			"        STATE              : 4  RUNNING\r\n                                (STOPPABLE, NOT_PAUSABLE, ACCEPTS_SHUTDOWN)\r\n" +
 			"        WIN32_EXIT_CODE    : 0  (0x0)\r\n        SERVICE_EXIT_CODE  : 0  (0x0)\r\n        CHECKPOINT         : 0x0\r\n        WAIT_HINT          : 0x0\r\n\r\n"}
+	case cmd == "netsh advfirewall firewall show rule name=all dir=in verbose":
+		var names []string
+		for name := range m.rules {
+			names = append(names, name)
+		}
+		sort.Strings(names)
+		return m.show(names)
 	case strings.HasPrefix(cmd, `netsh advfirewall firewall show rule name="`):
 		name := strings.TrimSuffix(strings.TrimPrefix(cmd, `netsh advfirewall firewall show rule name="`), `" verbose`)
-		remote, ok := m.rules[name]
-		if !ok {
-			return Output{Stdout: "\r\nNo rules match the specified criteria.\r\n\r\n", ExitCode: 1}
+		if _, ok := m.rules[name]; !ok {
+			return m.show(nil)
 		}
-		var b strings.Builder
-		b.WriteString("\r\n" + field("Rule Name", name) + strings.Repeat("-", 70) + "\r\n")
-		b.WriteString(field("Description", "") + field("Enabled", "Yes") + field("Direction", "In") + field("Profiles", "Domain,Private,Public") +
-			field("Grouping", "") + field("LocalIP", "Any") + field("RemoteIP", remote))
-		if name == "RPC (TCP/135)" {
-			b.WriteString(field("Protocol", "TCP") + field("LocalPort", "135") + field("RemotePort", "Any") + field("Edge traversal", "No"))
-		} else {
-			b.WriteString(field("Protocol", "Any") + field("Edge traversal", "No") + field("Program", ssisProgram))
-		}
-		b.WriteString(field("InterfaceTypes", "Any") + field("Security", "NotRequired") + field("Rule source", "Local Setting") + field("Action", "Allow") + "Ok.\r\n\r\n")
-		return Output{Stdout: b.String()}
+		return m.show([]string{name})
 	case strings.HasPrefix(cmd, `netsh advfirewall firewall add rule name="`):
 		if !m.elevated {
 			return Output{Stdout: "The requested operation requires elevation (Run as administrator).\r\n\r\n", ExitCode: 1}
@@ -98,6 +95,27 @@ func (m *miniHost) answer(cmd string) Output {
 		return Output{Stdout: "Ok.\r\n\r\n"}
 	}
 	return Output{Stdout: "'" + cmd + "' is not recognized as an internal or external command,\r\noperable program or batch file.\r\n", ExitCode: 1}
+}
+
+// show prints the named rules as advfirewall's show rule ... verbose does.
+func (m *miniHost) show(names []string) Output {
+	if len(names) == 0 {
+		return Output{Stdout: "\r\nNo rules match the specified criteria.\r\n\r\n", ExitCode: 1}
+	}
+	var b strings.Builder
+	for _, name := range names {
+		b.WriteString("\r\n" + field("Rule Name", name) + strings.Repeat("-", 70) + "\r\n")
+		b.WriteString(field("Description", "") + field("Enabled", "Yes") + field("Direction", "In") + field("Profiles", "Domain,Private,Public") +
+			field("Grouping", "") + field("LocalIP", "Any") + field("RemoteIP", m.rules[name]))
+		if name == "RPC (TCP/135)" {
+			b.WriteString(field("Protocol", "TCP") + field("LocalPort", "135") + field("RemotePort", "Any") + field("Edge traversal", "No"))
+		} else {
+			b.WriteString(field("Protocol", "Any") + field("Edge traversal", "No") + field("Program", ssisProgram))
+		}
+		b.WriteString(field("InterfaceTypes", "Any") + field("Security", "NotRequired") + field("Rule source", "Local Setting") + field("Action", "Allow"))
+	}
+	b.WriteString("Ok.\r\n\r\n")
+	return Output{Stdout: b.String()}
 }
 
 func (m *miniHost) session() Session {

@@ -1,0 +1,97 @@
+package playbook_test
+
+import (
+	"context"
+	"sort"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/winfleet/winfleet/playbook"
+	"github.com/winfleet/winfleet/remote"
+	"github.com/winfleet/winfleet/remote/winrmtest/fleet"
+	"github.com/winfleet/winfleet/reports"
+)
+
+// labDialer dials the hosts of a fleet.Lab the way the CLI would from the
+// lab's inventory.
+type labDialer struct {
+	lab   *fleet.Lab
+	hosts map[string]fleet.LabHost
+}
+
+func (d labDialer) Dial(ctx context.Context, t playbook.Target) (playbook.Session, error) {
+	lh := d.hosts[t.Name]
+	pw, _ := d.lab.Password()
+	c, err := remote.Dial(ctx, remote.Target{
+		Host: lh.Address, Port: lh.Port, HTTPS: lh.Scheme == "https", Transport: lh.Transport,
+		User: lh.User, Password: pw, AllowUnencrypted: true, CAPEM: d.lab.CACertPEM(),
+	}, remote.Options{ConnectTimeout: 2 * time.Second})
+	if err != nil {
+		return nil, err
+	}
+	return remoteSession{c}, nil
+}
+
+// TestGeneratedFleet scans a seeded, generated fleet (compliant, drifted,
+// faulty, old and multi-version hosts) and compares every host's status
+// with the fleet's answers, which are derived from its ground truth, not
+// from netsh output. Then it applies, and scans again: every host that could
+// be converged is compliant.
+func TestGeneratedFleet(t *testing.T) {
+	f := fleet.Generate(60, 20261126)
+	lab, err := fleet.Serve(t.Context(), f, fleet.ServeOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(lab.Close)
+	d := labDialer{lab: lab, hosts: map[string]fleet.LabHost{}}
+	var ts []playbook.Target
+	for _, lh := range lab.Hosts() {
+		d.hosts[lh.Name] = lh
+		ts = append(ts, playbook.Target{Name: lh.Name, Address: lh.Address})
+	}
+	answers := lab.Answers()
+	o := playbook.Options{Mode: reports.ModeScan, Forks: 20, HostTimeout: 1500 * time.Millisecond}
+	scan := playbook.Run(t.Context(), builtin(t), ts, d, o)
+	labels := map[string]string{}
+	for _, lh := range lab.Hosts() {
+		labels[lh.Name] = lh.Label
+	}
+	counts := map[reports.HostStatus]int{}
+	for _, r := range scan {
+		counts[r.Status]++
+		if string(r.Status) != answers[r.Host] {
+			t.Errorf("%s (%s): scan %s (%s), answer %s", r.Host, labels[r.Host], r.Status, r.Reason, answers[r.Host])
+		}
+	}
+	var keys []string
+	for k, n := range counts {
+		keys = append(keys, string(k)+"="+strconv.Itoa(n))
+	}
+	sort.Strings(keys)
+	t.Logf("scan: %v", keys)
+
+	o.Mode = reports.ModeApply
+	apply := playbook.Run(t.Context(), builtin(t), ts, d, o)
+	o.Mode = reports.ModeScan
+	again := playbook.Run(t.Context(), builtin(t), ts, d, o)
+	applied := map[reports.HostStatus]int{}
+	for _, r := range apply {
+		applied[r.Status]++
+	}
+	t.Logf("apply: %v", applied)
+	for i, r := range again {
+		want := scan[i].Status
+		switch scan[i].Status {
+		case reports.StatusNoncompliant:
+			want = reports.StatusCompliant
+			if apply[i].Status == reports.StatusFailed {
+				want = reports.StatusNoncompliant // e.g. a foreign block rule
+			}
+		}
+		if r.Status != want {
+			t.Errorf("%s (%s): after apply (%s: %s) scan is %s (%s), want %s", r.Host, labels[r.Host], apply[i].Status, apply[i].Reason, r.Status, r.Reason, want)
+		}
+	}
+}
