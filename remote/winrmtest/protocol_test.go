@@ -477,3 +477,30 @@ func TestLongMessageIDStaysUnderEnvelope(t *testing.T) {
 		t.Errorf("Receive with a long MessageID: status %d, %d bytes (limit 8192)", r.status, len(r.body))
 	}
 }
+
+func TestShellsBelongToTheirUser(t *testing.T) {
+	srv := winrmtest.NewServer(testHost(), winrmtest.WithUsers(map[string]string{"vagrant": "vagrant", "other": "other"}))
+	defer srv.Close()
+	c := newRaw(t, srv)
+	shell := c.mustCreate()
+	o := newRaw(t, srv)
+	o.user, o.password = "other", "other"
+	if r := o.command(shell, "echo x", false); r.faultCode() != winrmtest.CodeInvalidSelectors {
+		t.Errorf("another user's Command: %d %s", r.faultCode(), r.body)
+	}
+	if r := o.delete(shell); r.faultCode() != winrmtest.CodeInvalidSelectors {
+		t.Errorf("another user's Delete: %d", r.faultCode())
+	}
+	// The quota is per user too.
+	for range winrmtest.DefaultMaxShellsPerUser {
+		o.mustCreate()
+	}
+	if r := o.create(); r.faultCode() != winrmtest.CodeShellQuota {
+		t.Errorf("other's 31st shell: %d", r.faultCode())
+	}
+	c.mustCreate()
+	// Selectors are not case-sensitive.
+	if r := c.command(strings.ToLower(shell), "echo x", false); r.status != 200 {
+		t.Errorf("lower-case ShellId: %d", r.status)
+	}
+}

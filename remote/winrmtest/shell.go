@@ -222,13 +222,13 @@ func (s *Server) dispatch(ctx context.Context, user string, conn *Conn, body []b
 	case OpCommand:
 		return s.command(env, user, shellID, msgID, rec)
 	case OpReceive:
-		return s.receive(ctx, env, shellID, msgID, timeout, maxEnv, rec, f)
+		return s.receive(ctx, env, user, shellID, msgID, timeout, maxEnv, rec, f)
 	case OpSend:
-		return s.send(env, shellID, msgID, rec)
+		return s.send(env, user, shellID, msgID, rec)
 	case OpSignal:
-		return s.signal(env, shellID, msgID, rec)
+		return s.signal(env, user, shellID, msgID, rec)
 	case OpDelete:
-		return s.delete(shellID, msgID)
+		return s.delete(user, shellID, msgID)
 	}
 	return s.faultResponse(faultActionNotSupported(env.Header.Action), msgID), "unsupported action"
 }
@@ -250,13 +250,15 @@ func (s *Server) okResponse(action, msgID, body string) *soapResponse {
 	return &soapResponse{Response: Response{Status: http.StatusOK, Header: http.Header{"Content-Type": {soapType}}, Body: renderResponse(action, msgID, body)}}
 }
 
-// lookupLocked returns a shell and marks it used.
-func (s *Server) lookupLocked(id string, now time.Time) *shell {
+// lookupLocked returns user's shell id and marks it used. Another user's
+// shell is not found, as on Windows, where shells belong to their creator.
+func (s *Server) lookupLocked(user, id string, now time.Time) *shell {
 	s.reapIdleLocked(now)
-	sh := s.shells[id]
-	if sh != nil {
-		sh.lastUsed = now
+	sh := s.shells[strings.ToUpper(id)]
+	if sh == nil || sh.canon != canonicalUser(user) {
+		return nil
 	}
+	sh.lastUsed = now
 	return sh
 }
 
@@ -343,7 +345,7 @@ func (s *Server) command(env *envelope, user, shellID, msgID string, rec *Reques
 	skipCmd := strings.EqualFold(skip, "TRUE")
 
 	s.mu.Lock()
-	sh := s.lookupLocked(shellID, time.Now())
+	sh := s.lookupLocked(user, shellID, time.Now())
 	if sh == nil {
 		s.mu.Unlock()
 		return s.faultResponse(faultUnknownShell(), msgID), "unknown shell"
@@ -365,7 +367,7 @@ func (s *Server) command(env *envelope, user, shellID, msgID string, rec *Reques
 	id := newGUID()
 	c := newCommand(s.baseCtx, id)
 	s.mu.Lock()
-	if s.closed || s.shells[shellID] != sh {
+	if s.closed || s.shells[sh.info.ID] != sh {
 		s.mu.Unlock()
 		c.cancel(ErrShellDeleted)
 		return s.faultResponse(faultUnknownShell(), msgID), "shell deleted meanwhile"
@@ -408,10 +410,10 @@ func (s *Server) run(c *command, cmd *Command) {
 }
 
 // findCommand looks up a shell's command under s.mu.
-func (s *Server) findCommand(shellID, cmdID string) (*command, *fault) {
+func (s *Server) findCommand(user, shellID, cmdID string) (*command, *fault) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	sh := s.lookupLocked(shellID, time.Now())
+	sh := s.lookupLocked(user, shellID, time.Now())
 	if sh == nil {
 		return nil, faultUnknownShell()
 	}
@@ -425,13 +427,13 @@ func (s *Server) findCommand(shellID, cmdID string) (*command, *fault) {
 	return c, nil
 }
 
-func (s *Server) receive(ctx context.Context, env *envelope, shellID, msgID string, timeout time.Duration, maxEnv int, rec *Request, f Faults) (*soapResponse, string) {
+func (s *Server) receive(ctx context.Context, env *envelope, user, shellID, msgID string, timeout time.Duration, maxEnv int, rec *Request, f Faults) (*soapResponse, string) {
 	if env.Body.Receive == nil {
 		return s.faultResponse(faultInvalidParameter(), msgID), "Receive without rsp:Receive"
 	}
 	cmdID := strings.TrimSpace(env.Body.Receive.DesiredStream.CommandID)
 	s.logUpdate(rec, func(q *Request) { q.CommandID = cmdID })
-	c, flt := s.findCommand(shellID, cmdID)
+	c, flt := s.findCommand(user, shellID, cmdID)
 	if flt != nil {
 		return s.faultResponse(flt, msgID), "receive: " + flt.reason
 	}
@@ -445,6 +447,13 @@ func (s *Server) receive(ctx context.Context, env *envelope, shellID, msgID stri
 	timer := time.NewTimer(timeout)
 	defer timer.Stop()
 	for {
+		select {
+		case <-s.closing:
+			// Close answers parked Receives this way, even if the command
+			// ended (it was cancelled by Close).
+			return s.faultResponse(faultTimedOut(), msgID), "server closing"
+		default:
+		}
 		c.mu.Lock()
 		if len(c.out) > 0 || c.finished {
 			body := c.takeLocked(maxEnv - envelopeOverhead - len(xmlEscape(msgID)))
@@ -526,7 +535,7 @@ func (c *command) takeLocked(budget int) string {
 	return b.String()
 }
 
-func (s *Server) send(env *envelope, shellID, msgID string, rec *Request) (*soapResponse, string) {
+func (s *Server) send(env *envelope, user, shellID, msgID string, rec *Request) (*soapResponse, string) {
 	if env.Body.Send == nil || len(env.Body.Send.Streams) == 0 {
 		return s.faultResponse(faultInvalidParameter(), msgID), "Send without rsp:Stream"
 	}
@@ -538,7 +547,7 @@ func (s *Server) send(env *envelope, shellID, msgID string, rec *Request) (*soap
 		if err != nil || st.Name != "stdin" {
 			return s.faultResponse(faultInvalidParameter(), msgID), "bad stdin stream"
 		}
-		c, flt := s.findCommand(shellID, cmdID)
+		c, flt := s.findCommand(user, shellID, cmdID)
 		if flt != nil {
 			return s.faultResponse(flt, msgID), "send: " + flt.reason
 		}
@@ -553,7 +562,7 @@ func (s *Server) send(env *envelope, shellID, msgID string, rec *Request) (*soap
 	return s.okResponse("http://schemas.microsoft.com/wbem/wsman/1/windows/shell/SendResponse", msgID, `<rsp:SendResponse/>`), ""
 }
 
-func (s *Server) signal(env *envelope, shellID, msgID string, rec *Request) (*soapResponse, string) {
+func (s *Server) signal(env *envelope, user, shellID, msgID string, rec *Request) (*soapResponse, string) {
 	if env.Body.Signal == nil {
 		return s.faultResponse(faultInvalidParameter(), msgID), "Signal without rsp:Signal"
 	}
@@ -561,7 +570,7 @@ func (s *Server) signal(env *envelope, shellID, msgID string, rec *Request) (*so
 	code := strings.TrimSpace(env.Body.Signal.Code)
 	name := code[strings.LastIndexByte(code, '/')+1:]
 	s.logUpdate(rec, func(q *Request) { q.CommandID = cmdID; q.Signal = name })
-	c, flt := s.findCommand(shellID, cmdID)
+	c, flt := s.findCommand(user, shellID, cmdID)
 	if flt != nil {
 		return s.faultResponse(flt, msgID), "signal: " + flt.reason
 	}
@@ -576,14 +585,14 @@ func (s *Server) signal(env *envelope, shellID, msgID string, rec *Request) (*so
 	return s.okResponse("http://schemas.microsoft.com/wbem/wsman/1/windows/shell/SignalResponse", msgID, `<rsp:SignalResponse/>`), ""
 }
 
-func (s *Server) delete(shellID, msgID string) (*soapResponse, string) {
+func (s *Server) delete(user, shellID, msgID string) (*soapResponse, string) {
 	s.mu.Lock()
-	sh := s.lookupLocked(shellID, time.Now())
+	sh := s.lookupLocked(user, shellID, time.Now())
 	if sh == nil {
 		s.mu.Unlock()
 		return s.faultResponse(faultUnknownShell(), msgID), "unknown shell"
 	}
-	s.removeShellLocked(shellID, sh)
+	s.removeShellLocked(sh.info.ID, sh)
 	s.mu.Unlock()
 	return s.okResponse("http://schemas.xmlsoap.org/ws/2004/09/transfer/DeleteResponse", msgID, ``), ""
 }
