@@ -356,3 +356,29 @@ func TestShellCodePage(t *testing.T) {
 		}
 	}
 }
+
+func TestScStartStop(t *testing.T) {
+	h := MustNew(Config{Version: Win2016, SSIS: []SSIS{{Version: 130, Stopped: true}}, Faults: Faults{FirewallStopped: true}})
+	out, _, rc := run(t, h, "sc start MsDtsServer130")
+	if rc != 0 || !strings.Contains(out, "STATE              : 2  START_PENDING\r\n") {
+		t.Errorf("sc start: %q %d", out, rc)
+	}
+	if out, _, _ := run(t, h, "sc query MsDtsServer130"); !strings.Contains(out, "4  RUNNING") {
+		t.Errorf("after start: %q", out)
+	}
+	if out, _, rc := run(t, h, "sc start MsDtsServer130"); rc != 1056 || out != "[SC] StartService FAILED 1056:\r\n\r\nAn instance of the service is already running.\r\n\r\n" {
+		t.Errorf("second start: %q %d", out, rc)
+	}
+	if _, _, rc := run(t, h, "sc stop MsDtsServer130"); rc != 0 {
+		t.Errorf("sc stop: %d", rc)
+	}
+	if _, _, rc := run(t, h, "sc stop MsDtsServer130"); rc != 1062 {
+		t.Errorf("second stop: %d", rc)
+	}
+	if _, _, rc := run(t, h, "sc start MpsSvc"); rc != 1058 {
+		t.Errorf("start of the disabled firewall service: %d, want 1058", rc)
+	}
+	if h.Writes() != 2 {
+		t.Errorf("Writes() = %d, want 2", h.Writes())
+	}
+}

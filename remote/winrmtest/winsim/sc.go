@@ -78,7 +78,7 @@ func (h *Host) scStatus(b *strings.Builder, s *Service, display bool) {
 		sp = " "
 	}
 	fmt.Fprintf(b, "        STATE              : %d  %s%s\r\n", stateCodes[st], st, sp)
-	if st == "RUNNING" {
+	if st == "RUNNING" || st == "STOP_PENDING" {
 		b.WriteString("                                (STOPPABLE, NOT_PAUSABLE, ACCEPTS_SHUTDOWN)\r\n")
 	} else {
 		b.WriteString("                                (NOT_STOPPABLE, NOT_PAUSABLE, IGNORES_SHUTDOWN)\r\n")
@@ -186,9 +186,53 @@ func progSc(inv *invocation) int {
 		fmt.Fprintf(&b, "        SERVICE_START_NAME : %s\r\n\r\n", s.StartName)
 		inv.out(b.String())
 		return 0
+	case "start", "stop":
+		if len(args) < 2 {
+			inv.out(scUsage)
+			return 1
+		}
+		return h.scControl(inv, strings.ToLower(args[0]), args[1])
 	}
 	inv.out(scUsage)
 	return 1
+}
+
+// scControl starts or stops a service (with h.mu held). The transition is
+// instant: the printed state is START_PENDING / STOP_PENDING and the next
+// query shows RUNNING / STOPPED.
+func (h *Host) scControl(inv *invocation, verb, name string) int {
+	fail := func(op string, code int, text string) int {
+		inv.out(fmt.Sprintf("[SC] %s FAILED %d:\r\n\r\n%s\r\n\r\n", op, code, text))
+		return code
+	}
+	s, ok := h.service(name)
+	switch {
+	case !ok:
+		return fail("OpenService", 1060, "The specified service does not exist as an installed service.")
+	case h.cfg.Faults.NotElevated:
+		return fail("OpenService", 5, "Access is denied.")
+	case verb == "start" && s.State == "RUNNING":
+		return fail("StartService", 1056, "An instance of the service is already running.")
+	case verb == "start" && s.StartType == "DISABLED":
+		return fail("StartService", 1058, "The service cannot be started, either because it is disabled or because it has no enabled devices associated with it.")
+	case verb == "stop" && s.State == "STOPPED":
+		return fail("ControlService", 1062, "The service has not been started.")
+	}
+	shown := *s
+	if verb == "start" {
+		shown.State, s.State, s.NeverStarted = "START_PENDING", "RUNNING", false
+	} else {
+		shown.State, s.State = "STOP_PENDING", "STOPPED"
+	}
+	var b strings.Builder
+	b.WriteString("\r\n")
+	h.scStatus(&b, &shown, false)
+	if verb == "start" {
+		b.WriteString("        PID                : 4242\r\n        FLAGS              : \r\n")
+	}
+	inv.out(b.String())
+	inv.write = true
+	return 0
 }
 
 // scOptions reads "type= service state= all" (and the glued forms) and the
