@@ -214,3 +214,20 @@ func TestContextCancelHang(t *testing.T) {
 	cancel()
 	<-done
 }
+
+func TestAdvfirewall2008Variant(t *testing.T) {
+	h := MustNew(Config{Version: Win2008})
+	out, _, rc := run(t, h, `netsh advfirewall firewall add rule name=x dir=in action=allow protocol=tcp localport=iphttps`)
+	if rc != 1 || !strings.HasPrefix(out, "\r\nA specified port value is not valid.\r\n\r\nUsage: add rule") ||
+		!strings.Contains(out, "      [localport=0-65535|RPC|RPC-EPMap|any[,...] (default=any)]\r\n") ||
+		!strings.Contains(out, "      [security=authenticate|authenc|notrequired (default=notrequired)]\r\n") ||
+		!strings.Contains(out, "      [edge=yes|no (default=no)]\r\n") {
+		t.Errorf("2008 add rule usage: %q", out)
+	}
+	if _, _, rc := run(t, h, `netsh advfirewall firewall add rule name=x dir=in action=allow edge=deferapp`); rc != 1 {
+		t.Error("2008 accepted edge=deferapp")
+	}
+	if _, _, rc := run(t, MustNew(Config{Version: Win2012}), `netsh advfirewall firewall add rule name=x dir=in action=allow protocol=tcp localport=iphttps edge=deferapp`); rc != 0 {
+		t.Error("2012 refused iphttps/deferapp")
+	}
+}

@@ -188,7 +188,7 @@ func advfirewall(inv *invocation, raw string, args []string) int {
 	}
 	params := args[2:]
 	if len(params) == 1 && (params[0] == "?" || strings.EqualFold(params[0], "help")) {
-		inv.out(crlf("") + advUsage[verb] + "\r\n")
+		inv.out(crlf("") + inv.p.h.advUsage(verb) + "\r\n")
 		return 0
 	}
 	if firewallGate(inv, verb != "show") {
@@ -205,8 +205,46 @@ func advfirewall(inv *invocation, raw string, args []string) int {
 
 // usageError formats the advfirewall error block: blank line, message,
 // blank line, the command's usage text.
-func usageError(verb, msg string) string {
-	return "\r\n" + msg + "\r\n\r\n" + advUsage[verb] + "\r\n"
+func (h *Host) usageError(verb, msg string) string {
+	return "\r\n" + msg + "\r\n\r\n" + h.advUsage(verb) + "\r\n"
+}
+
+// advUsage is the usage text of verb on this host's version: 2008 (6.0)
+// prints the Vista-era option lines quoted in netsh.md §3.8.
+func (h *Host) advUsage(verb string) string {
+	u := advUsage[verb]
+	if h.cfg.Version != Win2008 {
+		return u
+	}
+	r := strings.NewReplacer(
+		"      [localport=0-65535|<port range>[,...]|RPC|RPC-EPMap|IPHTTPS|any (default=any)]", "      [localport=0-65535|RPC|RPC-EPMap|any[,...] (default=any)]",
+		"      [remoteport=0-65535|<port range>[,...]|any (default=any)]", "      [remoteport=0-65535|any[,...] (default=any)]",
+		"      [edge=yes|deferapp|deferuser|no (default=no)]", "      [edge=yes|no (default=no)]",
+		"      [security=authenticate|authenc|authdynenc|authnoencap|notrequired \r\n         (default=notrequired)]", "      [security=authenticate|authenc|notrequired (default=notrequired)]",
+	)
+	return r.Replace(u)
+}
+
+// versionValues rejects values that 2008 (6.0) does not know yet: the
+// IPHTTPS port keyword, edge=deferapp|deferuser, security=authdynenc|authnoencap.
+func (h *Host) versionValues(vals map[string]string) string {
+	if h.cfg.Version != Win2008 {
+		return ""
+	}
+	for _, p := range strings.Split(vals["localport"], ",") {
+		if strings.EqualFold(strings.TrimSpace(p), "iphttps") {
+			return msgBadPort
+		}
+	}
+	switch strings.ToLower(vals["edge"]) {
+	case "deferapp", "deferuser":
+		return msgBadValue
+	}
+	switch strings.ToLower(vals["security"]) {
+	case "authdynenc", "authnoencap":
+		return msgBadValue
+	}
+	return ""
 }
 
 // advRule runs one advfirewall rule command with h.mu held.
@@ -233,19 +271,22 @@ func (h *Host) advAdd(ps []param) (string, int, bool) {
 	vals := map[string]string{}
 	for _, p := range ps {
 		if !addKeys[p.key] {
-			return usageError("add", msgNumArgs), 1, false
+			return h.usageError("add", msgNumArgs), 1, false
 		}
 		vals[p.key] = p.val
 	}
 	if vals["name"] == "" || vals["dir"] == "" || vals["action"] == "" {
-		return usageError("add", msgEssential), 1, false
+		return h.usageError("add", msgEssential), 1, false
 	}
 	if strings.EqualFold(vals["name"], "all") {
-		return usageError("add", msgBadValue), 1, false
+		return h.usageError("add", msgBadValue), 1, false
 	}
 	r := Rule{Name: vals["name"], Enabled: true}
+	if msg := h.versionValues(vals); msg != "" {
+		return h.usageError("add", msg), 1, false
+	}
 	if msg := applyRuleValues(&r, vals, true); msg != "" {
-		return usageError("add", msg), 1, false
+		return h.usageError("add", msg), 1, false
 	}
 	r.normalize()
 	h.rules = append(h.rules, r)
@@ -515,7 +556,7 @@ func (h *Host) advShow(ps []param) (string, int, bool) {
 			switch strings.ToLower(p.val) {
 			case "static", "dynamic":
 			default:
-				return usageError("show", msgBadValue), 1, false
+				return h.usageError("show", msgBadValue), 1, false
 			}
 		default:
 			rest = append(rest, p)
@@ -523,7 +564,7 @@ func (h *Host) advShow(ps []param) (string, int, bool) {
 	}
 	sel, msg := parseSelector(rest, "show")
 	if msg != "" {
-		return usageError("show", msg), 1, false
+		return h.usageError("show", msg), 1, false
 	}
 	var b strings.Builder
 	n := 0
@@ -603,7 +644,7 @@ func (h *Host) writeRuleBlock(b *strings.Builder, r *Rule, verbose bool) {
 func (h *Host) advDelete(ps []param) (string, int, bool) {
 	sel, msg := parseSelector(ps, "delete")
 	if msg != "" {
-		return usageError("delete", msg), 1, false
+		return h.usageError("delete", msg), 1, false
 	}
 	kept := h.rules[:0:0]
 	n := 0
@@ -635,23 +676,26 @@ func (h *Host) advSet(ps []param) (string, int, bool) {
 		}
 	}
 	if split < 0 || split == len(ps)-1 {
-		return usageError("set", msgNumArgs), 1, false
+		return h.usageError("set", msgNumArgs), 1, false
 	}
 	sel, msg := parseSelector(ps[:split], "set")
 	if msg != "" {
-		return usageError("set", msg), 1, false
+		return h.usageError("set", msg), 1, false
 	}
 	vals := map[string]string{}
 	for _, p := range ps[split+1:] {
 		if !setNewKeys[p.key] {
-			return usageError("set", msgNumArgs), 1, false
+			return h.usageError("set", msgNumArgs), 1, false
 		}
 		vals[p.key] = p.val
+	}
+	if msg := h.versionValues(vals); msg != "" {
+		return h.usageError("set", msg), 1, false
 	}
 	if sel.byGroup {
 		for k := range vals {
 			if k != "enable" {
-				return usageError("set", msgBadValue), 1, false
+				return h.usageError("set", msgBadValue), 1, false
 			}
 		}
 	}
@@ -665,7 +709,7 @@ func (h *Host) advSet(ps []param) (string, int, bool) {
 		r.LocalIP = append([]string(nil), r.LocalIP...)
 		r.RemoteIP = append([]string(nil), r.RemoteIP...)
 		if msg := applyRuleValues(&r, vals, false); msg != "" {
-			return usageError("set", msg), 1, false
+			return h.usageError("set", msg), 1, false
 		}
 		idx = append(idx, i)
 		updated = append(updated, r)
