@@ -35,6 +35,16 @@ type Faults struct {
 	// a response (the client sees EOF).
 	DropReceive bool
 
+	// StallReceiveBody sends the headers and half the body of every
+	// successful ReceiveResponse, then nothing until the client leaves or the
+	// server is closed (a client's ResponseHeaderTimeout does not cover it).
+	StallReceiveBody bool
+
+	// TruncateReceiveBody sends the headers and half the body of every
+	// successful ReceiveResponse, then closes the connection (the client
+	// sees an unexpected EOF while reading the body).
+	TruncateReceiveBody bool
+
 	// Unauthorized answers every request with 401 as if the credentials were
 	// wrong (a changed password).
 	Unauthorized bool

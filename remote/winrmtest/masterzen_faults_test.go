@@ -564,3 +564,49 @@ func TestMasterzenAccessDenied(t *testing.T) {
 		t.Errorf("exit %d, ops %v; want 1 and no Delete", code, srv.Ops())
 	}
 }
+
+func TestMasterzenStalledReceiveBodyIgnoresTimeouts(t *testing.T) {
+	srv := winrmtest.NewServer(testHost(), winrmtest.WithFaults(winrmtest.Faults{StallReceiveBody: true}))
+	c := withHeaderTimeout(t, srv, 100*time.Millisecond)
+	ctx, cancel := context.WithTimeout(t.Context(), 200*time.Millisecond)
+	defer cancel()
+	type result struct {
+		code int
+		err  error
+	}
+	done := make(chan result, 1)
+	go func() {
+		_, _, code, err := c.RunCmdWithContext(ctx, "echo hi")
+		done <- result{code, err}
+	}()
+	if err := srv.WaitLog(testCtx(t), func(l []winrmtest.Request) bool {
+		return numOps(l, winrmtest.OpReceive) == 1 && l[len(l)-1].Note == "fault StallReceiveBody"
+	}); err != nil {
+		t.Fatal(err)
+	}
+	<-ctx.Done()
+	// Headers came in time, so ResponseHeaderTimeout does not fire, and the
+	// body read has no ctx: the call is still blocked.
+	select {
+	case r := <-done:
+		t.Fatalf("Run returned (%d, %v) while the body stalls", r.code, r.err)
+	default:
+	}
+	srv.Close()
+	r := <-done
+	if r.code != 16001 || r.err == nil || !strings.Contains(r.err.Error(), "unexpected EOF") {
+		t.Errorf("Run after the server closed = (%d, %v), want (16001, ...unexpected EOF)", r.code, r.err)
+	}
+}
+
+func TestMasterzenTruncatedReceiveBody(t *testing.T) {
+	srv := winrmtest.NewServer(testHost(), winrmtest.WithFaults(winrmtest.Faults{TruncateReceiveBody: true}))
+	defer srv.Close()
+	_, _, code, err := newClient(t, srv, "PT5S").RunCmdWithContext(testCtx(t), "echo hi")
+	if code != 16001 || err == nil || err.Error() != "http response error: 200 - error while reading request body unexpected EOF" {
+		t.Errorf("Run = (%d, %v), want (16001, http response error: 200 - error while reading request body unexpected EOF)", code, err)
+	}
+	if got := srv.Ops(); !equalOps(got, []winrmtest.Op{winrmtest.OpCreate, winrmtest.OpCommand, winrmtest.OpReceive, winrmtest.OpSignal, winrmtest.OpDelete}) {
+		t.Errorf("ops = %v", got)
+	}
+}

@@ -401,7 +401,21 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		abort(w)
 		return
 	}
-	s.writeResponse(w, a.resp, a.wrap)
+	if a.partial == partialNone {
+		s.writeResponse(w, a.resp, a.wrap)
+		return
+	}
+	// Headers and half the body, then a stall or a hang-up.
+	s.writeHead(w, a.resp, a.wrap, func(body []byte) {
+		_, _ = w.Write(body[:len(body)/2])
+		if fl, ok := w.(http.Flusher); ok {
+			fl.Flush()
+		}
+		if a.partial == partialStall {
+			s.hang(r.Context())
+		}
+	})
+	abort(w)
 }
 
 // An answer is what serve decided: a response to write (through wrap), or
@@ -409,9 +423,18 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 type answer struct {
 	resp      *Response
 	wrap      func(*Response)
+	partial   int // partialNone, or how the body is cut short
 	faultCode uint32
 	note      string
 }
+
+// How a Receive response body is cut short (Faults.StallReceiveBody,
+// Faults.TruncateReceiveBody).
+const (
+	partialNone = iota
+	partialStall
+	partialTruncate
+)
 
 func dropped(note string) answer { return answer{note: note} }
 
@@ -511,7 +534,22 @@ func (s *Server) serve(r *http.Request, conn *Conn, rec *Request) answer {
 	if !s.sleep(r.Context(), f.HeaderDelay) {
 		return dropped("request ended during HeaderDelay")
 	}
-	return answer{resp: &resp.Response, wrap: res.Wrap, faultCode: resp.faultCode, note: note}
+	a := answer{resp: &resp.Response, wrap: res.Wrap, faultCode: resp.faultCode, note: note}
+	if rec.op(s) == OpReceive && resp.Status == http.StatusOK {
+		switch {
+		case f.StallReceiveBody:
+			a.partial, a.note = partialStall, "fault StallReceiveBody"
+		case f.TruncateReceiveBody:
+			a.partial, a.note = partialTruncate, "fault TruncateReceiveBody"
+		}
+	}
+	return a
+}
+
+func (r *Request) op(s *Server) Op {
+	s.logMu.Lock()
+	defer s.logMu.Unlock()
+	return r.Op
 }
 
 func (r *Request) setOp(s *Server, op Op) {
@@ -519,6 +557,17 @@ func (r *Request) setOp(s *Server, op Op) {
 }
 
 func (s *Server) writeResponse(w http.ResponseWriter, resp *Response, wrap func(*Response)) {
+	s.writeHead(w, resp, wrap, func(body []byte) {
+		_, _ = w.Write(body)
+		if fl, ok := w.(http.Flusher); ok {
+			fl.Flush()
+		}
+	})
+}
+
+// writeHead writes the status and headers of resp (after wrap), with the
+// Content-Length of the whole body, and lets body write the body.
+func (s *Server) writeHead(w http.ResponseWriter, resp *Response, wrap func(*Response), body func([]byte)) {
 	out := *resp
 	out.Header = resp.Header.Clone()
 	if out.Header == nil {
@@ -534,10 +583,7 @@ func (s *Server) writeResponse(w http.ResponseWriter, resp *Response, wrap func(
 	h.Set("Server", httpAPIVersion)
 	h.Set("Content-Length", strconv.Itoa(len(out.Body)))
 	w.WriteHeader(out.Status)
-	_, _ = w.Write(out.Body)
-	if fl, ok := w.(http.Flusher); ok {
-		fl.Flush()
-	}
+	body(out.Body)
 }
 
 const notFoundPage = `<!DOCTYPE HTML PUBLIC "-//W3C//DTD HTML 4.01//EN""http://www.w3.org/TR/html4/strict.dtd">
