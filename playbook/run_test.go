@@ -400,3 +400,25 @@ func processCPU() time.Duration {
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
+
+func TestExcerptRules(t *testing.T) {
+	block := func(name, action string) string {
+		return field("Rule Name", name) + strings.Repeat("-", 70) + "\r\n" + field("Enabled", "Yes") + field("Grouping", "") + field("Action", action)
+	}
+	out := "\r\n" + block("Core Networking", "Allow") + "\r\n" + block("RPC (TCP/135)", "Allow") + "\r\n" + block("Block RPC", "Block") + "\r\n" + block("File Sharing", "Allow") + "Ok.\r\n\r\n"
+	got := excerptRules(out, "rpc (tcp/135)")
+	want := "\r\n" + block("RPC (TCP/135)", "Allow") + "\r\n" + block("Block RPC", "Block") + "Ok.\r\n\r\n" +
+		"[winfleet: 2 of 4 rules not shown: only rules named \"rpc (tcp/135)\" and block rules are kept]\r\n"
+	if got != want {
+		t.Errorf("excerptRules:\n got %q\nwant %q", got, want)
+	}
+	for _, raw := range []string{"\r\nNo rules match the specified criteria.\r\n\r\n", "\r\nRegelname:  X\r\n"} {
+		if got := excerptRules(raw, "x"); got != raw {
+			t.Errorf("excerptRules(%q) = %q, want it unchanged", raw, got)
+		}
+	}
+	all := "\r\n" + block("RPC (TCP/135)", "Allow") + "Ok.\r\n\r\n"
+	if got := excerptRules(all, "RPC (TCP/135)"); got != all {
+		t.Errorf("nothing to cut: got %q", got)
+	}
+}
