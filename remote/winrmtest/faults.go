@@ -49,6 +49,11 @@ type Faults struct {
 	// wrong (a changed password).
 	Unauthorized bool
 
+	// UnauthorizedOn answers the given operations with 401 (after
+	// authentication succeeded), as when credentials are revoked between
+	// two requests of a command.
+	UnauthorizedOn map[Op]bool
+
 	// HeaderDelay waits this long after an operation was carried out and
 	// before the response headers are written (the client's
 	// ResponseHeaderTimeout path). The operation itself has happened.
@@ -72,6 +77,7 @@ type Faults struct {
 
 func (f Faults) clone() Faults {
 	f.FaultOn = maps.Clone(f.FaultOn)
+	f.UnauthorizedOn = maps.Clone(f.UnauthorizedOn)
 	return f
 }
 

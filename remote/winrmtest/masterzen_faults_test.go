@@ -610,3 +610,18 @@ func TestMasterzenTruncatedReceiveBody(t *testing.T) {
 		t.Errorf("ops = %v", got)
 	}
 }
+
+func TestMasterzenUnauthorizedOnReceive(t *testing.T) {
+	srv := winrmtest.NewServer(testHost(), winrmtest.WithFaults(winrmtest.Faults{UnauthorizedOn: map[winrmtest.Op]bool{winrmtest.OpReceive: true}}))
+	defer srv.Close()
+	_, _, code, err := newClient(t, srv, "PT5S").RunCmdWithContext(testCtx(t), "echo hi")
+	if code != 0 || err == nil || err.Error() != "http response error: 401 - invalid content type" {
+		t.Errorf("Run = (%d, %v), want (0, http response error: 401 - invalid content type)", code, err)
+	}
+	if got := srv.Ops(); !equalOps(got, []winrmtest.Op{winrmtest.OpCreate, winrmtest.OpCommand, winrmtest.OpReceive, winrmtest.OpSignal, winrmtest.OpDelete}) {
+		t.Errorf("ops = %v", got)
+	}
+	if r := srv.Log()[2]; r.Status != 401 {
+		t.Errorf("Receive status %d, want 401", r.Status)
+	}
+}

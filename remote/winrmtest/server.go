@@ -535,6 +535,9 @@ func (s *Server) serve(r *http.Request, conn *Conn, rec *Request) answer {
 		return dropped("request ended during HeaderDelay")
 	}
 	a := answer{resp: &resp.Response, wrap: res.Wrap, faultCode: resp.faultCode, note: note}
+	if resp.Status == http.StatusUnauthorized {
+		a.wrap = nil // a 401 is never sealed
+	}
 	if rec.op(s) == OpReceive && resp.Status == http.StatusOK {
 		switch {
 		case f.StallReceiveBody:

@@ -198,6 +198,15 @@ func (s *Server) dispatch(ctx context.Context, user string, conn *Conn, body []b
 	if s.cfg.restricted[canonicalUser(user)] {
 		return s.faultResponse(faultAccessDenied(), msgID), "user not allowed"
 	}
+	if f.UnauthorizedOn[op] {
+		h := http.Header{}
+		for _, a := range s.cfg.auths {
+			for _, c := range a.Challenge() {
+				h.Add("WWW-Authenticate", c)
+			}
+		}
+		return &soapResponse{Response: Response{Status: http.StatusUnauthorized, Header: h}}, "fault UnauthorizedOn"
+	}
 	if code, ok := f.FaultOn[op]; ok {
 		return s.faultResponse(faultForCode(code), msgID), "injected fault"
 	}
