@@ -285,7 +285,7 @@ func (h *Host) advAdd(ps []param) (string, int, bool) {
 	if msg := h.versionValues(vals); msg != "" {
 		return h.usageError("add", msg), 1, false
 	}
-	if msg := applyRuleValues(&r, vals, true); msg != "" {
+	if msg := applyRuleValues(&r, vals); msg != "" {
 		return h.usageError("add", msg), 1, false
 	}
 	r.normalize()
@@ -295,7 +295,7 @@ func (h *Host) advAdd(ps []param) (string, int, bool) {
 
 // applyRuleValues validates vals and sets them on r. It returns the netsh
 // error message for the first invalid value, or "".
-func applyRuleValues(r *Rule, vals map[string]string, adding bool) string {
+func applyRuleValues(r *Rule, vals map[string]string) string {
 	if v, ok := vals["dir"]; ok {
 		switch strings.ToLower(v) {
 		case "in":
@@ -435,7 +435,6 @@ func applyRuleValues(r *Rule, vals map[string]string, adding bool) string {
 		}
 		r.Name = v
 	}
-	_ = adding
 	return ""
 }
 
@@ -491,7 +490,7 @@ func parseSelector(ps []param, verb string) (selector, string) {
 	// Normalise the value filters the way add would store them.
 	var probe Rule
 	probe.Protocol = "TCP"
-	if msg := applyRuleValues(&probe, sel.vals, false); msg != "" && msg != msgPortsNeedTCP {
+	if msg := applyRuleValues(&probe, sel.vals); msg != "" && msg != msgPortsNeedTCP {
 		return sel, msg
 	}
 	return sel, ""
@@ -708,7 +707,7 @@ func (h *Host) advSet(ps []param) (string, int, bool) {
 		r := h.rules[i]
 		r.LocalIP = append([]string(nil), r.LocalIP...)
 		r.RemoteIP = append([]string(nil), r.RemoteIP...)
-		if msg := applyRuleValues(&r, vals, false); msg != "" {
+		if msg := applyRuleValues(&r, vals); msg != "" {
 			return h.usageError("set", msg), 1, false
 		}
 		idx = append(idx, i)

@@ -109,9 +109,6 @@ func (r *Rule) normalize() {
 	}
 }
 
-// remoteDisplay is the RemoteIP: value.
-func (r *Rule) remoteDisplay() string { return addrDisplay(r.RemoteIP) }
-
 func addrDisplay(a []string) string {
 	if len(a) == 0 {
 		return "Any"
@@ -291,30 +288,6 @@ func portNumber(s string) (int, error) {
 	return n, nil
 }
 
-// portCovers reports whether the displayed port list p ("" = Any) includes port.
-func portCovers(p string, port int) bool {
-	if p == "" {
-		return true
-	}
-	for _, tok := range strings.Split(p, ",") {
-		lo, hi, isRange := strings.Cut(tok, "-")
-		a, err := strconv.Atoi(lo)
-		if err != nil {
-			continue
-		}
-		b := a
-		if isRange {
-			if b, err = strconv.Atoi(hi); err != nil {
-				continue
-			}
-		}
-		if port >= a && port <= b {
-			return true
-		}
-	}
-	return false
-}
-
 // errBadProtocol is returned by parseProtocol.
 var errBadProtocol = errors.New("bad protocol")
 
@@ -399,7 +372,7 @@ func ParseRule(params map[string]string) (Rule, error) {
 		if !ok {
 			continue
 		}
-		if msg := applyRuleValues(&probe, map[string]string{k: v}, true); msg != "" {
+		if msg := applyRuleValues(&probe, map[string]string{k: v}); msg != "" {
 			return Rule{}, fmt.Errorf("%s: invalid value %q (%s)", k, v, msg)
 		}
 	}
