@@ -173,6 +173,9 @@ type Config struct {
 	// ships with (WinRM, Remote Desktop, COM+, Core Networking, ...; see
 	// builtin.go). Ignored on 2003 (no advfirewall).
 	BuiltinRules bool
+	// LogLimit bounds the command log (Commands, Log) to the most recent
+	// lines and program runs; 0 means 10,000 each. Writes counts all.
+	LogLimit int
 	// ScTrailingBlanks makes sc print the trailing blanks some builds print
 	// after WIN32_OWN_PROCESS and RUNNING.
 	ScTrailingBlanks bool
@@ -193,6 +196,7 @@ type Host struct {
 	files    map[string]bool
 	lines    []string
 	log      []Invocation
+	writes   int
 }
 
 type cannedRE struct {
@@ -323,29 +327,51 @@ func (h *Host) Rules() []Rule {
 	return out
 }
 
-// Commands returns every command line the host received, in order.
+// Commands returns the command lines the host received, in order (the
+// most recent Config.LogLimit of them).
 func (h *Host) Commands() []string {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	return append([]string(nil), h.lines...)
 }
 
-// Log returns every program the host ran, in order.
+// Log returns the programs the host ran, in order (the most recent
+// Config.LogLimit of them).
 func (h *Host) Log() []Invocation {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	return append([]Invocation(nil), h.log...)
 }
 
-// Writes counts the state-changing program runs in Log.
+// Writes counts the state-changing program runs since the host started.
 func (h *Host) Writes() int {
-	n := 0
-	for _, inv := range h.Log() {
-		if inv.Write {
-			n++
-		}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.writes
+}
+
+// ResetLog empties the command log and the write count, e.g. between the
+// steps of a test.
+func (h *Host) ResetLog() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.lines, h.log, h.writes = nil, nil, 0
+}
+
+func (h *Host) logLimit() int {
+	if h.cfg.LogLimit > 0 {
+		return h.cfg.LogLimit
 	}
-	return n
+	return 10000
+}
+
+// trim keeps the newest limit entries of s, dropping the oldest ones in
+// batches so that appends stay amortised O(1).
+func trim[T any](s []T, limit int) []T {
+	if len(s) <= limit+limit/4 {
+		return s
+	}
+	return append(s[:0:0], s[len(s)-limit:]...)
 }
 
 // RegistryValue returns a registry value (name "" for the default value).
@@ -400,7 +426,7 @@ func (h *Host) Exec(ctx context.Context, line string, stdout, stderr io.Writer) 
 
 func (h *Host) exec(ctx context.Context, line string, shell winrmtest.ShellInfo, stdin io.Reader, stdout, stderr io.Writer) int {
 	h.mu.Lock()
-	h.lines = append(h.lines, line)
+	h.lines = trim(append(h.lines, line), h.logLimit())
 	h.mu.Unlock()
 	if d := h.cfg.Faults.Latency; d > 0 {
 		t := time.NewTimer(d)
@@ -446,6 +472,9 @@ func (h *Host) writeCanned(c Canned, stdout, stderr io.Writer) int {
 
 func (h *Host) record(inv Invocation) {
 	h.mu.Lock()
-	h.log = append(h.log, inv)
+	h.log = trim(append(h.log, inv), h.logLimit())
+	if inv.Write {
+		h.writes++
+	}
 	h.mu.Unlock()
 }

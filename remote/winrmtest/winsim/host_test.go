@@ -382,3 +382,20 @@ func TestScStartStop(t *testing.T) {
 		t.Errorf("Writes() = %d, want 2", h.Writes())
 	}
 }
+
+func TestLogLimit(t *testing.T) {
+	h := MustNew(Config{Version: Win2019, LogLimit: 10})
+	for i := 0; i < 100; i++ {
+		run(t, h, fmt.Sprintf(`netsh advfirewall firewall add rule name=r%d dir=in action=allow`, i))
+	}
+	if c := h.Commands(); len(c) < 10 || len(c) > 13 || c[len(c)-1] != `netsh advfirewall firewall add rule name=r99 dir=in action=allow` {
+		t.Errorf("Commands() kept %d lines, last %q", len(c), c[len(c)-1])
+	}
+	if h.Writes() != 100 {
+		t.Errorf("Writes() = %d, want 100", h.Writes())
+	}
+	h.ResetLog()
+	if len(h.Commands()) != 0 || len(h.Log()) != 0 || h.Writes() != 0 {
+		t.Error("ResetLog left entries")
+	}
+}
