@@ -52,6 +52,11 @@ func TestScQc(t *testing.T) {
 	if strings.Contains(out, "MsDtsServer110") || !strings.Contains(out, "MsDtsServer130") {
 		t.Errorf("enumeration without state= all must list active services only: %q", out)
 	}
+	ns := MustNew(Config{Version: Win2016, Services: []Service{{Name: "Never", DisplayName: "Never", State: "STOPPED", NeverStarted: true}}})
+	out, _, _ = run(t, ns, "sc query Never")
+	if !strings.Contains(out, "STATE              : 1  STOPPED\r\n") || !strings.Contains(out, "WIN32_EXIT_CODE    : 1077  (0x435)\r\n") {
+		t.Errorf("never-started service: %q", out)
+	}
 	h90 := MustNew(Config{Version: Win2003, SSIS: []SSIS{{Version: 90}}})
 	out, _, _ = run(t, h90, "sc qc MsDtsServer")
 	if !strings.Contains(out, "DISPLAY_NAME       : SQL Server Integration Services\r\n") || !strings.Contains(out, `SERVICE_START_NAME : NT AUTHORITY\NetworkService`) {
