@@ -187,6 +187,11 @@ type pyResult struct {
 
 func pywinrm(t *testing.T, h LabHost, password string, cmds ...map[string]string) pyResult {
 	t.Helper()
+	return pywinrmOpts(t, h, password, nil, cmds...)
+}
+
+func pywinrmOpts(t *testing.T, h LabHost, password string, opts map[string]any, cmds ...map[string]string) pyResult {
+	t.Helper()
 	py := ""
 	for _, p := range []string{os.Getenv("WINFLEET_PYTHON"), "python3", "/usr/bin/python3"} {
 		if p != "" && exec.Command(p, "-c", "import winrm").Run() == nil {
@@ -197,7 +202,11 @@ func pywinrm(t *testing.T, h LabHost, password string, cmds ...map[string]string
 	if py == "" {
 		t.Fatal("pywinrm is required: no python3 can import winrm (install Debian python3-winrm or set WINFLEET_PYTHON)")
 	}
-	in, _ := json.Marshal(map[string]any{"url": h.URL + "/wsman", "user": h.User, "password": password, "transport": h.Transport, "commands": cmds})
+	params := map[string]any{"url": h.URL + "/wsman", "user": h.User, "password": password, "transport": h.Transport, "commands": cmds}
+	for k, v := range opts {
+		params[k] = v
+	}
+	in, _ := json.Marshal(params)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, py, filepath.Join("testdata", "pywinrm_client.py"))
@@ -263,6 +272,11 @@ func TestServePywinrm(t *testing.T) {
 	}
 	if bad := pywinrm(t, must(lab.Host("badpw.lab.example")), testPassword, map[string]string{"kind": "cmd", "line": "ver"}); !strings.Contains(bad.Error, "InvalidCredentialsError") {
 		t.Errorf("pywinrm bad password: %q", bad.Error)
+	}
+	hang := pywinrmOpts(t, must(lab.Host("hang.lab.example")), testPassword, map[string]any{"operation_timeout": 1, "read_timeout": 2},
+		map[string]string{"kind": "cmd", "line": "ver"})
+	if !strings.Contains(hang.Error, "Timeout") {
+		t.Errorf("pywinrm hanging host: %q, want a timeout", hang.Error)
 	}
 	if down := pywinrm(t, must(lab.Host("down.lab.example")), testPassword, map[string]string{"kind": "cmd", "line": "ver"}); !strings.Contains(down.Error, "Connection") {
 		t.Errorf("pywinrm unreachable: %q", down.Error)

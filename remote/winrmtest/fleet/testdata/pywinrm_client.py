@@ -89,7 +89,8 @@ def main():
     out = {"results": [], "error": ""}
     try:
         s = winrm.Session(p["url"], auth=(p["user"], p["password"]), transport=p.get("transport", "basic"),
-                          server_cert_validation="ignore", operation_timeout_sec=5, read_timeout_sec=8)
+                          server_cert_validation="ignore", operation_timeout_sec=p.get("operation_timeout", 5),
+                          read_timeout_sec=p.get("read_timeout", 8))
         for c in p["commands"]:
             if c["kind"] == "ps":
                 r = s.run_ps(c["line"])
