@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net"
+	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -351,5 +352,36 @@ func TestGeneratedPassword(t *testing.T) {
 	}
 	if _, _, code, err := masterzen(t, lab.Hosts()[0], pw).RunCmdWithContext(context.Background(), "ver"); err != nil || code != 0 {
 		t.Errorf("generated password rejected: %v", err)
+	}
+}
+
+// TestFixedPort serves every host on one port number, each on its own
+// address, as `winfleet lab --port 5985` does.
+func TestFixedPort(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.9.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := l.Addr().(*net.TCPAddr).Port
+	l.Close()
+	f := Generate(30, 5)
+	lab, err := Serve(context.Background(), f, ServeOptions{Password: testPassword, Port: port, FirstAddr: netip.MustParseAddr("127.0.9.1")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lab.Close()
+	seen := map[string]bool{}
+	for _, h := range lab.Hosts() {
+		if h.Port != port || seen[h.Address] {
+			t.Errorf("%s on %s:%d, want port %d and a distinct address", h.Name, h.Address, h.Port, port)
+		}
+		seen[h.Address] = true
+	}
+	h := lab.Hosts()[len(lab.Hosts())-1]
+	if h.Address != "127.0.9.30" {
+		t.Errorf("last host on %s, want 127.0.9.30", h.Address)
+	}
+	if _, err := Serve(context.Background(), f, ServeOptions{FirstAddr: netip.MustParseAddr("10.0.0.1")}); err == nil {
+		t.Error("Serve accepted a non-loopback address")
 	}
 }
