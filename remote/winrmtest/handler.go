@@ -15,6 +15,11 @@ import (
 // closed). Every Write on cmd.Stdout or cmd.Stderr becomes one base64 chunk in a
 // ReceiveResponse, in write order; the bytes are sent as written (they need not
 // be UTF-8).
+//
+// context.Cause(ctx) tells why ctx ended: ErrSignalTerminate, ErrSignalCtrlC,
+// ErrShellDeleted or ErrServerClosed. A Handler may also implement
+// ProgramChecker to make the Command itself fail for a missing program when
+// the client skips cmd.exe.
 type Handler interface {
 	Run(ctx context.Context, cmd *Command) (exitCode int)
 }
