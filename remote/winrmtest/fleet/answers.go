@@ -28,7 +28,8 @@ func (f *Fleet) Answers() (map[string]string, error) {
 // SSIS versions, the rule table as data), never from netsh output:
 //
 //   - an explicit expect: wins;
-//   - unreachable → unreachable; hang → timeout; bad_password → auth_failed;
+//   - unreachable or drop_receive → unreachable; hang or hang_receive →
+//     timeout; bad_password → auth_failed;
 //     access_denied or soap_faults → error (a fault on every such
 //     operation makes the host unusable; use expect: to say otherwise);
 //   - not_elevated, firewall_stopped, a non-English language, canned
@@ -41,8 +42,12 @@ func Expected(h *Host, cfg winsim.Config) string {
 		return h.Expect
 	case ft.Unreachable:
 		return "unreachable"
-	case ft.Hang:
+	case ft.Hang, ft.HangReceive:
 		return "timeout"
+	case ft.DropReceive:
+		// The connection is closed before an answer: the client cannot
+		// tell this from a host going away.
+		return "unreachable"
 	case ft.BadPassword:
 		return "auth_failed"
 	case ft.AccessDenied || ft.NotElevated || ft.FirewallStopped || len(ft.Canned) > 0 || len(ft.SOAPFaults) > 0:

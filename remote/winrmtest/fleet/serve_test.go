@@ -150,6 +150,12 @@ func TestServeMasterzen(t *testing.T) {
 		t.Errorf("quota host: %v, want the Create fault", err)
 	}
 
+	// Dropped Receive: the client sees the connection closed (EOF).
+	_, _, code, err = masterzen(t, must(lab.Host("drop.lab.example")), testPassword).RunCmdWithContext(ctx, "ver")
+	if err == nil || !strings.Contains(err.Error(), "EOF") {
+		t.Errorf("drop_receive host: %d %v, want EOF", code, err)
+	}
+
 	// Unreachable: connection refused.
 	_, _, _, err = masterzen(t, must(lab.Host("down.lab.example")), testPassword).RunCmdWithContext(ctx, "ver")
 	if !errors.Is(err, syscall.ECONNREFUSED) {
@@ -328,7 +334,7 @@ func TestInventoryAndAnswers(t *testing.T) {
 	}
 	want := map[string]string{"ok.lab.example": "compliant", "legacy2003.lab.example": "compliant", "notelevated.lab.example": "error",
 		"down.lab.example": "unreachable", "hang.lab.example": "timeout", "badpw.lab.example": "auth_failed", "ntlm.lab.example": "noncompliant",
-		"stopped.lab.example": "error", "german.lab.example": "error", "quota.lab.example": "error"}
+		"stopped.lab.example": "error", "german.lab.example": "error", "quota.lab.example": "error", "drop.lab.example": "unreachable"}
 	for k, v := range want {
 		if got[k] != v {
 			t.Errorf("answer %s = %q, want %q", k, got[k], v)
