@@ -243,7 +243,7 @@ const closeGrace = 2 * time.Second
 // Close stops the server. It stops accepting connections, cancels every
 // running command (their ctx is done with cause ErrServerClosed), answers
 // parked Receives with the TimedOut fault, closes connections whose requests
-// were parked by NoAnswer or HangReceive, waits for in-flight requests to be
+// were parked by NoAnswer, HangReceive or StallReceiveBody, waits for in-flight requests to be
 // answered (closing, after 2 s, the connection of a client that stalls while
 // sending a body or reading a response) and for every Handler.Run to return,
 // and closes all connections. No goroutine of the server outlives Close. Close blocks until
