@@ -158,3 +158,24 @@ func TestGenerate(t *testing.T) {
 }
 
 func TestMain(m *testing.M) { os.Exit(m.Run()) }
+
+// TestReadmeReference parses the field reference in README.md, so that the
+// documentation cannot drift from the format.
+func TestReadmeReference(t *testing.T) {
+	b, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rest, ok := strings.Cut(string(b), "```yaml\n")
+	block, _, ok2 := strings.Cut(rest, "```")
+	if !ok || !ok2 {
+		t.Fatal("README.md has no yaml block")
+	}
+	f, err := Parse("README.md", []byte(block))
+	if err != nil {
+		t.Fatalf("the README's fleet file reference does not load: %v", err)
+	}
+	if len(f.Hosts) != 1 || len(f.Hosts[0].SSIS) != 2 || !f.Hosts[0].Faults.NotElevated || f.Hosts[0].Faults.SOAPFaults["Create"] != 2150859173 {
+		t.Errorf("README reference parsed as %+v", f.Hosts)
+	}
+}
