@@ -52,7 +52,7 @@ func TestGeneratedFleet(t *testing.T) {
 		ts = append(ts, playbook.Target{Name: lh.Name, Address: lh.Address})
 	}
 	answers := lab.Answers()
-	o := playbook.Options{Mode: reports.ModeScan, Forks: 20, HostTimeout: 1500 * time.Millisecond}
+	o := playbook.Options{Mode: reports.ModeScan, Forks: 20, HostTimeout: 4 * time.Second}
 	scan := playbook.Run(t.Context(), builtin(t), ts, d, o)
 	labels := map[string]string{}
 	for _, lh := range lab.Hosts() {
