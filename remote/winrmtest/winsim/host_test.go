@@ -404,3 +404,15 @@ func TestLogLimit(t *testing.T) {
 		t.Error("ResetLog left entries")
 	}
 }
+
+func TestLegacyPublicProfile(t *testing.T) {
+	h := MustNew(Config{Version: Win2012R2, CurrentProfile: Public})
+	mustRun(t, h, seedPort)
+	out, _, _ := run(t, h, "netsh firewall show portopening")
+	if !strings.Contains(out, "Port configuration for Standard profile:\r\nPort   Protocol  Mode    Traffic direction     Name\r\n"+dashes67+"\r\n135    TCP") {
+		t.Errorf("a CURRENT=public port opening must show in the Standard section: %q", out)
+	}
+	if r := h.Rules(); len(r) != 1 || r[0].Profiles != Public {
+		t.Errorf("rules %+v", r)
+	}
+}

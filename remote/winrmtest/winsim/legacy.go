@@ -368,18 +368,23 @@ func legacyProfileName(p Profiles) string {
 	return "Standard"
 }
 
-// legacyProfileBit is the profile a legacy "Standard" section lists: Private.
+// legacySections are the two profiles legacy netsh shows: Domain and
+// Standard. Standard lists the Private profile, or the Public one when that
+// is the current profile (legacy netsh knows only two profiles; choice).
 func legacySections(current Profiles) []struct {
 	name    string
 	bit     Profiles
 	current bool
 } {
-	cur := legacyProfileName(current)
+	std := Private
+	if current == Public {
+		std = Public
+	}
 	return []struct {
 		name    string
 		bit     Profiles
 		current bool
-	}{{"Domain", Domain, cur == "Domain"}, {"Standard", Private, cur == "Standard"}}
+	}{{"Domain", Domain, current == Domain}, {"Standard", std, current != Domain}}
 }
 
 func (h *Host) portRows(b *strings.Builder, bit Profiles, verbose bool) {
@@ -494,9 +499,6 @@ func (h *Host) legacyReport(cmd string, verbose bool) string {
 		}
 	case "show state":
 		cur := h.cfg.CurrentProfile
-		if cur != Domain {
-			cur = Private
-		}
 		b.WriteString("Firewall status:\r\n" + dashes67 + "\r\n")
 		b.WriteString("Profile                           = " + legacyProfileName(h.cfg.CurrentProfile) + "\r\n")
 		h.legacyProfileBlock(&b)
