@@ -380,3 +380,29 @@ func TestApplyThenRollback(t *testing.T) {
 		t.Errorf("second rollback: %s (%s), %d writes", r.Status, r.Reason, h.writes()-before)
 	}
 }
+
+// TestLegacyRollback: on a 2003 host (legacy dialect, exceptions keyed by
+// port and program) apply then rollback returns to the original table.
+func TestLegacyRollback(t *testing.T) {
+	keep := winsim.Rule{Name: "Web", Enabled: true, Protocol: "TCP", LocalPort: "80", RemoteIP: []string{"LocalSubnet"}}
+	h := startHost(t, "old01", winsim.Config{Version: winsim.Win2003, SSIS: []winsim.SSIS{{Version: 90, Root: dRoot}}, Rules: []winsim.Rule{keep}})
+	ts := []playbook.Target{h.target(nil)}
+	o := playbook.Options{Mode: reports.ModeApply}
+	if r := playbook.Run(t.Context(), builtin(t), ts, remoteDialer{}, o)[0]; r.Status != reports.StatusChanged || r.Dialect != "legacy" {
+		t.Fatalf("apply: %s %s (%s)\n%s", r.Status, r.Dialect, r.Reason, dumpChecks(r))
+	}
+	rb, err := playbook.Load("testdata/rollback-ssis-firewall.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := playbook.Run(t.Context(), rb, ts, remoteDialer{}, o)[0]; r.Status != reports.StatusChanged {
+		t.Fatalf("rollback: %s (%s)\n%s", r.Status, r.Reason, dumpChecks(r))
+	}
+	if rules := h.sim.Rules(); len(rules) != 1 || rules[0].Name != "Web" {
+		t.Errorf("after rollback: %+v, want only Web", rules)
+	}
+	before := h.writes()
+	if r := playbook.Run(t.Context(), rb, ts, remoteDialer{}, o)[0]; r.Status != reports.StatusCompliant || h.writes() != before {
+		t.Errorf("second rollback: %s (%s), %d writes", r.Status, r.Reason, h.writes()-before)
+	}
+}
