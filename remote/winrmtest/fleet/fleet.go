@@ -56,12 +56,15 @@ type Host struct {
 	// Profile is the current firewall profile: domain, private or public.
 	Profile string `yaml:"profile,omitempty"`
 	// BuiltinRules overrides defaults.builtin_rules for this host.
-	BuiltinRules *bool      `yaml:"builtin_rules,omitempty"`
-	SSIS         []SSIS     `yaml:"ssis,omitempty"`
-	Rules        []Rule     `yaml:"rules,omitempty"`
-	Setup        []string   `yaml:"setup,omitempty"`
-	Services     []Service  `yaml:"services,omitempty"`
-	Registry     []RegValue `yaml:"registry,omitempty"`
+	BuiltinRules *bool `yaml:"builtin_rules,omitempty"`
+	// FirewallOff lists profiles whose firewall is off: "public",
+	// "domain,private", "any".
+	FirewallOff string     `yaml:"firewall_off,omitempty"`
+	SSIS        []SSIS     `yaml:"ssis,omitempty"`
+	Rules       []Rule     `yaml:"rules,omitempty"`
+	Setup       []string   `yaml:"setup,omitempty"`
+	Services    []Service  `yaml:"services,omitempty"`
+	Registry    []RegValue `yaml:"registry,omitempty"`
 	// User is the account the host accepts (default Administrator).
 	User string `yaml:"user,omitempty"`
 	// Transport is basic (default) or ntlm; Scheme is http (default) or https.
@@ -369,6 +372,13 @@ func (f *Fleet) HostConfig(i int) (winsim.Config, error) {
 		cfg.CurrentProfile = winsim.Public
 	default:
 		return winsim.Config{}, f.errorf(h, "profile: %q is not domain, private or public", p)
+	}
+	if h.FirewallOff != "" {
+		p, err := winsim.ParseProfiles(h.FirewallOff)
+		if err != nil {
+			return winsim.Config{}, f.errorf(h, "firewall_off: %v", err)
+		}
+		cfg.FirewallOff = p
 	}
 	switch f.transport(h) {
 	case "basic", "ntlm":

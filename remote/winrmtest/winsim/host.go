@@ -173,6 +173,9 @@ type Config struct {
 	// ships with (WinRM, Remote Desktop, COM+, Core Networking, ...; see
 	// builtin.go). Ignored on 2003 (no advfirewall).
 	BuiltinRules bool
+	// FirewallOff lists the profiles whose firewall is turned off (State
+	// OFF in advfirewall, Operational mode Disable in legacy netsh).
+	FirewallOff Profiles
 	// LogLimit bounds the command log (Commands, Log) to the most recent
 	// lines and program runs; 0 means 10,000 each. Writes counts all.
 	LogLimit int
@@ -197,6 +200,7 @@ type Host struct {
 	lines    []string
 	log      []Invocation
 	writes   int
+	fwOff    Profiles
 }
 
 type cannedRE struct {
@@ -232,7 +236,7 @@ func New(cfg Config) (*Host, error) {
 			cfg.CurrentProfile = Domain
 		}
 	}
-	h := &Host{cfg: cfg, reg: newRegistry(), files: map[string]bool{}}
+	h := &Host{cfg: cfg, reg: newRegistry(), files: map[string]bool{}, fwOff: cfg.FirewallOff}
 	lang, err := languageFor(cfg.Faults.Language)
 	if err != nil {
 		return nil, fmt.Errorf("host %q: %w", cfg.ComputerName, err)
@@ -372,6 +376,13 @@ func trim[T any](s []T, limit int) []T {
 		return s
 	}
 	return append(s[:0:0], s[len(s)-limit:]...)
+}
+
+// FirewallOff returns the profiles whose firewall is off now.
+func (h *Host) FirewallOff() Profiles {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.fwOff
 }
 
 // RegistryValue returns a registry value (name "" for the default value).

@@ -416,3 +416,34 @@ func TestLegacyPublicProfile(t *testing.T) {
 		t.Errorf("rules %+v", r)
 	}
 }
+
+func TestFirewallState(t *testing.T) {
+	h := MustNew(Config{Domain: "LAB", Version: Win2016, FirewallOff: Public})
+	out, _, rc := run(t, h, "netsh advfirewall show allprofiles state")
+	want := "\r\nDomain Profile Settings: \r\n" + dashes70 + "\r\nState                                 ON\r\n" +
+		"\r\nPrivate Profile Settings: \r\n" + dashes70 + "\r\nState                                 ON\r\n" +
+		"\r\nPublic Profile Settings: \r\n" + dashes70 + "\r\nState                                 OFF\r\n\r\nOk.\r\n\r\n"
+	if rc != 0 || out != want {
+		t.Errorf("show allprofiles state:\n got %q\nwant %q", out, want)
+	}
+	mustRun(t, h, "netsh advfirewall set currentprofile state off")
+	if h.FirewallOff() != Domain|Public {
+		t.Errorf("FirewallOff = %v", h.FirewallOff())
+	}
+	out, _, _ = run(t, h, "netsh firewall show state")
+	if !strings.Contains(out, "Profile                           = Domain\r\nOperational mode                  = Disable\r\n") {
+		t.Errorf("legacy show state after turning the domain profile off: %q", out)
+	}
+	mustRun(t, h, "netsh firewall set opmode ENABLE profile=ALL")
+	if h.FirewallOff() != Public {
+		t.Errorf("after legacy set opmode enable profile=ALL: %v", h.FirewallOff())
+	}
+	out, _, _ = run(t, h, "netsh advfirewall show currentprofile")
+	if !strings.Contains(out, "State                                 ON\r\nFirewall Policy                       BlockInbound,AllowOutbound\r\n") {
+		t.Errorf("show currentprofile: %q", out)
+	}
+	ne := MustNew(Config{Version: Win2016, Faults: Faults{NotElevated: true}})
+	if _, _, rc := run(t, ne, "netsh advfirewall set allprofiles state off"); rc != 1 || ne.FirewallOff() != 0 {
+		t.Error("not elevated host turned its firewall off")
+	}
+}

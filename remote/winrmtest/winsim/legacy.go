@@ -298,7 +298,19 @@ func (h *Host) legacyRun(cmd string, v map[string]string) (string, int, bool) {
 			return msgFileNotFound + "\r\n\r\n", 1, false
 		}
 		return h.legacyOK(), 0, true
-	case "set opmode", "set service":
+	case "set opmode":
+		on, ok1 := legacyMode(v["mode"])
+		profiles, ok2 := h.legacyProfiles(v["profile"])
+		if v["mode"] == "" || !ok1 || !ok2 {
+			return h.legacySyntax(cmd), 1, false
+		}
+		if on {
+			h.fwOff &^= profiles
+		} else {
+			h.fwOff |= profiles
+		}
+		return h.legacyOK(), 0, true
+	case "set service":
 		return h.legacyOK(), 0, true
 	case "show portopening", "show allowedprogram", "show state", "show config":
 		verbose := false
@@ -451,8 +463,8 @@ func legacyScopeText(r *Rule) string {
 	return strings.Join(r.RemoteIP, ",")
 }
 
-func (h *Host) legacyProfileBlock(b *strings.Builder) {
-	b.WriteString("Operational mode                  = Enable\r\n")
+func (h *Host) legacyProfileBlock(b *strings.Builder, bit Profiles) {
+	b.WriteString("Operational mode                  = " + h.opmode(bit) + "\r\n")
 	b.WriteString("Exception mode                    = Enable\r\n")
 	b.WriteString("Multicast/broadcast response mode = Enable\r\n")
 	b.WriteString("Notification mode                 = Disable\r\n")
@@ -469,7 +481,7 @@ func (h *Host) legacyOpmodeSections() string {
 			title += " (current)"
 		}
 		b.WriteString(title + ":\r\n" + dashes67 + "\r\n")
-		b.WriteString("Operational mode                  = Enable\r\n")
+		b.WriteString("Operational mode                  = " + h.opmode(s.bit) + "\r\n")
 		b.WriteString("Exception mode                    = Enable\r\n")
 	}
 	return b.String()
@@ -501,7 +513,7 @@ func (h *Host) legacyReport(cmd string, verbose bool) string {
 		cur := h.cfg.CurrentProfile
 		b.WriteString("Firewall status:\r\n" + dashes67 + "\r\n")
 		b.WriteString("Profile                           = " + legacyProfileName(h.cfg.CurrentProfile) + "\r\n")
-		h.legacyProfileBlock(&b)
+		h.legacyProfileBlock(&b, cur)
 		b.WriteString("Group policy version              = Windows Firewall\r\n")
 		b.WriteString("Remote admin mode                 = Disable\r\n")
 		b.WriteString("\r\nPorts currently open on all network interfaces:\r\n")
@@ -526,7 +538,7 @@ func (h *Host) legacyReport(cmd string, verbose bool) string {
 				title += " (current)"
 			}
 			b.WriteString(title + ":\r\n" + dashes67 + "\r\n")
-			h.legacyProfileBlock(&b)
+			h.legacyProfileBlock(&b, s.bit)
 			b.WriteString("\r\nAllowed programs configuration for " + s.name + " profile:\r\n")
 			h.programRows(&b, s.bit, verbose)
 			b.WriteString("\r\nPort configuration for " + s.name + " profile:\r\n")
@@ -558,7 +570,7 @@ func (h *Host) legacyReport2003Config(verbose bool) string {
 			title += " (current)"
 		}
 		b.WriteString(title + ":\r\n" + dashes67 + "\r\n")
-		h.legacyProfileBlock(&b)
+		h.legacyProfileBlock(&b, s.bit)
 		b.WriteString("\r\nAllowed programs configuration for " + s.name + " profile:\r\n")
 		h.programRows(&b, s.bit, verbose)
 		b.WriteString("\r\nPort configuration for " + s.name + " profile:\r\n")
@@ -573,4 +585,12 @@ func (h *Host) legacyReport2003Config(verbose bool) string {
 	b.WriteString("Dropped packets = Disable\r\n")
 	b.WriteString("Connections     = Disable\r\n")
 	return b.String()
+}
+
+// opmode is legacy netsh's "Operational mode" of a profile.
+func (h *Host) opmode(p Profiles) string {
+	if h.fwOff&p != 0 {
+		return "Disable"
+	}
+	return "Enable"
 }

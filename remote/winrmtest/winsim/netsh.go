@@ -172,7 +172,11 @@ func advfirewall(inv *invocation, raw string, args []string) int {
 		inv.out(advHelp)
 		return 0
 	}
-	if kw(args[0], "firewall", "consec", "mainmode", "monitor", "dump", "export", "import", "reset", "set", "show") != "firewall" {
+	switch kw(args[0], "firewall", "consec", "mainmode", "monitor", "dump", "export", "import", "reset", "set", "show") {
+	case "firewall":
+	case "show", "set":
+		return advProfiles(inv, raw, args)
+	default:
 		inv.out(notFound(raw))
 		return 1
 	}
