@@ -88,16 +88,20 @@ func cmdWinfleet(ts *testscript.TestScript, neg bool, args []string) {
 	cmd.Env = scriptEnv(ts)
 	cmd.Stdout = ts.Stdout()
 	cmd.Stderr = ts.Stderr()
-	err = cmd.Run()
-	got := 0
+	if got := exitCode(ts, cmd.Run()); got != want {
+		ts.Fatalf("winfleet %s: exit code %d, want %d", strings.Join(args[1:], " "), got, want)
+	}
+}
+
+// exitCode is the exit code of a finished command, failing the script if
+// the command could not run at all.
+func exitCode(ts *testscript.TestScript, err error) int {
 	if ee, ok := err.(*exec.ExitError); ok {
-		got = ee.ExitCode()
+		return ee.ExitCode()
 	} else if err != nil {
 		ts.Fatalf("winfleet: %v", err)
 	}
-	if got != want {
-		ts.Fatalf("winfleet %s: exit code %d, want %d", strings.Join(args[1:], " "), got, want)
-	}
+	return 0
 }
 
 // cmdLabStart serves a fleet in the test process for the rest of the script
@@ -314,13 +318,7 @@ func cmdInterrupt(ts *testscript.TestScript, neg bool, args []string) {
 	if !found {
 		ts.Fatalf("winfleet never printed %q", marker)
 	}
-	got := 0
-	if ee, ok := err.(*exec.ExitError); ok {
-		got = ee.ExitCode()
-	} else if err != nil {
-		ts.Fatalf("winfleet: %v", err)
-	}
-	if got != want {
+	if got := exitCode(ts, err); got != want {
 		ts.Fatalf("interrupted winfleet: exit code %d, want %d", got, want)
 	}
 }
