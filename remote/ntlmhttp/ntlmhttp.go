@@ -102,7 +102,14 @@ type Error struct {
 	Err  error
 }
 
-func (e *Error) Error() string { return "ntlmhttp: " + e.Op + " " + e.Host + ": " + e.Err.Error() }
+func (e *Error) Error() string {
+	cause := e.Err.Error()
+	if strings.Contains(cause, e.Host) {
+		// A net.OpError already names the address ("dial tcp h:p: ...").
+		return "ntlmhttp: " + cause
+	}
+	return "ntlmhttp: " + e.Op + " " + e.Host + ": " + cause
+}
 
 // Unwrap returns the cause.
 func (e *Error) Unwrap() error { return e.Err }
