@@ -124,27 +124,27 @@ func TestTemplate(t *testing.T) {
 		}
 		return Template{Raw: raw, Pos: Pos{"pb.yaml", 9}, refs: refs}
 	}
-	if s, err := mk("SSIS {{ssis_version}} on {{ name }}").String(v, "name"); err != nil || s != "SSIS 130 on Web" {
+	if s, err := mk("SSIS {{ssis_version}} on {{ name }}").str(v, "name"); err != nil || s != "SSIS 130 on Web" {
 		t.Errorf("String = %q, %v", s, err)
 	}
-	if s, err := mk("{{ port }}").String(v, "port"); err != nil || s != "135" {
+	if s, err := mk("{{ port }}").str(v, "port"); err != nil || s != "135" {
 		t.Errorf("String(port) = %q, %v", s, err)
 	}
-	if l, err := mk("{{ scope_list }}").List(v, "scope"); err != nil || !cmp.Equal(l, []string{"10.0.0.0/8", "192.168.1.5"}) {
+	if l, err := mk("{{ scope_list }}").list(v, "scope"); err != nil || !cmp.Equal(l, []string{"10.0.0.0/8", "192.168.1.5"}) {
 		t.Errorf("List(scope_list) = %q, %v", l, err)
 	}
-	if l, err := mk("{{ csv }}").List(v, "scope"); err != nil || !cmp.Equal(l, []string{"1.2.3.4", "5.6.7.8"}) {
+	if l, err := mk("{{ csv }}").list(v, "scope"); err != nil || !cmp.Equal(l, []string{"1.2.3.4", "5.6.7.8"}) {
 		t.Errorf("List(csv) = %q, %v", l, err)
 	}
-	_, err := mk("x{{ nope }}").String(v, "name")
+	_, err := mk("x{{ nope }}").str(v, "name")
 	var ve *VarError
 	if !errors.As(err, &ve) || ve.Var != "nope" || ve.Host != "sql01" || !strings.Contains(err.Error(), "host sql01: pb.yaml:9: var \"nope\"") {
 		t.Errorf("unknown var error = %v", err)
 	}
-	if _, err := mk("a {{ scope_list }}").String(v, "name"); err == nil {
+	if _, err := mk("a {{ scope_list }}").str(v, "name"); err == nil {
 		t.Errorf("list inside a string: want error")
 	}
-	if _, err := mk("{{ scope_list }}").String(v, "name"); err == nil {
+	if _, err := mk("{{ scope_list }}").str(v, "name"); err == nil {
 		t.Errorf("list as a string: want error")
 	}
 }
@@ -153,7 +153,7 @@ func TestTemplateRefusesSecrets(t *testing.T) {
 	v := vars{host: "sql01", layers: []map[string]any{{"ansible_password": "hunter2", "become_pass": "x"}}}
 	for _, name := range []string{"ansible_password", "become_pass"} {
 		refs, _ := parseRefs("{{ " + name + " }}")
-		_, err := Template{Raw: "{{ " + name + " }}", refs: refs, Pos: Pos{"pb.yaml", 3}}.String(v, "name")
+		_, err := Template{Raw: "{{ " + name + " }}", refs: refs, Pos: Pos{"pb.yaml", 3}}.str(v, "name")
 		if err == nil || !strings.Contains(err.Error(), "secret") || strings.Contains(err.Error(), "hunter2") {
 			t.Errorf("referencing %s: err = %v, want a refusal without the value", name, err)
 		}

@@ -138,7 +138,7 @@ func unsafe(err error, v vars, t Template) error {
 
 func resolveName(it Item, v vars, sfx string) (check, vars) {
 	c := check{id: it.ID + sfx}
-	name, err := it.Name.String(v, "name")
+	name, err := it.Name.str(v, "name")
 	if err != nil {
 		c.err = err
 	}
@@ -158,7 +158,7 @@ func resolveRule(r Rule, v vars, sfx string) check {
 	}
 	if r.Program.set {
 		d.Kind = netsh.KindProgram
-		p, err := r.Program.String(v, "program")
+		p, err := r.Program.str(v, "program")
 		if err != nil {
 			c.err = err
 			return c
@@ -171,7 +171,7 @@ func resolveRule(r Rule, v vars, sfx string) check {
 	} else {
 		d.Kind = netsh.KindPort
 		d.Protocol = strings.ToUpper(r.Protocol)
-		ps, err := r.Port.String(v, "port")
+		ps, err := r.Port.str(v, "port")
 		if err != nil {
 			c.err = err
 			return c
@@ -211,7 +211,7 @@ func resolveRule(r Rule, v vars, sfx string) check {
 }
 
 func resolveScope(t Template, v vars) (netsh.Scope, error) {
-	l, err := t.List(v, "scope")
+	l, err := t.list(v, "scope")
 	if err != nil {
 		return netsh.Scope{}, err
 	}
@@ -266,7 +266,7 @@ func resolveDCOM(d DCOMItem, v vars, sfx string) check {
 	}
 	var ports []netsh.PortRange
 	if d.Ports.set {
-		l, err := d.Ports.List(v, "ports")
+		l, err := d.Ports.list(v, "ports")
 		if err != nil {
 			c.err = err
 			return c
@@ -296,7 +296,7 @@ func resolveService(s ServiceItem, v vars, sfx string) check {
 	if c.err != nil {
 		return c
 	}
-	name, err := s.Service.String(v, "service")
+	name, err := s.Service.str(v, "service")
 	if err != nil {
 		c.err = err
 		return c

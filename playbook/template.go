@@ -160,8 +160,8 @@ func (t Template) unknown(v vars, name string) error {
 	return &VarError{Host: v.host, Pos: t.Pos, Var: name, Msg: "undefined (not in the inventory or the playbook's vars)"}
 }
 
-// String resolves t to a string; a list value is an error.
-func (t Template) String(v vars, what string) (string, error) {
+// str resolves t to a string; a list value is an error.
+func (t Template) str(v vars, what string) (string, error) {
 	x, err := t.expand(v)
 	if err != nil {
 		return "", err
@@ -176,9 +176,9 @@ func (t Template) String(v vars, what string) (string, error) {
 	return s, nil
 }
 
-// List resolves t to a list of strings: a list var gives its elements, a
+// list resolves t to a list of strings: a list var gives its elements, a
 // string is split at commas. Empty elements are dropped.
-func (t Template) List(v vars, what string) ([]string, error) {
+func (t Template) list(v vars, what string) ([]string, error) {
 	x, err := t.expand(v)
 	if err != nil {
 		return nil, err
