@@ -12,6 +12,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/masterzen/winrm"
 )
@@ -362,8 +363,27 @@ func (c *Client) ensureShell(ctx context.Context) error {
 	}
 	msg := winrm.NewOpenShellRequest(c.url, &c.params)
 	defer msg.Free()
-	body, err := c.tr.send(ctx, "create", msg, msg.String())
+	// A Create abandoned the moment ctx ends may still open a shell on the
+	// host whose ID we never learn, and so can never delete. So Create gets
+	// createGrace more to answer after ctx ends; the shell it opened is then
+	// deleted at once.
+	cctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancel()
+	stop := context.AfterFunc(ctx, func() {
+		t := time.NewTimer(min(c.opts.CleanupTimeout, createGrace))
+		defer t.Stop()
+		select {
+		case <-t.C:
+			cancel()
+		case <-cctx.Done():
+		}
+	})
+	defer stop()
+	body, err := c.tr.send(cctx, "create", msg, msg.String())
 	if err != nil {
+		if ctx.Err() != nil {
+			return ctxError(c.host, "create", ctx)
+		}
 		return err
 	}
 	id, err := winrm.ParseOpenShellResponse(body)
@@ -375,8 +395,17 @@ func (c *Client) ensureShell(ctx context.Context) error {
 	}
 	c.shell, c.shellID = c.wc.NewShell(id), id
 	c.log.Debug("shell opened", slog.String("shell", id))
+	if ctx.Err() != nil {
+		err := ctxError(c.host, "create", ctx)
+		c.dropShell(ctx, err)
+		return err
+	}
 	return nil
 }
+
+// createGrace bounds how long a Create may still run after the caller's
+// context ended (see ensureShell).
+const createGrace = 500 * time.Millisecond
 
 // dropShell deletes the shell best-effort after a failed or cancelled
 // command, so that nothing is left running on the host, and forgets it.

@@ -606,3 +606,27 @@ func TestIPv6Loopback(t *testing.T) {
 	}
 	closeAndCheck(t, c, srv)
 }
+
+// TestCancelDuringCreate: the run is cancelled while the host is answering
+// Create. The host has opened the shell by then; the client waits a short
+// grace for the answer, learns the shell's ID and deletes it, so that no
+// shell is left behind on the host (a Create abandoned at once would leave
+// one until the host's idle timeout).
+func TestCancelDuringCreate(t *testing.T) {
+	srv := startServer(t, winrmtest.WithFaults(winrmtest.Faults{HeaderDelay: 200 * time.Millisecond}))
+	c := dialT(t, targetFor(srv), Options{})
+	ctx, cancel := context.WithTimeout(t.Context(), 50*time.Millisecond)
+	defer cancel()
+	_, err := c.Run(ctx, "echo x", nil, nil)
+	if !errors.Is(err, context.DeadlineExceeded) || !errors.Is(err, ErrTimeout) {
+		t.Fatalf("Run cancelled during Create = %v, want a timeout", err)
+	}
+	if n := srv.OpenShells(); n != 0 {
+		t.Errorf("server has %d open shells right after Run returned, want 0; ops %v", n, srv.Ops())
+	}
+	ops := countOps(srv)
+	if ops[winrmtest.OpCreate] != 1 || ops[winrmtest.OpDelete] != 1 || ops[winrmtest.OpCommand] != 0 {
+		t.Errorf("ops = %v, want one Create, one Delete and no Command", ops)
+	}
+	closeAndCheck(t, c, srv)
+}
