@@ -64,7 +64,8 @@ type Options struct {
 	MaxFailPercent float64
 	// Dialect is auto, legacy or advfirewall. An explicit legacy or
 	// advfirewall wins over the host var `dialect`; auto (or "") lets the
-	// host var decide, and else the host's `ver` output.
+	// host var `dialect` decide, else the host var `windows_version`, else
+	// the host's `ver` output.
 	Dialect string
 	// Grace is how long in-flight hosts may go on after ctx is cancelled
 	// before their own contexts are cancelled; 0 cancels them at once.
