@@ -75,7 +75,7 @@ func failed(s reports.HostStatus) bool {
 // TestFaultyHosts puts every kind of broken host next to healthy ones: each
 // ends with its own status, and none holds up the others beyond its budget.
 func TestFaultyHosts(t *testing.T) {
-	const budget = 3 * time.Second
+	const budget = 5 * time.Second
 	refused := goodHost(t, "refused", winrmtest.WithFaults(winrmtest.Faults{RefuseConnections: true}))
 	badpw := goodHost(t, "badpw", winrmtest.WithFaults(winrmtest.Faults{Unauthorized: true}))
 	hang := goodHost(t, "hang", winrmtest.WithFaults(winrmtest.Faults{NoAnswer: true}))
