@@ -45,9 +45,10 @@ what happened. It needs no setup and sends nothing beyond loopback.`,
 
 // demoStep is one run of the demo.
 type demoStep struct {
-	title string
-	mode  func(*runOptions)
-	base  string // report file base name
+	title  string
+	mode   reports.Mode
+	serial string
+	base   string // report file base name
 }
 
 func runDemo(ctx context.Context, stdio Stdio, dir string) error {
@@ -85,31 +86,29 @@ func runDemo(ctx context.Context, stdio Stdio, dir string) error {
 	fmt.Fprintf(out, "inventory: %s (the password stays in this process: the inventory names $%s)\n\n", invPath, lab.PasswordEnv())
 
 	steps := []demoStep{
-		{"1/3 scan: what does the fleet look like?", func(o *runOptions) {}, "scan-before"},
-		{"2/3 apply: converge every host, canary first (--serial 1,100%)", func(o *runOptions) { o.Serial = "1,100%" }, "apply"},
-		{"3/3 scan again: is the fleet compliant now?", func(o *runOptions) {}, "scan-after"},
+		{"1/3 scan: what does the fleet look like?", reports.ModeScan, "100%", "scan-before"},
+		{"2/3 apply: converge every host, canary first (--serial 1,100%)", reports.ModeApply, "1,100%", "apply"},
+		{"3/3 scan again: is the fleet compliant now?", reports.ModeScan, "100%", "scan-after"},
 	}
-	modes := []reports.Mode{reports.ModeScan, reports.ModeApply, reports.ModeScan}
 	var reps []*reports.Report
-	for i, s := range steps {
+	for _, s := range steps {
 		fmt.Fprintf(out, "== %s\n", s.title)
 		o := runOptions{
 			Inventory: invPath, Playbook: "ssis-firewall", Forks: 24, Timeout: 20 * time.Second,
-			ConnectTimeout: 2 * time.Second, Serial: "100%", MaxFail: 100, Dialect: "auto",
+			ConnectTimeout: 2 * time.Second, Serial: s.serial, MaxFail: 100, Dialect: "auto",
 			LogFormat: "text", NoProgress: true,
 			Reports: []string{
 				"json=" + filepath.Join(dir, s.base+".json"),
 				"csv=" + filepath.Join(dir, s.base+".csv"),
 			},
 		}
-		s.mode(&o)
 		log := newLogger(demoIO, o.LogFormat, o.Verbose)
 		fr, err := prepare(demoIO, o, log)
 		if err != nil {
 			return err
 		}
-		rep, err := execute(ctx, demoIO, o, modes[i], fr, log)
-		if err := finish(ctx, demoIO, rep, fr.outputs, err); err != nil {
+		rep := execute(ctx, demoIO, o, s.mode, fr, log)
+		if err := finish(ctx, demoIO, rep, fr.outputs); err != nil {
 			var ee *exitError
 			if !errors.As(err, &ee) || ee.code == ExitFatal || ee.code == ExitInterrupted {
 				return err

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
 
 	"github.com/spf13/cobra"
 
@@ -38,18 +37,7 @@ host var "windows_version"; else both are assumed, as the notes say).`,
 // runPlan loads inventory and playbook and prints each host's plan.
 func runPlan(stdio Stdio, opts runOptions) error {
 	log := newLogger(stdio, opts.LogFormat, opts.Verbose)
-	inv, err := inventory.Load(opts.Inventory)
-	if err != nil {
-		return err
-	}
-	for _, w := range inv.Warnings() {
-		log.Warn("inventory", "warning", w.String())
-	}
-	pattern := opts.Limit
-	if pattern == "" {
-		pattern = "all"
-	}
-	hosts, err := inv.Select(pattern, os.ReadFile)
+	hosts, err := selectHosts(opts, log)
 	if err != nil {
 		return err
 	}

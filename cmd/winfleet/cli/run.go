@@ -89,14 +89,11 @@ interrupted.`,
 // fleetRun is everything a scan or apply needs, resolved before any host is
 // contacted.
 type fleetRun struct {
-	inv      *inventory.Inventory
-	hosts    []*inventory.Host
-	pb       *playbook.Playbook
-	targets  []playbook.Target
-	dialer   dialer
-	outputs  []reports.Target
-	serial   []playbook.Batch
-	warnings []string
+	pb      *playbook.Playbook
+	targets []playbook.Target
+	dialer  dialer
+	outputs []reports.Target
+	serial  []playbook.Batch
 }
 
 // prepare loads and checks everything a run needs; any error is fatal
@@ -110,17 +107,8 @@ func prepare(stdio Stdio, opts runOptions, log *slog.Logger) (*fleetRun, error) 
 	if fr.serial, err = playbook.ParseSerial(opts.Serial); err != nil {
 		return nil, fmt.Errorf("--serial: %w", err)
 	}
-	if fr.inv, err = inventory.Load(opts.Inventory); err != nil {
-		return nil, err
-	}
-	for _, w := range fr.inv.Warnings() {
-		log.Warn("inventory", "warning", w.String())
-	}
-	pattern := opts.Limit
-	if pattern == "" {
-		pattern = "all"
-	}
-	if fr.hosts, err = fr.inv.Select(pattern, os.ReadFile); err != nil {
+	hosts, err := selectHosts(opts, log)
+	if err != nil {
 		return nil, err
 	}
 	if fr.pb, err = playbook.Resolve(opts.Playbook); err != nil {
@@ -132,7 +120,7 @@ func prepare(stdio Stdio, opts runOptions, log *slog.Logger) (*fleetRun, error) 
 	}
 	fr.dialer = dialer{}
 	var errs []error
-	for _, h := range fr.hosts {
+	for _, h := range hosts {
 		hc, err := remoteTarget(stdio, opts, h, askedPass, log)
 		if err != nil {
 			errs = append(errs, err)
@@ -155,6 +143,23 @@ func prepare(stdio Stdio, opts runOptions, log *slog.Logger) (*fleetRun, error) 
 			"hosts", len(clear), "first", clear[0])
 	}
 	return fr, nil
+}
+
+// selectHosts loads the inventory, logs its warnings and returns the hosts
+// --limit selects (all of them without --limit).
+func selectHosts(opts runOptions, log *slog.Logger) ([]*inventory.Host, error) {
+	inv, err := inventory.Load(opts.Inventory)
+	if err != nil {
+		return nil, err
+	}
+	for _, w := range inv.Warnings() {
+		log.Warn("inventory", "warning", w.String())
+	}
+	pattern := opts.Limit
+	if pattern == "" {
+		pattern = "all"
+	}
+	return inv.Select(pattern, os.ReadFile)
 }
 
 // plainVars flattens a host's inventory vars to their values.
@@ -321,12 +326,12 @@ func runFleet(ctx context.Context, stdio Stdio, opts runOptions, mode reports.Mo
 	if err != nil {
 		return err
 	}
-	rep, err := execute(ctx, stdio, opts, mode, fr, log)
-	return finish(ctx, stdio, rep, fr.outputs, err)
+	rep := execute(ctx, stdio, opts, mode, fr, log)
+	return finish(ctx, stdio, rep, fr.outputs)
 }
 
 // execute runs the executor over the prepared hosts and returns the report.
-func execute(ctx context.Context, stdio Stdio, opts runOptions, mode reports.Mode, fr *fleetRun, log *slog.Logger) (*reports.Report, error) {
+func execute(ctx context.Context, stdio Stdio, opts runOptions, mode reports.Mode, fr *fleetRun, log *slog.Logger) *reports.Report {
 	bar := newProgress(stdio, len(fr.targets), string(mode), opts.NoProgress)
 	rep := &reports.Report{
 		Schema:    reports.Schema,
@@ -360,12 +365,12 @@ func execute(ctx context.Context, stdio Stdio, opts runOptions, mode reports.Mod
 	bar.finish()
 	rep.FinishedAt = time.Now().UTC()
 	reports.Summarize(rep)
-	return rep, nil
+	return rep
 }
 
 // finish writes the reports and the summary and turns the outcome into the
 // exit code.
-func finish(ctx context.Context, stdio Stdio, rep *reports.Report, outputs []reports.Target, runErr error) error {
+func finish(ctx context.Context, stdio Stdio, rep *reports.Report, outputs []reports.Target) error {
 	paths, werr := reports.WriteTargets(rep, outputs, stdio.Out)
 	if err := reports.WriteSummary(stdio.Err, rep, paths); err != nil && werr == nil {
 		werr = err
@@ -373,8 +378,6 @@ func finish(ctx context.Context, stdio Stdio, rep *reports.Report, outputs []rep
 	switch {
 	case werr != nil:
 		return &exitError{code: ExitFatal, err: fmt.Errorf("report: %w", werr)}
-	case runErr != nil:
-		return runErr
 	case ctx.Err() != nil:
 		return &exitError{code: ExitInterrupted, err: errors.New("interrupted; partial reports written")}
 	}
