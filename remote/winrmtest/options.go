@@ -1,6 +1,7 @@
 package winrmtest
 
 import (
+	"crypto/tls"
 	"fmt"
 	"maps"
 	"time"
@@ -38,6 +39,7 @@ type config struct {
 	tls              bool
 	ca               *CA
 	certHosts        []string
+	clientAuth       tls.ClientAuthType // WithClientCertAuth: request a client certificate
 	users            map[string]string
 	restricted       map[string]bool
 	basic            bool
@@ -84,6 +86,11 @@ func (c *config) validate() error {
 	for i, a := range c.auths {
 		if a == nil {
 			return fmt.Errorf("winrmtest: WithAuthenticator #%d is nil", i+1)
+		}
+		if v, ok := a.(interface{ validate() error }); ok {
+			if err := v.validate(); err != nil {
+				return err
+			}
 		}
 	}
 	return nil

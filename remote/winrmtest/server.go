@@ -160,6 +160,7 @@ func (s *Server) setupTLS() error {
 		Certificates: []tls.Certificate{cert},
 		NextProtos:   []string{"http/1.1"},
 		MinVersion:   tls.VersionTLS12,
+		ClientAuth:   s.cfg.clientAuth, // WithClientCertAuth
 	}
 	return nil
 }
