@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -82,11 +83,21 @@ func startLab(ctx context.Context, stdio Stdio, o labOptions) (*fleet.Lab, *flee
 		fl = fleet.Generate(o.Hosts, o.Seed)
 	}
 	password, _ := stdio.Getenv(fleet.DefaultPasswordEnv)
-	lab, err := fleet.Serve(ctx, fl, fleet.ServeOptions{Latency: o.Latency, Password: password, Port: o.Port})
+	lab, err := fleet.Serve(ctx, fl, fleet.ServeOptions{Latency: o.Latency, Password: password, Port: o.Port, CAFile: labCAFile(o.InventoryOut)})
 	if err != nil {
 		return nil, nil, err
 	}
 	return lab, fl, nil
+}
+
+// labCAFile is where the lab's CA certificate is written, beside the
+// inventory, so that the inventory's https hosts are verified against it.
+func labCAFile(inventory string) string {
+	abs, err := filepath.Abs(inventory)
+	if err != nil {
+		abs = inventory
+	}
+	return strings.TrimSuffix(abs, filepath.Ext(abs)) + "-ca.pem"
 }
 
 // runLab serves the fleet until ctx is done.
@@ -112,8 +123,15 @@ func runLab(ctx context.Context, stdio Stdio, o labOptions) error {
 	return nil
 }
 
-// writeLabFiles writes the inventory, answers and fleet files atomically.
+// writeLabFiles writes the CA (if any host uses https), inventory, answers
+// and fleet files atomically.
 func writeLabFiles(lab *fleet.Lab, fl *fleet.Fleet, o labOptions) error {
+	if pem := lab.CACertPEM(); pem != nil {
+		write := func(w io.Writer) error { _, err := w.Write(pem); return err }
+		if err := writeFileAtomic(labCAFile(o.InventoryOut), write); err != nil {
+			return fmt.Errorf("lab: CA certificate: %w", err)
+		}
+	}
 	if err := writeFileAtomic(o.InventoryOut, lab.WriteInventory); err != nil {
 		return fmt.Errorf("lab: inventory: %w", err)
 	}

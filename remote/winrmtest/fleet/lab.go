@@ -44,6 +44,11 @@ type ServeOptions struct {
 	// lets the system pick a free port per host, so that labs and tests can
 	// run side by side.
 	Port int
+	// CAFile is the path the inventory gives https hosts as
+	// ansible_winrm_ca_trust_path, so that clients verify the hosts'
+	// certificates; the caller writes (*Lab).CACertPEM there. Empty: the
+	// inventory sets ansible_winrm_server_cert_validation: ignore.
+	CAFile string
 }
 
 // A Lab is a served fleet.
@@ -54,6 +59,7 @@ type Lab struct {
 	generated   bool
 	passwordEnv string
 	ca          *winrmtest.CA
+	caFile      string
 
 	closeOnce sync.Once
 }
@@ -83,7 +89,7 @@ func Serve(ctx context.Context, f *Fleet, opts ServeOptions) (*Lab, error) {
 	if err := f.Validate(); err != nil {
 		return nil, err
 	}
-	l := &Lab{password: opts.Password, passwordEnv: opts.PasswordEnv}
+	l := &Lab{password: opts.Password, passwordEnv: opts.PasswordEnv, caFile: opts.CAFile}
 	if l.passwordEnv == "" {
 		l.passwordEnv = DefaultPasswordEnv
 	}
@@ -274,7 +280,8 @@ func (l *Lab) WriteAnswers(w io.Writer) error {
 // password_env (never the password), ansible_winrm_scheme and
 // ansible_winrm_transport; basic-over-http hosts also get
 // ansible_winrm_message_encryption: never (the explicit acceptance of clear
-// text) and https hosts ansible_winrm_server_cert_validation: ignore (the
+// text) and https hosts ansible_winrm_ca_trust_path (ServeOptions.CAFile)
+// or, without a CA file, ansible_winrm_server_cert_validation: ignore (the
 // lab CA is generated at start). One group per Windows version
 // (windows_2019 …) is listed under all.children.
 func (l *Lab) WriteInventory(w io.Writer) error {
@@ -295,6 +302,8 @@ func (l *Lab) WriteInventory(w io.Writer) error {
 			str("ansible_winrm_transport"), str(h.Transport),
 		)
 		switch {
+		case h.Scheme == "https" && l.caFile != "":
+			vars.Content = append(vars.Content, str("ansible_winrm_ca_trust_path"), str(l.caFile))
 		case h.Scheme == "https":
 			vars.Content = append(vars.Content, str("ansible_winrm_server_cert_validation"), str("ignore"))
 		case h.Transport == "basic":
