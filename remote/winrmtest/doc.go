@@ -24,7 +24,8 @@
 //
 // Authentication goes through Authenticator; BasicAuth is built in and
 // connection-bound schemes (NTLM with message encryption) plug in with
-// WithAuthenticator. See README.md for the choices made where the protocol
+// WithAuthenticator. WithClientCertAuth authenticates TLS client
+// certificates mapped to users (CA.IssueClient makes them). See README.md for the choices made where the protocol
 // documents are silent and for what the pinned masterzen/winrm client
 // returns for each server behaviour.
 package winrmtest
