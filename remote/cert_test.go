@@ -54,9 +54,10 @@ func selfSignedPEM(t *testing.T) (certPEM, keyPEM []byte) {
 
 // TestCertificateTransport: the certificate transport loads the client
 // certificate into its TLS configuration and sends the mutual-auth header
-// instead of Basic credentials. (The emulator does not request client
-// certificates in the handshake, so the certificate's presentation itself is
-// checked on the TLS configuration.)
+// instead of Basic credentials. This server does not ask for a certificate
+// in the handshake, so the presentation is checked on the TLS configuration
+// here; TestCertificateAuth (certauth_test.go) checks it end to end against
+// an emulator that maps client certificates to users.
 func TestCertificateTransport(t *testing.T) {
 	certPEM, keyPEM := selfSignedPEM(t)
 	srv := winrmtest.NewServer(testHost, winrmtest.WithTLS(), winrmtest.WithBasicAuth(false), winrmtest.WithAuthenticator(mutualAuth{}))
