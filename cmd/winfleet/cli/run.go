@@ -8,7 +8,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -120,29 +122,46 @@ func prepare(stdio Stdio, opts runOptions, log *slog.Logger) (*fleetRun, error) 
 	}
 	fr.dialer = dialer{}
 	var errs []error
+	var clear []string
+	warned := map[string]int{} // one line per inventory warning, not per host
 	for _, h := range hosts {
-		hc, err := remoteTarget(stdio, opts, h, askedPass, log)
+		hc, warnings, err := remoteTarget(stdio, opts, h, askedPass)
 		if err != nil {
 			errs = append(errs, err)
 			continue
 		}
+		for _, w := range warnings {
+			w.Host = ""
+			warned[w.String()]++
+		}
+		if !hc.target.HTTPS && hc.target.AllowUnencrypted {
+			clear = append(clear, h.Name)
+		}
+		hc.opts.Logger = remoteLogger(opts, log)
 		fr.dialer[h.Name] = hc
 		fr.targets = append(fr.targets, playbook.Target{Name: h.Name, Address: hc.target.Host, Vars: plainVars(h)})
 	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
-	var clear []string
-	for _, t := range fr.targets {
-		if hc := fr.dialer[t.Name]; !hc.target.HTTPS && hc.target.AllowUnencrypted {
-			clear = append(clear, t.Name)
-		}
+	for _, w := range slices.Sorted(maps.Keys(warned)) {
+		log.Warn("inventory", "warning", w, "hosts", warned[w])
 	}
 	if len(clear) > 0 {
 		log.Warn("WinRM over plain HTTP without encryption (allowed by message_encryption=never or allow_unencrypted): commands and output travel in clear",
 			"hosts", len(clear), "first", clear[0])
 	}
 	return fr, nil
+}
+
+// remoteLogger is the logger the WinRM clients get: per-request debug lines
+// and per-host warnings only with -v (prepare has already warned once for
+// the whole run about what matters, such as clear-text hosts).
+func remoteLogger(opts runOptions, log *slog.Logger) *slog.Logger {
+	if opts.Verbose > 0 {
+		return log
+	}
+	return nil
 }
 
 // selectHosts loads the inventory, logs its warnings and returns the hosts
@@ -181,13 +200,12 @@ type hostConn struct {
 // remoteTarget resolves a host's connection settings into a remote.Target.
 // Password precedence: the host's password_env, a plaintext inventory var,
 // --password-env, --ask-pass, then WINFLEET_PASSWORD.
-func remoteTarget(stdio Stdio, opts runOptions, h *inventory.Host, askedPass string, log *slog.Logger) (hostConn, error) {
+// The connection's warnings (such as a plaintext password) are returned for
+// the caller to report.
+func remoteTarget(stdio Stdio, opts runOptions, h *inventory.Host, askedPass string) (hostConn, []inventory.Warning, error) {
 	c, err := h.Conn(stdio.Getenv)
 	if err != nil {
-		return hostConn{}, err
-	}
-	for _, w := range c.Warnings {
-		log.Warn("inventory", "host", h.Name, "warning", w.String())
+		return hostConn{}, nil, err
 	}
 	// The host's own password (password_env, or a plaintext var) wins; then
 	// what the command line says (--password-env, --ask-pass); then the
@@ -198,7 +216,7 @@ func remoteTarget(stdio Stdio, opts runOptions, h *inventory.Host, askedPass str
 		case opts.PasswordEnv != "":
 			p, ok := stdio.Getenv(opts.PasswordEnv)
 			if !ok {
-				return hostConn{}, fmt.Errorf("host %s: --password-env %s: the variable is not set", h.Name, opts.PasswordEnv)
+				return hostConn{}, nil, fmt.Errorf("host %s: --password-env %s: the variable is not set", h.Name, opts.PasswordEnv)
 			}
 			password = p
 		case opts.AskPass:
@@ -227,19 +245,14 @@ func remoteTarget(stdio Stdio, opts runOptions, h *inventory.Host, askedPass str
 	}
 	if c.Transport == "certificate" {
 		if t.ClientCertPEM, err = os.ReadFile(c.ClientCert); err != nil {
-			return hostConn{}, fmt.Errorf("host %s: client certificate: %w", h.Name, err)
+			return hostConn{}, nil, fmt.Errorf("host %s: client certificate: %w", h.Name, err)
 		}
 		if t.ClientKeyPEM, err = os.ReadFile(c.ClientKey); err != nil {
-			return hostConn{}, fmt.Errorf("host %s: client key: %w", h.Name, err)
+			return hostConn{}, nil, fmt.Errorf("host %s: client key: %w", h.Name, err)
 		}
 	}
 	ro := remote.Options{ConnectTimeout: opts.ConnectTimeout, OperationTimeout: c.OperationTimeout, ReadTimeout: c.ReadTimeout}
-	if opts.Verbose > 0 {
-		// Per-request debug lines and per-host warnings; prepare already
-		// warned once for the whole run about clear-text hosts.
-		ro.Logger = log
-	}
-	return hostConn{target: t, opts: ro}, nil
+	return hostConn{target: t, opts: ro}, c.Warnings, nil
 }
 
 // truthyVar reports whether a host var is set to true (a YAML boolean, or

@@ -1,8 +1,6 @@
 package cli
 
 import (
-	"bytes"
-	"log/slog"
 	"testing"
 
 	"github.com/winfleet/winfleet/inventory"
@@ -19,7 +17,6 @@ bare.example ansible_port=5985
 	}
 	env := map[string]string{"HOST_PW": "from-host-env", "FLAG_PW": "from-flag-env", "WINFLEET_PASSWORD": "from-winfleet-env"}
 	stdio := Stdio{Getenv: func(k string) (string, bool) { v, ok := env[k]; return v, ok }}
-	log := slog.New(slog.NewTextHandler(&bytes.Buffer{}, nil))
 	tests := []struct {
 		host string
 		opts runOptions
@@ -33,7 +30,7 @@ bare.example ansible_port=5985
 		{"bare.example", runOptions{}, "", "from-winfleet-env"},
 	}
 	for _, tt := range tests {
-		hc, err := remoteTarget(stdio, tt.opts, inv.Host(tt.host), tt.ask, log)
+		hc, _, err := remoteTarget(stdio, tt.opts, inv.Host(tt.host), tt.ask)
 		if err != nil {
 			t.Fatalf("remoteTarget(%s, %+v): %v", tt.host, tt.opts, err)
 		}
@@ -41,7 +38,7 @@ bare.example ansible_port=5985
 			t.Errorf("remoteTarget(%s, %+v) password from %q, want %q", tt.host, tt.opts, hc.target.Password, tt.want)
 		}
 	}
-	if _, err := remoteTarget(stdio, runOptions{PasswordEnv: "NOPE"}, inv.Host("bare.example"), "", log); err == nil {
+	if _, _, err := remoteTarget(stdio, runOptions{PasswordEnv: "NOPE"}, inv.Host("bare.example"), ""); err == nil {
 		t.Error("remoteTarget with --password-env naming an unset variable: no error")
 	}
 }
