@@ -52,6 +52,14 @@ type hostRun struct {
 	opts    netsh.Options
 	dialect netsh.Dialect // "" until known
 	out     map[string]netsh.Output
+	// shown holds firewall reads parsed once: with block_scan every rule
+	// check reads the same "show rule name=all" output.
+	shown map[string]parsedShow
+}
+
+type parsedShow struct {
+	rules []netsh.Rule
+	err   error
 }
 
 // dialectFor returns the dialect fixed by the options or the host var
@@ -85,7 +93,7 @@ func blockScan(v vars) bool {
 }
 
 func (x *executor) host(runCtx, hctx context.Context, t Target) reports.Host {
-	h := &hostRun{x: x, t: t, v: hostVars(x.pb, t), out: map[string]netsh.Output{}}
+	h := &hostRun{x: x, t: t, v: hostVars(x.pb, t), out: map[string]netsh.Output{}, shown: map[string]parsedShow{}}
 	h.opts = netsh.Options{Env: netsh.DefaultEnv(), BlockScan: blockScan(h.v)}
 	h.res.Checks = []reports.Check{}
 	switch x.o.Mode {
@@ -170,6 +178,7 @@ func (h *hostRun) batch(ctx context.Context, cmds []string) ([]netsh.Output, err
 	for i, o := range outs {
 		res[i] = netsh.Output{Command: cmds[i], Stdout: o.Stdout, Stderr: o.Stderr, ExitCode: o.ExitCode}
 		h.out[cmds[i]] = res[i]
+		delete(h.shown, cmds[i])
 	}
 	return res, nil
 }
@@ -455,12 +464,16 @@ func (h *hostRun) evaluateOne(c check) verdict {
 	}
 	switch c.kind {
 	case kindRule:
-		rules, err := netsh.ParseShow(h.dialect, o)
-		if err != nil {
-			vd.err = err
+		p, done := h.shown[cmd]
+		if !done {
+			p.rules, p.err = netsh.ParseShow(h.dialect, o)
+			h.shown[cmd] = p
+		}
+		if p.err != nil {
+			vd.err = p.err
 			return vd
 		}
-		vd.res, vd.err = netsh.Evaluate(c.rule, rules, h.netshOpts())
+		vd.res, vd.err = netsh.Evaluate(c.rule, p.rules, h.netshOpts())
 	case kindDCOM:
 		key, err := netsh.ParseRegQuery(o)
 		if err != nil {
