@@ -130,7 +130,9 @@ func withHeaderTimeout(t *testing.T, srv *winrmtest.Server, d time.Duration) *wi
 func TestMasterzenHangReceiveRetriesUntilCtx(t *testing.T) {
 	srv := winrmtest.NewServer(testHost(), winrmtest.WithFaults(winrmtest.Faults{HangReceive: true}))
 	defer srv.Close()
-	c := withHeaderTimeout(t, srv, 100*time.Millisecond)
+	// The header timeout also bounds the healthy Create and Command: keep it
+	// well above what a loaded CI machine may take to answer them.
+	c := withHeaderTimeout(t, srv, 500*time.Millisecond)
 	ctx, cancel := context.WithCancel(testCtx(t))
 	defer cancel()
 	go func() {
@@ -573,8 +575,11 @@ func TestMasterzenAccessDenied(t *testing.T) {
 
 func TestMasterzenStalledReceiveBodyIgnoresTimeouts(t *testing.T) {
 	srv := winrmtest.NewServer(testHost(), winrmtest.WithFaults(winrmtest.Faults{StallReceiveBody: true}))
-	c := withHeaderTimeout(t, srv, 100*time.Millisecond)
-	ctx, cancel := context.WithTimeout(t.Context(), 200*time.Millisecond)
+	// The header timeout also bounds the healthy Create and Command, so it is
+	// generous; the ctx is cancelled once the stalled Receive is in flight.
+	const headerTimeout = 500 * time.Millisecond
+	c := withHeaderTimeout(t, srv, headerTimeout)
+	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
 	type result struct {
 		code int
@@ -590,13 +595,13 @@ func TestMasterzenStalledReceiveBodyIgnoresTimeouts(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	<-ctx.Done()
+	cancel()
 	// Headers came in time, so ResponseHeaderTimeout does not fire, and the
-	// body read has no ctx: the call is still blocked.
+	// body read has no ctx: the call stays blocked past both.
 	select {
 	case r := <-done:
 		t.Fatalf("Run returned (%d, %v) while the body stalls", r.code, r.err)
-	default:
+	case <-time.After(2 * headerTimeout):
 	}
 	srv.Close()
 	r := <-done
