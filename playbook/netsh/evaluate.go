@@ -317,13 +317,16 @@ func (w want) deleteObserved(rs []Rule, d Dialect, definition bool) ([]string, e
 			if proto != "TCP" && proto != "UDP" {
 				return nil, fmt.Errorf("rule %q: cannot delete a %s rule by port", w.name, r.Protocol)
 			}
-			if _, err := ParsePortRange(r.LocalPort); err != nil {
+			// The command carries the parsed port, not the text read from
+			// the host, which ParsePortRange accepts with blanks around it.
+			pr, err := ParsePortRange(r.LocalPort)
+			if err != nil {
 				return nil, fmt.Errorf("rule %q: cannot delete by local port %q", w.name, r.LocalPort)
 			}
 			if d == Legacy {
-				cmd = legacyDeletePort(proto, r.LocalPort)
+				cmd = legacyDeletePort(proto, pr.String())
 			} else {
-				cmd = w.advMatch("delete") + " protocol=" + proto + " localport=" + r.LocalPort
+				cmd = w.advMatch("delete") + " protocol=" + proto + " localport=" + pr.String()
 			}
 		}
 		if !seen[strings.ToLower(cmd)] {
