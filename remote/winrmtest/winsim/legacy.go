@@ -547,43 +547,17 @@ func (h *Host) legacyReport(cmd string, verbose bool) string {
 			b.WriteString("Mode     Type  Description\r\n" + dashes67 + "\r\n")
 			b.WriteString("Enable   2     Allow outbound packet too big\r\n\r\n")
 		}
-		b.WriteString("Log configuration:\r\n" + dashes67 + "\r\n")
-		b.WriteString("File location   = " + h.systemRoot() + `\system32\LogFiles\Firewall\pfirewall.log` + "\r\n")
+		// 2003 keeps the log in the Windows directory (reconstructed).
+		logFile := h.systemRoot() + `\system32\LogFiles\Firewall\pfirewall.log`
 		if h.cfg.Version.preVista() {
-			b.Reset()
-			return h.legacyReport2003Config(verbose)
+			logFile = h.systemRoot() + `\pfirewall.log`
 		}
+		b.WriteString("Log configuration:\r\n" + dashes67 + "\r\n")
+		b.WriteString("File location   = " + logFile + "\r\n")
 		b.WriteString("Max file size   = 4096 KB\r\n")
 		b.WriteString("Dropped packets = Disable\r\n")
 		b.WriteString("Connections     = Disable\r\n")
 	}
-	return b.String()
-}
-
-// legacyReport2003Config is show config on 2003: the Vista layout with the
-// 2003 tables and log location (reconstructed).
-func (h *Host) legacyReport2003Config(verbose bool) string {
-	var b strings.Builder
-	for _, s := range legacySections(h.cfg.CurrentProfile) {
-		title := s.name + " profile configuration"
-		if s.current {
-			title += " (current)"
-		}
-		b.WriteString(title + ":\r\n" + dashes67 + "\r\n")
-		h.legacyProfileBlock(&b, s.bit)
-		b.WriteString("\r\nAllowed programs configuration for " + s.name + " profile:\r\n")
-		h.programRows(&b, s.bit, verbose)
-		b.WriteString("\r\nPort configuration for " + s.name + " profile:\r\n")
-		h.portRows(&b, s.bit, verbose)
-		b.WriteString("\r\nICMP configuration for " + s.name + " profile:\r\n")
-		b.WriteString("Mode     Type  Description\r\n" + dashes67 + "\r\n")
-		b.WriteString("Enable   2     Allow outbound packet too big\r\n\r\n")
-	}
-	b.WriteString("Log configuration:\r\n" + dashes67 + "\r\n")
-	b.WriteString(`File location   = C:\WINDOWS\pfirewall.log` + "\r\n")
-	b.WriteString("Max file size   = 4096 KB\r\n")
-	b.WriteString("Dropped packets = Disable\r\n")
-	b.WriteString("Connections     = Disable\r\n")
 	return b.String()
 }
 
