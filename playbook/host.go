@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -200,19 +201,10 @@ func (h *hostRun) transport(hctx context.Context, what string, err error) report
 // A check whose command cannot be rendered has none; evaluateOne reports it.
 func (h *hostRun) readCmds(cs []check) []string {
 	var cmds []string
-	seen := map[string]bool{}
-	add := func(c string) {
-		if !seen[c] {
-			seen[c] = true
-			cmds = append(cmds, c)
-		}
-	}
 	for _, c := range cs {
-		cmd, err := h.readCmd(c)
-		if err != nil || cmd == "" {
-			continue
+		if cmd, err := h.readCmd(c); err == nil && cmd != "" {
+			cmds = appendNew(cmds, cmd)
 		}
-		add(cmd)
 	}
 	return cmds
 }
@@ -393,15 +385,11 @@ func (pb *Playbook) items() []Item {
 	return out
 }
 
+// appendNew appends the cmds that l does not hold yet, in order. Lists are
+// a handful of commands, so a linear search beats a set.
 func appendNew(l []string, cmds ...string) []string {
 	for _, c := range cmds {
-		dup := false
-		for _, x := range l {
-			if x == c {
-				dup = true
-			}
-		}
-		if !dup {
+		if !slices.Contains(l, c) {
 			l = append(l, c)
 		}
 	}
@@ -603,9 +591,7 @@ func (h *hostRun) finish(runCtx, hctx context.Context, checks []check, vds []ver
 	after := h.evaluate(checks)
 	var still []string
 	for i, vd := range after {
-		for _, c := range vd.cmds {
-			rc[i].Commands = append(rc[i].Commands, c)
-		}
+		rc[i].Commands = append(rc[i].Commands, vd.cmds...)
 		rc[i].Output += vd.out
 		switch {
 		case vd.err != nil:
