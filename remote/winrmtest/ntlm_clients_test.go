@@ -200,7 +200,9 @@ func TestNTLMMasterzenClientNTLM(t *testing.T) {
 	}
 }
 
-// python finds a Python 3 with pywinrm (Debian's python3-winrm).
+// python finds a Python 3 with pywinrm (Debian's python3-winrm). CI
+// installs it, so its absence fails the test rather than skipping it (a
+// skip would count as passing), as in package fleet.
 func python(t *testing.T) string {
 	t.Helper()
 	for _, p := range []string{os.Getenv("WINFLEET_PYTHON"), "python3", "/usr/bin/python3"} {
@@ -211,7 +213,7 @@ func python(t *testing.T) string {
 			return p
 		}
 	}
-	t.Skip("pywinrm not available: `python3 -c 'import winrm'` fails (install Debian python3-winrm, or set WINFLEET_PYTHON)")
+	t.Fatal("pywinrm is required: `python3 -c 'import winrm'` fails (install Debian python3-winrm, or set WINFLEET_PYTHON)")
 	return ""
 }
 

@@ -14,21 +14,8 @@ import (
 	"github.com/winfleet/winfleet/remote/winrmtest"
 )
 
-// pythonWithWinrm returns a Python interpreter that can import winrm
-// (pywinrm, Debian's python3-winrm), or skips the test.
-func pythonWithWinrm(t *testing.T) string {
-	t.Helper()
-	for _, py := range []string{"python3", "/usr/bin/python3"} {
-		if path, err := exec.LookPath(py); err == nil && exec.Command(path, "-c", "import winrm").Run() == nil {
-			return path
-		}
-	}
-	t.Skip("pywinrm is not installed (python3 -c 'import winrm' fails; install python3-winrm)")
-	return ""
-}
-
 func TestPywinrm(t *testing.T) {
-	py := pythonWithWinrm(t)
+	py := python(t)
 	var srv *winrmtest.Server
 	host := testHost()
 	// "slow" prints once the server has sent two TimedOut faults.
