@@ -117,7 +117,7 @@ func Dial(ctx context.Context, t Target, o Options) (*Client, error) {
 		hc := &http.Client{Transport: rt, CheckRedirect: func(*http.Request, []*http.Request) error {
 			return http.ErrUseLastResponse
 		}}
-		p := &httpPoster{t: c.tr, hc: hc, readTO: o.ReadTimeout, https: t.HTTPS}
+		p := &httpPoster{t: c.tr, hc: hc, readTO: o.ReadTimeout}
 		switch kind {
 		case TransportBasic:
 			user, pass := t.User, t.Password

@@ -87,7 +87,7 @@ var kerberosStatus = regexp.MustCompile(`^request returned: (\d{3}) - `)
 func (p *kerberosPoster) post(ctx context.Context, op string, msg *soap.SoapMessage, _ string) (string, error) {
 	out, err := p.inner.Post(nil, msg) // ClientKerberos does not use its *winrm.Client argument
 	if err == nil {
-		return p.t.answer(op, http.StatusOK, http.Header{"Content-Type": {"application/soap+xml;charset=UTF-8"}}, []byte(out), false)
+		return p.t.answer(op, http.StatusOK, http.Header{"Content-Type": {"application/soap+xml;charset=UTF-8"}}, []byte(out))
 	}
 	return p.classify(ctx, op, err)
 }
@@ -103,7 +103,7 @@ func (p *kerberosPoster) classify(ctx context.Context, op string, err error) (st
 		h := http.Header{"Content-Type": {"application/soap+xml;charset=UTF-8"}}
 		// answer hands back the body of w:TimedOut on Receive, for
 		// masterzen to receive again.
-		return p.t.answer(op, status, h, b, false)
+		return p.t.answer(op, status, h, b)
 	}
 	if strings.Contains(msg, "SPNego") || strings.Contains(msg, "krb5") || strings.Contains(msg, "ccache") ||
 		strings.Contains(msg, "kerberos") || strings.Contains(msg, "KRB") {

@@ -181,7 +181,6 @@ type httpPoster struct {
 	hc        *http.Client
 	authorize func(*http.Request)
 	readTO    time.Duration
-	https     bool
 }
 
 func (p *httpPoster) post(ctx context.Context, op string, msg *soap.SoapMessage, body string) (string, error) {
@@ -204,11 +203,11 @@ func (p *httpPoster) post(ctx context.Context, op string, msg *soap.SoapMessage,
 	if err != nil {
 		return "", p.t.transportError(ctx, op, err, p.readTO)
 	}
-	return p.t.answer(op, resp.StatusCode, resp.Header, data, p.https)
+	return p.t.answer(op, resp.StatusCode, resp.Header, data)
 }
 
 // answer turns an HTTP answer into masterzen's (body, error) contract.
-func (t *transport) answer(op string, status int, h http.Header, data []byte, https bool) (string, error) {
+func (t *transport) answer(op string, status int, h http.Header, data []byte) (string, error) {
 	ct := h.Get("Content-Type")
 	soapCT := strings.Contains(ct, "application/soap+xml")
 	switch {
@@ -222,7 +221,7 @@ func (t *transport) answer(op string, status int, h http.Header, data []byte, ht
 	case status == http.StatusUnauthorized:
 		return "", &Error{Host: t.host, Op: op, Kind: ErrAuth,
 			Err:  fmt.Errorf("http 401 unauthorized%s", offered(h)),
-			Hint: authHint(t.kind, https, h)}
+			Hint: authHint(t.kind, t.https, h)}
 	}
 	if f, ok := parseFault(op, status, data); ok {
 		if op == "receive" && isTimedOut(f) {
@@ -238,7 +237,7 @@ func (t *transport) answer(op string, status int, h http.Header, data []byte, ht
 		e.Hint = "the path /wsman was not found: is this port a WinRM listener (5985 http, 5986 https), or is a proxy answering?"
 	case status == http.StatusRequestEntityTooLarge:
 		e.Hint = "the request exceeds the host's MaxEnvelopeSizekb; send less per command"
-	case status == http.StatusBadRequest && !https:
+	case status == http.StatusBadRequest && !t.https:
 		e.Hint = "the port may expect HTTPS: set https=true (5986) or use the HTTP port 5985"
 	case status >= 300 && status < 400:
 		e.Hint = "the host redirected to " + h.Get("Location") + "; WinRM listeners do not redirect, check the address and port"

@@ -204,7 +204,7 @@ func TestAnswerMapping(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			body, err := tr.answer(tt.op, tt.status, tt.h, []byte(tt.body), false)
+			body, err := tr.answer(tt.op, tt.status, tt.h, []byte(tt.body))
 			if tt.wantBody {
 				if err != nil || body != tt.body {
 					t.Fatalf("answer = %q, %v; want the body", body, err)
@@ -231,6 +231,22 @@ func TestAnswerMapping(t *testing.T) {
 				t.Errorf("receive error %q would make masterzen loop", err)
 			}
 		})
+	}
+}
+
+// TestAnswerHintFollowsScheme: the hints that depend on the scheme read it
+// from the transport, for every poster (kerberos used to pass "http").
+func TestAnswerHintFollowsScheme(t *testing.T) {
+	for _, https := range []bool{false, true} {
+		tr := &transport{host: "h:1", kind: TransportKerberos, https: https}
+		_, err := tr.answer("create", http.StatusBadRequest, nil, nil)
+		var e *Error
+		if !errors.As(err, &e) {
+			t.Fatalf("answer(400) = %v, want *Error", err)
+		}
+		if got := strings.Contains(e.Hint, "expect HTTPS"); got == https {
+			t.Errorf("https=%v: 400 hint %q; the \"expect HTTPS\" hint belongs to plain HTTP only", https, e.Hint)
+		}
 	}
 }
 
