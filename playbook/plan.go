@@ -159,7 +159,10 @@ func planWrites(c check, opts netsh.Options) ([]string, error) {
 	return nil, nil
 }
 
-var winVerRE = regexp.MustCompile(`^(\d+)\.(\d+)(?:\.(\d+))?`)
+var (
+	winVerRE  = regexp.MustCompile(`^(\d+)\.(\d+)(?:\.(\d+))?`)
+	winYearRE = regexp.MustCompile(`20(08|12|16|19|22|25)`)
+)
 
 // dialectFromVersionVar derives the dialect from the windows_version var:
 // a version number ("5.2", "10.0.17763") or a Windows Server name or year
@@ -184,7 +187,7 @@ func dialectFromVersionVar(v vars) (netsh.Dialect, error) {
 	switch {
 	case strings.Contains(l, "2000"), strings.Contains(l, "2003"), strings.Contains(l, "xp"):
 		return netsh.Legacy, nil
-	case regexp.MustCompile(`20(08|12|16|19|22|25)`).MatchString(l), strings.Contains(l, "vista"):
+	case winYearRE.MatchString(l), strings.Contains(l, "vista"):
 		return netsh.Advfirewall, nil
 	}
 	return "", &VarError{Host: v.host, Pos: Pos{File: "inventory"}, Var: "windows_version",
