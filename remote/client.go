@@ -93,7 +93,8 @@ func Dial(ctx context.Context, t Target, o Options) (*Client, error) {
 	}
 	c := &Client{host: host, opts: o, dec: newDecoder(o.CodePage), log: o.Logger.With(slog.String("host", host))}
 	c.url = (&url.URL{Scheme: t.scheme(), Host: host, Path: "/wsman"}).String()
-	c.tr = &transport{host: host, url: c.url, kind: kind, https: t.HTTPS, log: c.log, fastTimedOut: fastTimedOutFor(o.OperationTimeout)}
+	c.tr = &transport{host: host, url: c.url, kind: kind, https: t.HTTPS, readTimeout: o.ReadTimeout, log: c.log,
+		fastTimedOut: fastTimedOutFor(o.OperationTimeout)}
 
 	if t.InsecureSkipVerify && t.HTTPS {
 		c.log.Warn("TLS certificate verification is disabled: anyone on the path can impersonate the host and read the credentials")
@@ -104,7 +105,7 @@ func Dial(ctx context.Context, t Target, o Options) (*Client, error) {
 
 	switch kind {
 	case TransportKerberos:
-		kp, err := newKerberosPoster(c.tr, t, o.ReadTimeout)
+		kp, err := newKerberosPoster(c.tr, t)
 		if err != nil {
 			return fail(ErrConfig, "", err)
 		}
@@ -117,7 +118,7 @@ func Dial(ctx context.Context, t Target, o Options) (*Client, error) {
 		hc := &http.Client{Transport: rt, CheckRedirect: func(*http.Request, []*http.Request) error {
 			return http.ErrUseLastResponse
 		}}
-		p := &httpPoster{t: c.tr, hc: hc, readTO: o.ReadTimeout}
+		p := &httpPoster{t: c.tr, hc: hc}
 		switch kind {
 		case TransportBasic:
 			user, pass := t.User, t.Password

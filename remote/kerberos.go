@@ -9,7 +9,6 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/masterzen/winrm"
 	"github.com/masterzen/winrm/soap"
@@ -58,12 +57,11 @@ func kerberosSettings(t Target) *winrm.Settings {
 // next request, so a parked Receive ends within OperationTimeout (see
 // README.md).
 type kerberosPoster struct {
-	t      *transport
-	inner  *winrm.ClientKerberos
-	readTO time.Duration
+	t     *transport
+	inner *winrm.ClientKerberos
 }
 
-func newKerberosPoster(t *transport, tg Target, readTO time.Duration) (*kerberosPoster, error) {
+func newKerberosPoster(t *transport, tg Target) (*kerberosPoster, error) {
 	inner := winrm.NewClientKerberos(kerberosSettings(tg))
 	ca := append([]byte(nil), tg.CAPEM...)
 	if tg.CAFile != "" {
@@ -74,11 +72,11 @@ func newKerberosPoster(t *transport, tg Target, readTO time.Duration) (*kerberos
 		ca = append(append(ca, '\n'), pem...)
 	}
 	ep := &winrm.Endpoint{Host: tg.Host, Port: tg.port(), HTTPS: tg.HTTPS, Insecure: tg.InsecureSkipVerify,
-		TLSServerName: tg.ServerName, CACert: ca, Timeout: readTO}
+		TLSServerName: tg.ServerName, CACert: ca, Timeout: t.readTimeout}
 	if err := inner.Transport(ep); err != nil {
 		return nil, err
 	}
-	return &kerberosPoster{t: t, inner: inner, readTO: readTO}, nil
+	return &kerberosPoster{t: t, inner: inner}, nil
 }
 
 // kerberosStatus matches ClientKerberos's "request returned: 401 - …" text.
@@ -110,7 +108,7 @@ func (p *kerberosPoster) classify(ctx context.Context, op string, err error) (st
 		return "", &Error{Host: p.t.host, Op: op, Kind: ErrAuth, Err: errors.New(redactKerberos(msg)),
 			Hint: "Kerberos could not get a ticket: check krb5.conf, the realm, the KDC reachability, the SPN and the clock"}
 	}
-	return "", p.t.transportError(ctx, op, err, p.readTO)
+	return "", p.t.transportError(ctx, op, err)
 }
 
 // redactKerberos keeps gokrb5's messages but cuts them to a sane length.

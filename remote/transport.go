@@ -56,6 +56,7 @@ type transport struct {
 	fastTimedOut time.Duration
 	kind         string
 	https        bool
+	readTimeout  time.Duration // Options.ReadTimeout, for the request deadline and timeout errors
 	log          *slog.Logger
 
 	poster poster
@@ -180,11 +181,10 @@ type httpPoster struct {
 	t         *transport
 	hc        *http.Client
 	authorize func(*http.Request)
-	readTO    time.Duration
 }
 
 func (p *httpPoster) post(ctx context.Context, op string, msg *soap.SoapMessage, body string) (string, error) {
-	rctx, cancel := context.WithTimeout(ctx, p.readTO+time.Second)
+	rctx, cancel := context.WithTimeout(ctx, p.t.readTimeout+time.Second)
 	defer cancel()
 	req, err := http.NewRequestWithContext(rctx, http.MethodPost, p.t.url, strings.NewReader(body))
 	if err != nil {
@@ -196,12 +196,12 @@ func (p *httpPoster) post(ctx context.Context, op string, msg *soap.SoapMessage,
 	}
 	resp, err := p.hc.Do(req)
 	if err != nil {
-		return "", p.t.transportError(ctx, op, err, p.readTO)
+		return "", p.t.transportError(ctx, op, err)
 	}
 	defer resp.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswer))
 	if err != nil {
-		return "", p.t.transportError(ctx, op, err, p.readTO)
+		return "", p.t.transportError(ctx, op, err)
 	}
 	return p.t.answer(op, resp.StatusCode, resp.Header, data)
 }
@@ -332,7 +332,7 @@ func ctxError(host, op string, ctx context.Context) error {
 // cancellation is told apart from a read timeout. The cause kept in the
 // error is never a *url.Error: masterzen retries a *url.Error timeout
 // forever (issue #161), and its text would repeat the URL.
-func (t *transport) transportError(ctx context.Context, op string, err error, readTO time.Duration) error {
+func (t *transport) transportError(ctx context.Context, op string, err error) error {
 	if ctx.Err() != nil {
 		return ctxError(t.host, op, ctx)
 	}
@@ -395,7 +395,7 @@ func (t *transport) transportError(ctx context.Context, op string, err error, re
 		e.Hint = "the TLS handshake did not complete within the connect timeout: the port may not speak TLS, or the host is overloaded"
 	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &netErr) && netErr.Timeout():
 		e.Kind = ErrTimeout
-		e.Err = fmt.Errorf("no answer within the read timeout %v", readTO)
+		e.Err = fmt.Errorf("no answer within the read timeout %v", t.readTimeout)
 		e.Hint = "the host accepted the connection but did not answer in time: WinRM service hung or overloaded"
 	case dial:
 		e.Kind = ErrUnreachable

@@ -339,7 +339,7 @@ func (timeoutErr) Temporary() bool { return true }
 // emulator cannot produce (DNS, routes, expired certificates, connect
 // timeouts); the others are covered against the emulator in TestOutcomes.
 func TestTransportErrors(t *testing.T) {
-	tr := &transport{host: "h:5986", https: true}
+	tr := &transport{host: "h:5986", https: true, readTimeout: 30 * time.Second}
 	wrap := func(err error) error { return &url.Error{Op: "Post", URL: "https://h:5986/wsman", Err: err} }
 	tests := []struct {
 		name       string
@@ -363,7 +363,7 @@ func TestTransportErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			err := tr.transportError(t.Context(), "receive", wrap(tt.err), 30*time.Second)
+			err := tr.transportError(t.Context(), "receive", wrap(tt.err))
 			for _, w := range tt.want {
 				if !errors.Is(err, w) {
 					t.Errorf("transportError = %v, want %v", err, w)
