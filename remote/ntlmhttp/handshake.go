@@ -23,18 +23,6 @@ const (
 	flagKeyExch = 0x40000000
 )
 
-// security is one connection's NTLM session security. Messages on a
-// connection are strictly sequential, so it needs no lock.
-type security struct {
-	s *ntlmssp.SecuritySession
-}
-
-func (s *security) wrap(b []byte) (sealed, signature []byte, err error) { return s.s.Wrap(b) }
-
-func (s *security) unwrap(sealed, signature []byte) ([]byte, error) {
-	return s.s.Unwrap(sealed, signature)
-}
-
 // splitUser separates `DOMAIN\user` and "user@domain"; domain, if not
 // empty, wins.
 func splitUser(user, domain string) (string, string) {
@@ -132,7 +120,7 @@ func (c *conn) authenticate(ctx context.Context, req *http.Request) (*http.Respo
 		if s == nil {
 			return nil, &Error{Op: "handshake", Host: c.addr, Err: ErrNoSealing}
 		}
-		c.sec = &security{s: s}
+		c.sec = s
 	}
 	return nil, nil
 }

@@ -38,6 +38,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/bodgit/ntlmssp"
 )
 
 // DefaultMaxConns is the number of connections per host when Options.MaxConns
@@ -278,7 +280,9 @@ type conn struct {
 	nc   net.Conn
 	br   *bufio.Reader
 	bw   *bufio.Writer
-	sec  *security // nil unless Encrypt
+	// sec is the connection's NTLM session security, nil unless Encrypt.
+	// Messages on a connection are strictly sequential, so it needs no lock.
+	sec *ntlmssp.SecuritySession
 }
 
 // dial opens the TCP (and TLS) connection, honouring ctx.
@@ -402,7 +406,7 @@ func (c *conn) exchange(ctx context.Context, req *http.Request, body []byte) (re
 		if ct == "" {
 			ct = "application/soap+xml;charset=UTF-8"
 		}
-		sealed, sig, err := c.sec.wrap(body)
+		sealed, sig, err := c.sec.Wrap(body)
 		if err != nil {
 			return nil, false, &Error{Op: "encrypt", Host: c.addr, Err: err}
 		}
@@ -428,7 +432,7 @@ func (c *conn) exchange(ctx context.Context, req *http.Request, body []byte) (re
 		if err != nil {
 			return nil, false, &Error{Op: "decrypt", Host: c.addr, Err: err}
 		}
-		plain, err := c.sec.unwrap(sealed, sig)
+		plain, err := c.sec.Unwrap(sealed, sig)
 		if err != nil {
 			return nil, false, &Error{Op: "decrypt", Host: c.addr, Err: err}
 		}
