@@ -317,9 +317,11 @@ func (h *hostRun) work(runCtx, hctx context.Context, sv netsh.SSISVersion, haveS
 	// path (advfirewall reads by name, legacy lists every program), so they
 	// are computed with the default path and sent alongside sc qc.
 	installs := installsOf(versions)
-	checks, err := expand(h.x.pb, h.v, installs, needSSIS)
-	if err != nil {
-		return h.fail(reports.StatusError, err)
+	checks := pre // versions known before round trip 1: nothing new to expand
+	if listCmd != "" {
+		if checks, err = expand(h.x.pb, h.v, installs, true); err != nil {
+			return h.fail(reports.StatusError, err)
+		}
 	}
 	cmds = h.readCmds(checks)
 	for _, c := range cmds {

@@ -74,8 +74,8 @@ func ssisVarsFor(in ssisInstall, newest bool) map[string]any {
 }
 
 // expand resolves every item of pb for a host. installs are the SSIS
-// versions found on it (nil before discovery: each: ssis items are then left
-// out and ssisPending is true). An error is returned for problems that make
+// versions found on it; with discovered false (before discovery) each: ssis
+// items are left out. An error is returned for problems that make
 // the whole host unusable (an undefined when: var); per-item problems are
 // kept in check.err.
 func expand(pb *Playbook, v vars, installs []ssisInstall, discovered bool) ([]check, error) {
