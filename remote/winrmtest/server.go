@@ -513,13 +513,7 @@ func (s *Server) serve(r *http.Request, conn *Conn, rec *Request) answer {
 		if authErr == nil {
 			authErr = errors.New("no credentials")
 		}
-		h := http.Header{}
-		for _, a := range s.cfg.auths {
-			for _, c := range a.Challenge() {
-				h.Add("WWW-Authenticate", c)
-			}
-		}
-		return plain(http.StatusUnauthorized, h, nil, authErr.Error())
+		return plain(http.StatusUnauthorized, s.challenge(), nil, authErr.Error())
 	}
 	user := res.User
 	s.logUpdate(rec, func(q *Request) { q.User = user })
@@ -548,6 +542,17 @@ func (s *Server) serve(r *http.Request, conn *Conn, rec *Request) answer {
 		}
 	}
 	return a
+}
+
+// challenge is the header of a 401: one WWW-Authenticate per scheme offered.
+func (s *Server) challenge() http.Header {
+	h := http.Header{}
+	for _, a := range s.cfg.auths {
+		for _, c := range a.Challenge() {
+			h.Add("WWW-Authenticate", c)
+		}
+	}
+	return h
 }
 
 func (r *Request) op(s *Server) Op {

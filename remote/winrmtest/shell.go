@@ -186,10 +186,12 @@ func (s *Server) dispatch(ctx context.Context, user string, conn *Conn, body []b
 	}
 	msgID := env.Header.MessageID
 	op, known := opByAction[strings.TrimSpace(env.Header.Action)]
+	if !known {
+		op = OpUnknown
+	}
 	shellID := env.selector("ShellId")
 	s.logUpdate(rec, func(q *Request) { q.Op = op; q.ShellID = shellID })
 	if !known {
-		s.logUpdate(rec, func(q *Request) { q.Op = OpUnknown })
 		return s.faultResponse(faultActionNotSupported(env.Header.Action), msgID), "unsupported action " + env.Header.Action
 	}
 	if uri := strings.TrimSpace(env.Header.ResourceURI); uri != resourceCmd {
@@ -199,13 +201,7 @@ func (s *Server) dispatch(ctx context.Context, user string, conn *Conn, body []b
 		return s.faultResponse(faultAccessDenied(), msgID), "user not allowed"
 	}
 	if f.UnauthorizedOn[op] {
-		h := http.Header{}
-		for _, a := range s.cfg.auths {
-			for _, c := range a.Challenge() {
-				h.Add("WWW-Authenticate", c)
-			}
-		}
-		return &soapResponse{Response: Response{Status: http.StatusUnauthorized, Header: h}}, "fault UnauthorizedOn"
+		return &soapResponse{Response: Response{Status: http.StatusUnauthorized, Header: s.challenge()}}, "fault UnauthorizedOn"
 	}
 	if code, ok := f.FaultOn[op]; ok {
 		return s.faultResponse(faultForCode(code), msgID), "injected fault"
