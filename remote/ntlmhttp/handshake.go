@@ -131,8 +131,7 @@ func (c *conn) handshakeErr(err error) error {
 
 // leg sends one handshake message on an empty-body POST.
 func (c *conn) leg(ctx context.Context, req *http.Request, token []byte) (*http.Response, []byte, error) {
-	out := outgoing(ctx, req, nil)
-	out.Header.Set("Content-Type", "application/soap+xml;charset=UTF-8")
+	out := outgoing(ctx, req, soapContentType, nil)
 	out.Header.Set("Authorization", "Negotiate "+base64.StdEncoding.EncodeToString(token))
 	return c.roundTrip(ctx, out, "handshake")
 }

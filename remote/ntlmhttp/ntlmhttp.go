@@ -370,17 +370,27 @@ func (c *conn) roundTripLocked(out *http.Request, op string) (*http.Response, []
 	return resp, body, nil
 }
 
+// soapContentType is the Content-Type of a plaintext WinRM message, and the
+// one assumed when the caller's request has none.
+const soapContentType = "application/soap+xml;charset=UTF-8"
+
+// requestContentType is the caller's Content-Type, soapContentType if none.
+func requestContentType(req *http.Request) string {
+	if ct := req.Header.Get("Content-Type"); ct != "" {
+		return ct
+	}
+	return soapContentType
+}
+
 // outgoing builds a request for the wire from the caller's: same URL, host
-// and headers (less Authorization), with the given body.
-func outgoing(ctx context.Context, req *http.Request, body []byte) *http.Request {
+// and headers (less Authorization), with the given Content-Type and body.
+func outgoing(ctx context.Context, req *http.Request, contentType string, body []byte) *http.Request {
 	h := req.Header.Clone()
 	if h == nil {
 		h = http.Header{}
 	}
 	h.Del("Authorization")
-	if h.Get("Content-Type") == "" {
-		h.Set("Content-Type", "application/soap+xml;charset=UTF-8")
-	}
+	h.Set("Content-Type", contentType)
 	out := &http.Request{
 		Method:        http.MethodPost,
 		URL:           req.URL,
@@ -402,18 +412,13 @@ func outgoing(ctx context.Context, req *http.Request, body []byte) *http.Request
 func (c *conn) exchange(ctx context.Context, req *http.Request, body []byte) (resp *http.Response, reuse bool, err error) {
 	var out *http.Request
 	if c.sec != nil {
-		ct := req.Header.Get("Content-Type")
-		if ct == "" {
-			ct = "application/soap+xml;charset=UTF-8"
-		}
 		sealed, sig, err := c.sec.Wrap(body)
 		if err != nil {
 			return nil, false, &Error{Op: "encrypt", Host: c.addr, Err: err}
 		}
-		out = outgoing(ctx, req, frame(ct, len(body), sig, sealed))
-		out.Header.Set("Content-Type", ContentType)
+		out = outgoing(ctx, req, ContentType, frame(requestContentType(req), len(body), sig, sealed))
 	} else {
-		out = outgoing(ctx, req, body)
+		out = outgoing(ctx, req, requestContentType(req), body)
 	}
 	r, rbody, err := c.roundTrip(ctx, out, "post")
 	if err != nil {
