@@ -97,7 +97,9 @@ func RegDeleteCommand(key, name string) (string, error) {
 func checkRegData(typ, data string) error {
 	switch typ {
 	case "REG_DWORD", "REG_QWORD":
-		if _, err := parseRegNumber(data); err != nil {
+		// parseRegNumber trims blanks (line breaks too); the command line
+		// gets data as given, so it must be the bare number.
+		if _, err := parseRegNumber(data); err != nil || !plainWordRE.MatchString(data) {
 			return &UnsafeValueError{Field: "registry data", Value: data, Reason: "want a number"}
 		}
 		return nil

@@ -176,6 +176,8 @@ func TestUnsafeValues(t *testing.T) {
 		{RPCInternetKey, "Ports", "REG_SZ", `%PATH%`},
 		{RPCInternetKey, "Ports", "REG_SZ", `x\`},
 		{RPCInternetKey, "Ports", "REG_DWORD", `1;2`},
+		{RPCInternetKey, "Ports", "REG_DWORD", "1\r\n"},
+		{RPCInternetKey, "Ports", "REG_QWORD", " 0x10"},
 		{`HKXX\Software`, "Ports", "REG_SZ", "Y"},
 	}
 	for _, r := range regBad {
