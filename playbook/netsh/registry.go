@@ -50,6 +50,13 @@ func checkRegKey(key string) error {
 	return nil
 }
 
+func checkRegName(name string) error {
+	if !regNameRE.MatchString(name) {
+		return &UnsafeValueError{Field: "registry value name", Value: name, Reason: "want letters, digits, blanks and _ . ( ) { } $ # @ + -"}
+	}
+	return nil
+}
+
 // RegQueryCommand returns `reg query "KEY"`. The key is validated.
 func RegQueryCommand(key string) (string, error) {
 	if err := checkRegKey(key); err != nil {
@@ -70,8 +77,8 @@ func RegAddCommand(key, name, typ, data string) (string, error) {
 	if err := checkRegKey(key); err != nil {
 		return "", err
 	}
-	if !regNameRE.MatchString(name) {
-		return "", &UnsafeValueError{Field: "registry value name", Value: name, Reason: "want letters, digits, blanks and _ . ( ) { } $ # @ + -"}
+	if err := checkRegName(name); err != nil {
+		return "", err
 	}
 	t := strings.ToUpper(typ)
 	if !containsFold(regTypes, t) {
@@ -88,8 +95,8 @@ func RegDeleteCommand(key, name string) (string, error) {
 	if err := checkRegKey(key); err != nil {
 		return "", err
 	}
-	if !regNameRE.MatchString(name) {
-		return "", &UnsafeValueError{Field: "registry value name", Value: name}
+	if err := checkRegName(name); err != nil {
+		return "", err
 	}
 	return `reg delete "` + key + `" /v ` + quoteIfBlank(name) + " /f", nil
 }
