@@ -612,10 +612,15 @@ func TestIPv6Loopback(t *testing.T) {
 // grace for the answer, learns the shell's ID and deletes it, so that no
 // shell is left behind on the host (a Create abandoned at once would leave
 // one until the host's idle timeout).
+//
+// The budget must run out while Create is in flight and the answer must
+// come within createGrace (500 ms) after that: the budget (150 ms) leaves
+// Run that long to send the Create at all, and the answer (300 ms after the
+// host has it) then has 350 ms to spare.
 func TestCancelDuringCreate(t *testing.T) {
-	srv := startServer(t, winrmtest.WithFaults(winrmtest.Faults{HeaderDelay: 200 * time.Millisecond}))
+	srv := startServer(t, winrmtest.WithFaults(winrmtest.Faults{HeaderDelay: 300 * time.Millisecond}))
 	c := dialT(t, targetFor(srv), Options{})
-	ctx, cancel := context.WithTimeout(t.Context(), 50*time.Millisecond)
+	ctx, cancel := context.WithTimeout(t.Context(), 150*time.Millisecond)
 	defer cancel()
 	_, err := c.Run(ctx, "echo x", nil, nil)
 	if !errors.Is(err, context.DeadlineExceeded) || !errors.Is(err, ErrTimeout) {
