@@ -85,15 +85,15 @@ func TestRunBatchFallback(t *testing.T) {
 	if err != nil {
 		t.Fatalf("RunBatch = %v", err)
 	}
+	if len(got) != len(cmds) {
+		t.Fatalf("got %d results, want %d", len(got), len(cmds))
+	}
 	// Batched echos keep the space before " & " (see TestRunBatch).
 	wantOut := []string{"a \r\n", "b \r\n", "bang!\r\n", "c \r\n", strings.Repeat("x", 5000) + " \r\n", strings.Repeat("y", 5000) + "\r\n"}
 	for i, r := range got {
 		if r.Stdout != wantOut[i] || r.ExitCode != 0 {
 			t.Errorf("result %d = %+v, want stdout %.20q", i, r, wantOut[i])
 		}
-	}
-	if len(got) != len(cmds) {
-		t.Fatalf("got %d results, want %d", len(got), len(cmds))
 	}
 	// {a b} {bang!} {c x…} {y…}: four Commands on one shell.
 	ops := countOps(srv)

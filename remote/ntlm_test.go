@@ -66,8 +66,8 @@ func TestNTLMBadPassword(t *testing.T) {
 	}
 }
 
-// TestNTLMHangCancel: cancellation and cancellation hold on the ntlm
-// transport too.
+// TestNTLMHangCancel: cancelling a parked Receive cuts it at once and
+// leaves no shell, on the ntlm transport too.
 func TestNTLMHangCancel(t *testing.T) {
 	srv := startNTLMServer(t, winrmtest.WithFaults(winrmtest.Faults{HangReceive: true}))
 	c := dialT(t, ntlmTarget(srv), Options{})
