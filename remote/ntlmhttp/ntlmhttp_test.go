@@ -418,14 +418,16 @@ func TestNeverAcceptsUnencryptedOrTampered(t *testing.T) {
 	}
 }
 
-func TestTimeoutsAndCancel(t *testing.T) {
+// TestResponseHeaderTimeout: a server that accepts requests and never
+// answers fails the request after ResponseHeaderTimeout (here in the
+// handshake), with an error that says it is a timeout. Cancellation is
+// TestCancel's.
+func TestResponseHeaderTimeout(t *testing.T) {
 	srv := windows(t)
 	rt := ntlmhttp.New(ntlmhttp.Options{User: user, Password: password, Encrypt: true, ResponseHeaderTimeout: 200 * time.Millisecond})
 	defer rt.CloseIdleConnections()
 	u, _ := url.Parse(srv.Endpoint())
 
-	// A server that accepts requests and never answers: the header timeout
-	// fires (here in the handshake), and the error says it is a timeout.
 	if err := srv.SetFaults(winrmtest.Faults{NoAnswer: true}); err != nil {
 		t.Fatal(err)
 	}
@@ -439,7 +441,6 @@ func TestTimeoutsAndCancel(t *testing.T) {
 	if d := time.Since(start); d > 10*time.Second {
 		t.Errorf("RoundTrip took %v with a 200ms header timeout", d)
 	}
-
 }
 
 // TestCancel: cancelling the context cuts a request in flight at once (here
