@@ -267,12 +267,20 @@ func yamlError(name string, err error) error {
 // Validate checks every host (it builds each simulated host once). Errors
 // name the file, line, host and field.
 func (f *Fleet) Validate() error {
+	_, err := f.configs()
+	return err
+}
+
+// configs validates the fleet as Validate does and returns the HostConfig
+// of every host, so that Serve builds each configuration once.
+func (f *Fleet) configs() ([]winsim.Config, error) {
 	if f.Version != 0 && f.Version != 1 {
-		return fmt.Errorf("%s: version: unsupported fleet file version %d (want 1)", f.file, f.Version)
+		return nil, fmt.Errorf("%s: version: unsupported fleet file version %d (want 1)", f.file, f.Version)
 	}
 	if len(f.Hosts) == 0 {
-		return fmt.Errorf("%s: hosts: no hosts", f.fileName())
+		return nil, fmt.Errorf("%s: hosts: no hosts", f.fileName())
 	}
+	cfgs := make([]winsim.Config, len(f.Hosts))
 	seen := map[string]int{}
 	var errs []error
 	for i := range f.Hosts {
@@ -286,11 +294,16 @@ func (f *Fleet) Validate() error {
 			continue
 		}
 		seen[strings.ToLower(h.Name)] = h.line
-		if _, err := f.HostConfig(i); err != nil {
+		cfg, err := f.HostConfig(i)
+		if err != nil {
 			errs = append(errs, err)
 		}
+		cfgs[i] = cfg
 	}
-	return errors.Join(errs...)
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	return cfgs, nil
 }
 
 func (f *Fleet) fileName() string {

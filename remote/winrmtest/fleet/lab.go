@@ -86,7 +86,8 @@ type LabHost struct {
 // returns when all of them listen. ctx only bounds the start; Close stops
 // the lab.
 func Serve(ctx context.Context, f *Fleet, opts ServeOptions) (*Lab, error) {
-	if err := f.Validate(); err != nil {
+	cfgs, err := f.configs()
+	if err != nil {
 		return nil, err
 	}
 	l := &Lab{password: opts.Password, passwordEnv: opts.PasswordEnv, caFile: opts.CAFile}
@@ -126,11 +127,11 @@ func Serve(ctx context.Context, f *Fleet, opts ServeOptions) (*Lab, error) {
 			break
 		}
 	}
-	answers, err := f.Answers()
-	if err != nil {
-		return nil, err
+	// As f.Answers, from the configurations built above.
+	l.answers = make(map[string]string, len(f.Hosts))
+	for i := range f.Hosts {
+		l.answers[f.Hosts[i].Name] = Expected(&f.Hosts[i], cfgs[i])
 	}
-	l.answers = answers
 	l.hosts = make([]LabHost, len(f.Hosts))
 	var g errgroup.Group
 	g.SetLimit(4 * runtime.GOMAXPROCS(0))
@@ -139,7 +140,7 @@ func Serve(ctx context.Context, f *Fleet, opts ServeOptions) (*Lab, error) {
 			if err := ctx.Err(); err != nil {
 				return err
 			}
-			lh, err := l.start(f, i, addrs[i], opts)
+			lh, err := l.start(f, i, cfgs[i], addrs[i], opts)
 			if err != nil {
 				return err
 			}
@@ -154,12 +155,8 @@ func Serve(ctx context.Context, f *Fleet, opts ServeOptions) (*Lab, error) {
 	return l, nil
 }
 
-func (l *Lab) start(f *Fleet, i int, addr netip.Addr, opts ServeOptions) (LabHost, error) {
+func (l *Lab) start(f *Fleet, i int, cfg winsim.Config, addr netip.Addr, opts ServeOptions) (LabHost, error) {
 	h := &f.Hosts[i]
-	cfg, err := f.HostConfig(i)
-	if err != nil {
-		return LabHost{}, err
-	}
 	sim, err := winsim.New(cfg)
 	if err != nil {
 		return LabHost{}, f.errorf(h, "%v", err)
