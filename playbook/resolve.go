@@ -176,7 +176,7 @@ func resolveRule(r Rule, v vars, sfx string) check {
 			c.err = err
 			return c
 		}
-		pr, err := parsePortRange(ps)
+		pr, err := netsh.ParsePortRange(ps)
 		if err != nil {
 			c.err = &VarError{Host: v.host, Pos: r.Port.Pos, Var: firstRef(r.Port), Msg: err.Error()}
 			return c
@@ -235,25 +235,6 @@ func resolveScope(t Template, v vars) (netsh.Scope, error) {
 	return s, nil
 }
 
-var portRE = regexp.MustCompile(`^(\d{1,5})(?:-(\d{1,5}))?$`)
-
-// parsePortRange parses "135" or "5000-5100".
-func parsePortRange(s string) (netsh.PortRange, error) {
-	m := portRE.FindStringSubmatch(strings.TrimSpace(s))
-	if m == nil {
-		return netsh.PortRange{}, fmt.Errorf("port %q is not a port or a range first-last", s)
-	}
-	a, _ := strconv.Atoi(m[1])
-	b := a
-	if m[2] != "" {
-		b, _ = strconv.Atoi(m[2])
-	}
-	if a < 1 || b > 65535 || b < a {
-		return netsh.PortRange{}, fmt.Errorf("port %q is out of range 1-65535", s)
-	}
-	return netsh.PortRange{First: uint16(a), Last: uint16(b)}, nil
-}
-
 func resolveDCOM(d DCOMItem, v vars, sfx string) check {
 	c, _ := resolveName(d.Item, v, sfx)
 	c.kind = kindDCOM
@@ -272,7 +253,7 @@ func resolveDCOM(d DCOMItem, v vars, sfx string) check {
 			return c
 		}
 		for _, s := range l {
-			pr, err := parsePortRange(s)
+			pr, err := netsh.ParsePortRange(s)
 			if err != nil {
 				c.err = &VarError{Host: v.host, Pos: d.Ports.Pos, Var: firstRef(d.Ports), Msg: err.Error()}
 				return c
