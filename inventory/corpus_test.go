@@ -125,7 +125,10 @@ func TestAnsibleCorpus(t *testing.T) {
 // dynamic inventories) and checks it resolves to the same hosts, groups and
 // vars.
 func TestListFormatRoundTrip(t *testing.T) {
-	files, _ := filepath.Glob("testdata/corpus/*/ansible.json")
+	files, err := filepath.Glob("testdata/corpus/*/ansible.json")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no corpus: %v", err)
+	}
 	for _, f := range files {
 		t.Run(filepath.Base(filepath.Dir(f)), func(t *testing.T) {
 			raw, err := os.ReadFile(f)
