@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/masterzen/winrm"
 	"github.com/masterzen/winrm/soap"
@@ -105,16 +106,23 @@ func (p *kerberosPoster) classify(ctx context.Context, op string, err error) (st
 	}
 	if strings.Contains(msg, "SPNego") || strings.Contains(msg, "krb5") || strings.Contains(msg, "ccache") ||
 		strings.Contains(msg, "kerberos") || strings.Contains(msg, "KRB") {
-		return "", &Error{Host: p.t.host, Op: op, Kind: ErrAuth, Err: errors.New(redactKerberos(msg)),
+		return "", &Error{Host: p.t.host, Op: op, Kind: ErrAuth, Err: errors.New(shortenKerberos(msg)),
 			Hint: "Kerberos could not get a ticket: check krb5.conf, the realm, the KDC reachability, the SPN and the clock"}
 	}
 	return "", p.t.transportError(ctx, op, err)
 }
 
-// redactKerberos keeps gokrb5's messages but cuts them to a sane length.
-func redactKerberos(s string) string {
-	if len(s) > 500 {
-		s = s[:500] + "…"
+// shortenKerberos cuts gokrb5's message to about 500 bytes, at a rune
+// boundary. It removes nothing else: the message names no secret (the
+// password stays in the gokrb5 client).
+func shortenKerberos(s string) string {
+	const maxLen = 500
+	if len(s) <= maxLen {
+		return s
 	}
-	return s
+	cut := maxLen
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
 }
