@@ -155,10 +155,10 @@ func ParseSerial(s string) ([]Batch, error) {
 
 // batchSizes splits n hosts into batch sizes.
 func batchSizes(serial []Batch, n int) []int {
-	if len(serial) == 0 || n == 0 {
-		if n == 0 {
-			return nil
-		}
+	if n == 0 {
+		return nil
+	}
+	if len(serial) == 0 {
 		return []int{n}
 	}
 	var sizes []int
