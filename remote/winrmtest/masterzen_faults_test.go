@@ -104,10 +104,9 @@ func TestMasterzenRefusedConnection(t *testing.T) {
 func TestMasterzenNoAnswer(t *testing.T) {
 	srv := winrmtest.NewServer(testHost(), winrmtest.WithFaults(winrmtest.Faults{NoAnswer: true}))
 	defer srv.Close()
-	c := newClient(t, srv, "PT5S")
 	// With Endpoint.Timeout (ResponseHeaderTimeout) the blocked Create fails;
 	// Create takes no ctx, so without it the call would block forever.
-	c = withHeaderTimeout(t, srv, 300*time.Millisecond)
+	c := withHeaderTimeout(t, srv, 300*time.Millisecond)
 	_, _, code, err := c.RunCmdWithContext(testCtx(t), "echo hi")
 	if err == nil || !strings.Contains(err.Error(), "timeout awaiting response headers") || code != 1 {
 		t.Errorf("Run = (%d, %v), want (1, timeout awaiting response headers)", code, err)

@@ -220,7 +220,7 @@ func (a *NTLM) decrypt(req *AuthRequest, st *ntlmConnState) (*AuthResult, error)
 	if sess == nil {
 		return nil, errors.New("encrypted message but no sealing was negotiated")
 	}
-	origType, sig, sealed, err := unframeEncrypted(req.Body)
+	_, sig, sealed, err := unframeEncrypted(req.Body)
 	if err != nil {
 		return nil, err
 	}
@@ -231,7 +231,6 @@ func (a *NTLM) decrypt(req *AuthRequest, st *ntlmConnState) (*AuthResult, error)
 		req.Conn.SetAuthenticated("")
 		return nil, err
 	}
-	_ = origType
 	wrap := func(r *Response) {
 		if len(r.Body) == 0 {
 			return
