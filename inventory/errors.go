@@ -39,10 +39,6 @@ func (e *Error) Error() string {
 
 func (e *Error) Unwrap() error { return e.Err }
 
-func errorf(file string, line int, format string, args ...any) *Error {
-	return &Error{File: file, Line: line, Msg: fmt.Sprintf(format, args...)}
-}
-
 // A Warning is a problem that does not stop loading or connecting, such as a
 // plaintext password or two hosts sharing an address and port. Warnings are
 // returned as data; the caller decides how to show them.
