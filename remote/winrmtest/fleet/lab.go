@@ -51,6 +51,11 @@ type ServeOptions struct {
 	CAFile string
 }
 
+// labLogLimit bounds each host's request log (Server.Log): a lab may serve
+// thousands of hosts for as long as it runs, and a scan takes about ten
+// requests per host.
+const labLogLimit = 1000
+
 // A Lab is a served fleet.
 type Lab struct {
 	hosts       []LabHost
@@ -186,6 +191,7 @@ func (l *Lab) start(f *Fleet, i int, cfg winsim.Config, addr netip.Addr, opts Se
 	}
 	so := []winrmtest.Option{
 		winrmtest.WithAddr(netip.AddrPortFrom(addr, uint16(opts.Port)).String()),
+		winrmtest.WithLogLimit(labLogLimit),
 		winrmtest.WithUsers(map[string]string{user: pw}),
 		winrmtest.WithFaults(ft),
 		winrmtest.WithMaxShellsPerUser(maxShells),
