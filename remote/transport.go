@@ -390,7 +390,7 @@ func (t *transport) transportError(ctx context.Context, op string, err error) er
 		e.Kind = ErrUnreachable
 		e.also = []error{ErrTimeout}
 		e.Hint = "the TCP connect did not complete within the connect timeout: host down, or a firewall drops the packets"
-	case strings.Contains(err.Error(), "TLS handshake timeout"):
+	case errors.Is(err, ntlmhttp.ErrTLSHandshakeTimeout), strings.Contains(err.Error(), "TLS handshake timeout"):
 		e.Kind = ErrTimeout
 		e.Hint = "the TLS handshake did not complete within the connect timeout: the port may not speak TLS, or the host is overloaded"
 	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &netErr) && netErr.Timeout():
@@ -435,6 +435,7 @@ func roundTripper(kind string, t Target, o Options, encrypt bool) (http.RoundTri
 			Encrypt:               encrypt,
 			DialContext:           dialer.DialContext,
 			TLSConfig:             cfg,
+			TLSHandshakeTimeout:   o.ConnectTimeout,
 			ResponseHeaderTimeout: o.ReadTimeout,
 			MaxConns:              o.MaxIdleConns,
 		}), nil

@@ -380,3 +380,53 @@ func TestTransportErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestTLSHandshakeTimeout: a port that accepts TCP and never answers the
+// TLS handshake fails after ConnectTimeout, not ReadTimeout, on every
+// transport that does its own TLS.
+func TestTLSHandshakeTimeout(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	var conns []net.Conn
+	go func() {
+		defer close(done)
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			conns = append(conns, c) // held open, silent
+		}
+	}()
+	t.Cleanup(func() {
+		l.Close()
+		<-done
+		for _, c := range conns {
+			c.Close()
+		}
+	})
+	addr := l.Addr().(*net.TCPAddr)
+	o := Options{ConnectTimeout: 300 * time.Millisecond, OperationTimeout: time.Second, ReadTimeout: 20 * time.Second}
+	for _, kind := range []string{TransportBasic, TransportNTLM} {
+		t.Run(kind, func(t *testing.T) {
+			c, err := Dial(t.Context(), Target{Host: addr.IP.String(), Port: addr.Port, HTTPS: true, Transport: kind, User: "u", Password: secret}, o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close(t.Context())
+			start := time.Now()
+			_, err = c.Run(t.Context(), "echo x", nil, nil)
+			took := time.Since(start)
+			var e *Error
+			if !errors.As(err, &e) || e.Kind != ErrTimeout || !strings.Contains(e.Hint, "TLS handshake") {
+				t.Errorf("Run = %v, want ErrTimeout with the TLS handshake hint", err)
+			}
+			if took > 10*time.Second {
+				t.Errorf("Run took %v with a %v connect timeout and a %v read timeout", took, o.ConnectTimeout, o.ReadTimeout)
+			}
+		})
+	}
+}

@@ -71,6 +71,9 @@ type Options struct {
 	// TLSConfig is used for https URLs. If its ServerName is empty, the URL's
 	// host is used.
 	TLSConfig *tls.Config
+	// TLSHandshakeTimeout bounds the TLS handshake of each new https
+	// connection (0: only the request context bounds it).
+	TLSHandshakeTimeout time.Duration
 	// ResponseHeaderTimeout bounds the wait for a response's headers after
 	// the request is written (0: no limit). Use the request context for an
 	// overall deadline.
@@ -88,6 +91,16 @@ var ErrUnencryptedResponse = errors.New("server sent an unencrypted response to 
 // ErrNoSealing is returned when Encrypt is set and the server's challenge
 // does not offer sealing, so messages could not be encrypted.
 var ErrNoSealing = errors.New("server does not offer NTLM sealing (message encryption)")
+
+// ErrTLSHandshakeTimeout is returned when the TLS handshake of a new
+// connection takes longer than Options.TLSHandshakeTimeout. It reports
+// Timeout() true.
+var ErrTLSHandshakeTimeout error = timeoutError("TLS handshake timeout")
+
+type timeoutError string
+
+func (e timeoutError) Error() string { return string(e) }
+func (timeoutError) Timeout() bool   { return true }
 
 // ErrHandshake is wrapped by errors of the NTLM exchange other than a 401
 // (which is returned as a response): a challenge that cannot be parsed, an
@@ -302,9 +315,18 @@ func (rt *RoundTripper) dial(ctx context.Context, scheme, addr string) (net.Conn
 		host, _, _ := net.SplitHostPort(addr)
 		cfg.ServerName = host
 	}
+	hctx := ctx
+	if t := rt.o.TLSHandshakeTimeout; t > 0 {
+		var cancel context.CancelFunc
+		hctx, cancel = context.WithTimeout(ctx, t)
+		defer cancel()
+	}
 	tc := tls.Client(nc, cfg)
-	if err := tc.HandshakeContext(ctx); err != nil {
+	if err := tc.HandshakeContext(hctx); err != nil {
 		nc.Close()
+		if ctx.Err() == nil && hctx.Err() != nil {
+			err = ErrTLSHandshakeTimeout
+		}
 		return nil, &Error{Op: "tls", Host: addr, Err: err}
 	}
 	return tc, nil

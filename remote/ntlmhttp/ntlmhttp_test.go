@@ -443,6 +443,47 @@ func TestResponseHeaderTimeout(t *testing.T) {
 	}
 }
 
+// TestTLSHandshakeTimeout: a port that accepts TCP and never answers the
+// TLS handshake fails after TLSHandshakeTimeout with ErrTLSHandshakeTimeout,
+// well before the request's own deadline.
+func TestTLSHandshakeTimeout(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	var conns []net.Conn
+	go func() {
+		defer close(done)
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			conns = append(conns, c) // held open, silent
+		}
+	}()
+	t.Cleanup(func() {
+		l.Close()
+		<-done
+		for _, c := range conns {
+			c.Close()
+		}
+	})
+	rt := ntlmhttp.New(ntlmhttp.Options{User: user, Password: password, TLSHandshakeTimeout: 200 * time.Millisecond})
+	defer rt.CloseIdleConnections()
+	req, _ := http.NewRequestWithContext(ctxFor(t), http.MethodPost, "https://"+l.Addr().String()+"/wsman", strings.NewReader("<x/>"))
+	start := time.Now()
+	_, err = rt.RoundTrip(req)
+	var e *ntlmhttp.Error
+	if !errors.Is(err, ntlmhttp.ErrTLSHandshakeTimeout) || !errors.As(err, &e) || !e.Timeout() || e.Op != "tls" {
+		t.Fatalf("RoundTrip = %v, want a timeout *Error from tls wrapping ErrTLSHandshakeTimeout", err)
+	}
+	if d := time.Since(start); d > 10*time.Second {
+		t.Errorf("RoundTrip took %v with a 200ms handshake timeout", d)
+	}
+}
+
 // TestCancel: cancelling the context cuts a request in flight at once (here
 // a Receive the server never answers) by closing its connection.
 func TestCancel(t *testing.T) {
