@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 	"unicode/utf16"
 )
 
@@ -212,7 +213,14 @@ func TestContextCancelHang(t *testing.T) {
 	done := make(chan int)
 	go func() { done <- h.Exec(ctx, "ver", nil, nil) }()
 	cancel()
-	<-done
+	select {
+	case rc := <-done:
+		if rc != 1 {
+			t.Errorf("Exec on a hung host after cancel = %d, want 1", rc)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Exec on a hung host did not return after its ctx was cancelled")
+	}
 }
 
 func TestAdvfirewall2008Variant(t *testing.T) {
