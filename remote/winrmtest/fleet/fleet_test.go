@@ -157,8 +157,6 @@ func TestGenerate(t *testing.T) {
 	}
 }
 
-func TestMain(m *testing.M) { os.Exit(m.Run()) }
-
 // TestReadmeReference parses the field reference in README.md, so that the
 // documentation cannot drift from the format.
 func TestReadmeReference(t *testing.T) {
