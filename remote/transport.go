@@ -199,9 +199,14 @@ func (p *httpPoster) post(ctx context.Context, op string, msg *soap.SoapMessage,
 		return "", p.t.transportError(ctx, op, err)
 	}
 	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswer))
+	data, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswer+1))
 	if err != nil {
 		return "", p.t.transportError(ctx, op, err)
+	}
+	if len(data) > maxAnswer {
+		return "", &Error{Host: p.t.host, Op: op, Kind: ErrProtocol,
+			Err:  fmt.Errorf("http %d answer over %d bytes", resp.StatusCode, maxAnswer),
+			Hint: "WinRM answers stay below the MaxEnvelopeSize we send (150 KB); is another service on this port?"}
 	}
 	return p.t.answer(op, resp.StatusCode, resp.Header, data)
 }

@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"strings"
@@ -428,5 +429,26 @@ func TestTLSHandshakeTimeout(t *testing.T) {
 				t.Errorf("Run took %v with a %v connect timeout and a %v read timeout", took, o.ConnectTimeout, o.ReadTimeout)
 			}
 		})
+	}
+}
+
+// TestAnswerTooLarge: an answer over maxAnswer is an ErrProtocol of its
+// own, not cut at the limit and handed to masterzen as if it were whole.
+func TestAnswerTooLarge(t *testing.T) {
+	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/soap+xml;charset=UTF-8")
+		_, _ = io.WriteString(w, "<s:Envelope>"+strings.Repeat(" ", maxAnswer)+"</s:Envelope>")
+	}))
+	defer hs.Close()
+	addr := hs.Listener.Addr().(*net.TCPAddr)
+	c, err := Dial(t.Context(), Target{Host: addr.IP.String(), Port: addr.Port, User: "u", Password: secret, AllowUnencrypted: true}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close(t.Context())
+	_, err = c.Run(t.Context(), "echo x", nil, nil)
+	var e *Error
+	if !errors.As(err, &e) || e.Kind != ErrProtocol || e.Op != "create" || !strings.Contains(err.Error(), "over 8388608 bytes") {
+		t.Errorf("Run = %v, want ErrProtocol on create for an answer over 8388608 bytes", err)
 	}
 }
