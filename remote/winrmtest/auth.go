@@ -24,8 +24,6 @@ type Conn struct {
 	// TLS reports whether the connection is HTTPS.
 	TLS bool
 
-	netConn net.Conn
-
 	mu    sync.Mutex
 	user  string
 	state any

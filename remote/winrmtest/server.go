@@ -318,7 +318,7 @@ func (s *Server) Shells() []ShellInfo {
 type connKey struct{}
 
 func (s *Server) connContext(ctx context.Context, c net.Conn) context.Context {
-	conn := &Conn{ID: s.connSeq.Add(1), RemoteAddr: c.RemoteAddr().String(), TLS: connTLS(c), netConn: c}
+	conn := &Conn{ID: s.connSeq.Add(1), RemoteAddr: c.RemoteAddr().String(), TLS: connTLS(c)}
 	s.connMu.Lock()
 	s.conns[c] = conn
 	s.connMu.Unlock()
