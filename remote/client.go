@@ -410,10 +410,10 @@ const createGrace = 500 * time.Millisecond
 
 // dropShell deletes the shell best-effort after a failed or cancelled
 // command, so that nothing is left running on the host, and forgets it.
-// It has its own short timeout: ctx may be done already. After a 401 it
-// sends nothing: another attempt with refused credentials counts toward an
-// account lockout. (After an InvalidSelectors fault it still tries: one
-// wasted request is cheaper than a shell left behind.) c.mu is held.
+// After a 401 it sends nothing: another attempt with refused credentials
+// counts toward an account lockout. (After an InvalidSelectors fault it
+// still tries: one wasted request is cheaper than a shell left behind.)
+// c.mu is held.
 func (c *Client) dropShell(ctx context.Context, cause error) {
 	if c.shell == nil {
 		return
@@ -423,15 +423,16 @@ func (c *Client) dropShell(ctx context.Context, cause error) {
 		c.shell, c.shellID = nil, ""
 		return
 	}
-	dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), c.opts.CleanupTimeout)
-	defer cancel()
-	if err := c.deleteShell(dctx); err != nil {
+	if err := c.deleteShell(ctx); err != nil {
 		c.log.Debug("delete after failed command", slog.Any("err", err))
 	}
 }
 
-// deleteShell sends Delete and forgets the shell whatever the answer.
+// deleteShell sends Delete within Options.CleanupTimeout, even when ctx is
+// done already, and forgets the shell whatever the answer.
 func (c *Client) deleteShell(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), c.opts.CleanupTimeout)
+	defer cancel()
 	msg := winrm.NewDeleteShellRequest(c.url, c.shellID, &c.params)
 	defer msg.Free()
 	c.shell, c.shellID = nil, ""
@@ -452,9 +453,7 @@ func (c *Client) Close(ctx context.Context) error {
 	c.closed = true
 	var err error
 	if c.shell != nil {
-		dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), c.opts.CleanupTimeout)
-		err = c.deleteShell(dctx)
-		cancel()
+		err = c.deleteShell(ctx)
 	}
 	if c.idle != nil {
 		c.idle.CloseIdleConnections()
