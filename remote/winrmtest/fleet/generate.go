@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"strconv"
+
+	"github.com/winfleet/winfleet/remote/winrmtest/winsim"
 )
 
 // The labels Generate gives hosts.
@@ -147,12 +149,9 @@ func compliantRules(h Host, legacy bool) []Rule {
 	return rules
 }
 
+// ssisProgram is the path winsim gives the installed version's MsDtsSrvr.exe.
 func ssisProgram(s SSIS) string {
-	root := s.Root
-	if root == "" {
-		root = `C:\Program Files\Microsoft SQL Server`
-	}
-	return fmt.Sprintf(`%s\%d\DTS\Binn\MsDtsSrvr.exe`, root, s.Version)
+	return winsim.SSIS{Version: s.Version, Root: s.Root}.Program()
 }
 
 // applyLabel turns a compliant host into what label says.
