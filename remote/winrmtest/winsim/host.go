@@ -263,8 +263,10 @@ func New(cfg Config) (*Host, error) {
 	for _, f := range cfg.Files {
 		h.files[strings.ToLower(f)] = true
 	}
-	for _, f := range []string{`%SystemRoot%\system32\svchost.exe`, `%SystemRoot%\system32\lsass.exe`, `%SystemRoot%\system32\notepad.exe`} {
-		h.files[strings.ToLower(h.expandEnv(f))] = true
+	// %SystemRoot%\system32 (expandEnv would build the whole environment
+	// for each: half the cost of New, which a lab calls per host).
+	for _, f := range []string{"svchost.exe", "lsass.exe", "notepad.exe"} {
+		h.files[strings.ToLower(h.systemRoot()+`\system32\`+f)] = true
 	}
 	h.services = h.builtinServices()
 	for _, s := range cfg.SSIS {
