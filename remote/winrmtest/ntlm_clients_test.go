@@ -200,9 +200,10 @@ func TestNTLMMasterzenClientNTLM(t *testing.T) {
 	}
 }
 
-// python finds a Python 3 with pywinrm (Debian's python3-winrm). CI
-// installs it, so its absence fails the test rather than skipping it (a
-// skip would count as passing), as in package fleet.
+// python finds a Python 3 with pywinrm (Debian's python3-winrm). Under CI,
+// which installs it, its absence fails the test (a skip would count as
+// passing); elsewhere the test skips with a message saying what is missing,
+// as issue 2 asks.
 func python(t *testing.T) string {
 	t.Helper()
 	for _, p := range []string{os.Getenv("WINFLEET_PYTHON"), "python3", "/usr/bin/python3"} {
@@ -213,7 +214,13 @@ func python(t *testing.T) string {
 			return p
 		}
 	}
-	t.Fatal("pywinrm is required: `python3 -c 'import winrm'` fails (install Debian python3-winrm, or set WINFLEET_PYTHON)")
+	// CI (CI=true, where .ci/run installs python3-winrm) fails without it, so a
+	// missing package can never pass as a skip; elsewhere it is a clear skip.
+	const msg = "pywinrm not available: no python3 can import winrm (install Debian python3-winrm, or set WINFLEET_PYTHON)"
+	if os.Getenv("CI") != "" {
+		t.Fatal(msg)
+	}
+	t.Skip(msg)
 	return ""
 }
 

@@ -207,7 +207,13 @@ func pywinrmOpts(t *testing.T, h LabHost, password string, opts map[string]any, 
 		}
 	}
 	if py == "" {
-		t.Fatal("pywinrm is required: no python3 can import winrm (install Debian python3-winrm or set WINFLEET_PYTHON)")
+		// CI (CI=true, where .ci/run installs python3-winrm) fails without it, so a
+		// missing package can never pass as a skip; elsewhere it is a clear skip.
+		const msg = "pywinrm not available: no python3 can import winrm (install Debian python3-winrm, or set WINFLEET_PYTHON)"
+		if os.Getenv("CI") != "" {
+			t.Fatal(msg)
+		}
+		t.Skip(msg)
 	}
 	params := map[string]any{"url": h.URL + "/wsman", "user": h.User, "password": password, "transport": h.Transport, "commands": cmds}
 	for k, v := range opts {
