@@ -2,6 +2,8 @@ package netsh
 
 import (
 	"errors"
+	"flag"
+	"fmt"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -367,20 +369,46 @@ func TestGoldenVer(t *testing.T) {
 	}
 }
 
-// TestEverySampleIsUsed fails when a file under testdata/samples or
-// testdata/constructed is read by no golden test. It runs last in this file
-// (go test runs tests in source order).
-func TestEverySampleIsUsed(t *testing.T) {
+// TestMain checks, after a full run of the package's tests, that every
+// sample under testdata was read by some golden test (see used). The check
+// runs only when every test ran in its usual order (no -run filter, no
+// -shuffle), since it relies on the other tests having run first.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if code == 0 && fullRun() {
+		unused, err := unusedSamples()
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "unused samples:", err)
+			code = 1
+		}
+		for _, name := range unused {
+			fmt.Fprintf(os.Stderr, "FAIL: %s is not used by any golden test\n", name)
+			code = 1
+		}
+	}
+	os.Exit(code)
+}
+
+// fullRun reports whether this test binary ran every test, in order.
+func fullRun() bool {
+	run, shuffle := flag.Lookup("test.run"), flag.Lookup("test.shuffle")
+	return (run == nil || run.Value.String() == "") && (shuffle == nil || shuffle.Value.String() == "off")
+}
+
+// unusedSamples lists the testdata samples no test read.
+func unusedSamples() ([]string, error) {
+	var unused []string
 	for _, dir := range []string{"samples", "constructed"} {
 		ents, err := os.ReadDir(filepath.Join("testdata", dir))
 		if err != nil {
-			t.Fatal(err)
+			return nil, err
 		}
 		for _, e := range ents {
 			name := dir + "/" + e.Name()
 			if !used[name] && strings.HasSuffix(name, ".txt") {
-				t.Errorf("%s is not used by any golden test", name)
+				unused = append(unused, name)
 			}
 		}
 	}
+	return unused, nil
 }
