@@ -28,7 +28,7 @@ var cmpOpts = cmp.Options{
 	cmp.Comparer(func(a, b Scope) bool { return a.Kind == b.Kind && a.String() == b.String() }),
 }
 
-// used records every testdata file a test read, so TestEverySampleIsUsed can
+// used records every testdata file a test read, so TestMain can
 // prove that no sample is left out.
 var used = map[string]bool{}
 
