@@ -1,6 +1,7 @@
 package remote
 
 import (
+	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -13,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -124,6 +126,64 @@ func TestKerberosWithoutKDC(t *testing.T) {
 	tg.Kerberos.ConfigFile = filepath.Join(dir, "missing.conf")
 	if _, err := Dial(t.Context(), tg, Options{}); !errors.Is(err, ErrConfig) {
 		t.Errorf("Dial with a missing krb5.conf = %v, want ErrConfig", err)
+	}
+}
+
+// TestKerberosKDCHangs: masterzen's ClientKerberos takes no context, and
+// gokrb5 waits 5 s for a KDC that accepts and never answers. Run still
+// ends with the caller's budget (here 300 ms, plus the 500 ms a Create
+// gets to answer), not with gokrb5's timeout; the abandoned request ends
+// by itself in the background.
+func TestKerberosKDCHangs(t *testing.T) {
+	srv := startServer(t, winrmtest.WithTLS())
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var conns sync.WaitGroup
+	held := make(chan net.Conn, 8)
+	conns.Go(func() { // accept, read nothing, answer nothing
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			held <- c
+		}
+	})
+	t.Cleanup(func() {
+		l.Close()
+		conns.Wait()
+		for len(held) > 0 {
+			(<-held).Close()
+		}
+	})
+	dir := t.TempDir()
+	conf := filepath.Join(dir, "krb5.conf")
+	krb5 := "[libdefaults]\n default_realm = CORP.TEST\n dns_lookup_kdc = false\n dns_lookup_realm = false\n udp_preference_limit = 1\n" +
+		"[realms]\n CORP.TEST = {\n  kdc = " + l.Addr().String() + "\n }\n"
+	if err := os.WriteFile(conf, []byte(krb5), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tg := Target{Host: srv.Host(), Port: srv.Port(), HTTPS: true, CAPEM: srv.CACertPEM(), Transport: TransportKerberos,
+		User: "alice@corp.test", Password: secret, Kerberos: KerberosConfig{ConfigFile: conf, SPN: "HTTP/" + srv.Host()}}
+	c := dialT(t, tg, Options{})
+	kp := c.tr.poster.(*kerberosPoster)
+
+	ctx, cancel := context.WithTimeout(t.Context(), 300*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	_, err = c.Run(ctx, "echo x", nil, nil)
+	took := time.Since(start)
+	t.Logf("Run returned after %v: %v", took, err)
+	checkErr(t, err, ErrTimeout, StatusTimeout, "budget")
+	if took > 2*time.Second {
+		t.Errorf("Run took %v with a 300ms budget, want < 2s (gokrb5 alone waits 5s for the KDC)", took)
+	}
+	closeAndCheck(t, c, srv)
+	kp.inflight.Wait() // the abandoned request ends on gokrb5's own deadline
+	if n := len(srv.Log()); n != 0 {
+		t.Errorf("host saw %d requests, want 0 (no ticket, no request)", n)
 	}
 }
 

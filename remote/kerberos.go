@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode/utf8"
 
 	"github.com/masterzen/winrm"
@@ -54,12 +55,17 @@ func kerberosSettings(t Target) *winrm.Settings {
 
 // kerberosPoster wraps masterzen's ClientKerberos, which takes no context
 // and reports non-200 answers as strings that we parse back into typed
-// errors. Its requests cannot be cut: a cancellation is noticed before the
-// next request, so a parked Receive ends within OperationTimeout (see
-// README.md).
+// errors. Its requests cannot be cut, so each runs in a goroutine that the
+// caller stops waiting for when ctx ends: the budget and a cancellation
+// hold for the caller, and the abandoned request finishes in the
+// background, bounded by gokrb5's and masterzen's own timeouts (see
+// README.md, Limits).
 type kerberosPoster struct {
 	t     *transport
 	inner *winrm.ClientKerberos
+	// inflight counts the posts still running, abandoned ones included,
+	// so that a test can wait for them to end.
+	inflight sync.WaitGroup
 }
 
 func newKerberosPoster(t *transport, tg Target) (*kerberosPoster, error) {
@@ -84,11 +90,30 @@ func newKerberosPoster(t *transport, tg Target) (*kerberosPoster, error) {
 var kerberosStatus = regexp.MustCompile(`^request returned: (\d{3}) - `)
 
 func (p *kerberosPoster) post(ctx context.Context, op string, msg *soap.SoapMessage, _ string) (string, error) {
-	out, err := p.inner.Post(nil, msg) // ClientKerberos does not use its *winrm.Client argument
-	if err == nil {
-		return p.t.answer(op, http.StatusOK, http.Header{"Content-Type": {"application/soap+xml;charset=UTF-8"}}, []byte(out))
+	if ctx.Err() != nil {
+		return "", ctxError(p.t.host, op, ctx)
 	}
-	return p.classify(ctx, op, err)
+	type result struct {
+		out string
+		err error
+	}
+	done := make(chan result, 1) // buffered: an abandoned post does not block
+	p.inflight.Go(func() {
+		// ClientKerberos does not use its *winrm.Client argument. It only
+		// reads msg, which masterzen never changes after Post (Free is a
+		// no-op), so an abandoned post may go on reading it.
+		out, err := p.inner.Post(nil, msg)
+		done <- result{out, err}
+	})
+	select {
+	case r := <-done:
+		if r.err == nil {
+			return p.t.answer(op, http.StatusOK, http.Header{"Content-Type": {"application/soap+xml;charset=UTF-8"}}, []byte(r.out))
+		}
+		return p.classify(ctx, op, r.err)
+	case <-ctx.Done():
+		return "", ctxError(p.t.host, op, ctx)
+	}
 }
 
 func (p *kerberosPoster) classify(ctx context.Context, op string, err error) (string, error) {
