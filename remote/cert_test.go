@@ -140,22 +140,27 @@ func TestKerberosKDCHangs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var conns sync.WaitGroup
-	held := make(chan net.Conn, 8)
-	conns.Go(func() { // accept, read nothing, answer nothing
+	var (
+		accepting sync.WaitGroup
+		mu        sync.Mutex
+		held      []net.Conn
+	)
+	accepting.Go(func() { // accept, read nothing, answer nothing
 		for {
 			c, err := l.Accept()
 			if err != nil {
 				return
 			}
-			held <- c
+			mu.Lock()
+			held = append(held, c)
+			mu.Unlock()
 		}
 	})
 	t.Cleanup(func() {
 		l.Close()
-		conns.Wait()
-		for len(held) > 0 {
-			(<-held).Close()
+		accepting.Wait()
+		for _, c := range held {
+			c.Close()
 		}
 	})
 	dir := t.TempDir()
