@@ -124,9 +124,10 @@ func isDashes(s string) bool {
 
 // fieldValue returns the value of a field line whose label (without colon)
 // is n bytes long: from column 38 when the padding reaches it, else after the
-// colon with leading blanks trimmed.
+// colon with leading blanks trimmed (also when the label itself is longer
+// than the column, which no known layout has but input may).
 func fieldValue(l string, n int) string {
-	if len(l) > advLabelWidth && strings.TrimLeft(l[n+1:advLabelWidth], " ") == "" {
+	if n < advLabelWidth && len(l) > advLabelWidth && strings.TrimLeft(l[n+1:advLabelWidth], " ") == "" {
 		return l[advLabelWidth:]
 	}
 	return strings.TrimLeft(l[n+1:], " ")
