@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -212,6 +213,27 @@ func (p *parser) errf(n *yaml.Node, format string, args ...any) {
 	p.errs = append(p.errs, &ParseError{Pos: p.pos(n), Msg: fmt.Sprintf(format, args...)})
 }
 
+var yamlTypeErrRE = regexp.MustCompile(`^line (\d+): (.*)$`)
+
+// decodeErr records a failed yaml Decode of n: each of a *yaml.TypeError's
+// messages ("line N: ...") at its own line, anything else at n's line, so
+// every line of the joined error names the file.
+func (p *parser) decodeErr(n *yaml.Node, what string, err error) {
+	var te *yaml.TypeError
+	if !errors.As(err, &te) {
+		p.errf(n, "%s: %s", what, strings.ReplaceAll(err.Error(), "\n", " "))
+		return
+	}
+	for _, e := range te.Errors {
+		if m := yamlTypeErrRE.FindStringSubmatch(e); m != nil {
+			line, _ := strconv.Atoi(m[1])
+			p.errs = append(p.errs, &ParseError{Pos: Pos{p.file, line}, Msg: what + ": " + m[2]})
+			continue
+		}
+		p.errf(n, "%s: %s", what, strings.ReplaceAll(e, "\n", " "))
+	}
+}
+
 // fields checks that n is a mapping with only the allowed keys and returns
 // the value nodes by key.
 func (p *parser) fields(n *yaml.Node, what string, allowed ...string) map[string]*yaml.Node {
@@ -271,15 +293,21 @@ func (p *parser) playbook(doc *yaml.Node) *Playbook {
 		if v.Kind != yaml.MappingNode {
 			p.errf(v, "vars must be a mapping")
 		} else {
+			seen := map[string]bool{}
 			for i := 0; i+1 < len(v.Content); i += 2 {
 				k, val := v.Content[i], v.Content[i+1]
 				if !varNameRE.MatchString(k.Value) {
 					p.errf(k, "var name %q is not a valid name ([A-Za-z_][A-Za-z0-9_]*)", k.Value)
 					continue
 				}
+				if seen[k.Value] {
+					p.errf(k, "duplicate var %q", k.Value)
+					continue
+				}
+				seen[k.Value] = true
 				var x any
 				if err := val.Decode(&x); err != nil {
-					p.errf(val, "var %s: %v", k.Value, err)
+					p.decodeErr(val, "var "+k.Value, err)
 					continue
 				}
 				pb.Vars[k.Value] = x

@@ -64,6 +64,8 @@ func TestParseErrors(t *testing.T) {
 		{"ssis var outside each", "name: x\nrules:\n  - id: a\n    name: A\n    program: '{{ ssis_program }}'\n", []string{`pb.yaml:5: var "ssis_program" is only bound`}},
 		{"bad each", "name: x\nrules:\n  - id: a\n    each: sql\n    name: A\n    program: 'C:\\a.exe'\n", []string{`pb.yaml:4: each must be "ssis"`}},
 		{"dcom without ports", "name: x\ndcom:\n  - id: r\n    name: R\n", []string{`pb.yaml:3: dcom item "r" has no ports`}},
+		{"duplicate var", "name: x\nvars:\n  a: 1\n  a: 2\nrules: []\n", []string{`pb.yaml:4: duplicate var "a"`}},
+		{"duplicate key inside a var", "name: x\nvars:\n  a:\n    e: 1\n    e: 2\nrules: []\n", []string{`pb.yaml:5: var a: mapping key "e" already defined at line 4`}},
 		{"two errors", "name: x\nrules:\n  - id: A\n    name: A\n    protocol: icmp\n    port: '1'\n", []string{"pb.yaml:3: id \"A\"", "pb.yaml:5: protocol must be"}},
 	}
 	for _, tt := range tests {
