@@ -191,13 +191,23 @@ func Parse(file string, src []byte) (*Playbook, error) {
 	return pb, nil
 }
 
-var yamlLineRE = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
+// yamlLineRE splits the yaml library's "yaml: line N: msg" (a syntax error)
+// and "line N: msg" (one of a *yaml.TypeError's messages).
+var yamlLineRE = regexp.MustCompile(`^(?:yaml: )?line (\d+): (.*)$`)
+
+// yamlLine returns the line and message of a yaml error message, if it has one.
+func yamlLine(msg string) (int, string, bool) {
+	m := yamlLineRE.FindStringSubmatch(msg)
+	if m == nil {
+		return 0, "", false
+	}
+	line, err := strconv.Atoi(m[1])
+	return line, m[2], err == nil
+}
 
 func yamlError(file string, err error) error {
-	if m := yamlLineRE.FindStringSubmatch(err.Error()); m != nil {
-		var line int
-		fmt.Sscan(m[1], &line)
-		return &ParseError{Pos: Pos{file, line}, Msg: m[2]}
+	if line, msg, ok := yamlLine(err.Error()); ok {
+		return &ParseError{Pos: Pos{file, line}, Msg: msg}
 	}
 	return &ParseError{Pos: Pos{file, 1}, Msg: strings.TrimPrefix(err.Error(), "yaml: ")}
 }
@@ -213,8 +223,6 @@ func (p *parser) errf(n *yaml.Node, format string, args ...any) {
 	p.errs = append(p.errs, &ParseError{Pos: p.pos(n), Msg: fmt.Sprintf(format, args...)})
 }
 
-var yamlTypeErrRE = regexp.MustCompile(`^line (\d+): (.*)$`)
-
 // decodeErr records a failed yaml Decode of n: each of a *yaml.TypeError's
 // messages ("line N: ...") at its own line, anything else at n's line, so
 // every line of the joined error names the file.
@@ -225,9 +233,8 @@ func (p *parser) decodeErr(n *yaml.Node, what string, err error) {
 		return
 	}
 	for _, e := range te.Errors {
-		if m := yamlTypeErrRE.FindStringSubmatch(e); m != nil {
-			line, _ := strconv.Atoi(m[1])
-			p.errs = append(p.errs, &ParseError{Pos: Pos{p.file, line}, Msg: what + ": " + m[2]})
+		if line, msg, ok := yamlLine(e); ok {
+			p.errs = append(p.errs, &ParseError{Pos: Pos{p.file, line}, Msg: what + ": " + msg})
 			continue
 		}
 		p.errf(n, "%s: %s", what, strings.ReplaceAll(e, "\n", " "))
