@@ -7,7 +7,7 @@ import (
 
 	"github.com/winfleet/winfleet/playbook"
 	"github.com/winfleet/winfleet/remote"
-	"github.com/winfleet/winfleet/remote/winrmtest/winsim"
+	"github.com/winfleet/winfleet/lab/winsim"
 	"github.com/winfleet/winfleet/reports"
 )
 

@@ -9,7 +9,7 @@ import (
 
 	"github.com/winfleet/winfleet/playbook"
 	"github.com/winfleet/winfleet/remote"
-	"github.com/winfleet/winfleet/remote/winrmtest/fleet"
+	"github.com/winfleet/winfleet/lab/fleet"
 	"github.com/winfleet/winfleet/reports"
 )
 

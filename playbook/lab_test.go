@@ -9,7 +9,7 @@ import (
 	"github.com/winfleet/winfleet/playbook"
 	"github.com/winfleet/winfleet/remote"
 	"github.com/winfleet/winfleet/remote/winrmtest"
-	"github.com/winfleet/winfleet/remote/winrmtest/winsim"
+	"github.com/winfleet/winfleet/lab/winsim"
 )
 
 // labHost is one simulated Windows host behind its own WinRM emulator.

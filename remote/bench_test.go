@@ -19,7 +19,7 @@ import (
 	"github.com/masterzen/winrm/soap"
 
 	"github.com/winfleet/winfleet/remote/winrmtest"
-	"github.com/winfleet/winfleet/remote/winrmtest/winsim"
+	"github.com/winfleet/winfleet/lab/winsim"
 )
 
 // benchEmulatorEnv makes a re-executed test binary serve an emulator

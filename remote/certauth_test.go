@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"github.com/winfleet/winfleet/remote/winrmtest"
-	"github.com/winfleet/winfleet/remote/winrmtest/winsim"
+	"github.com/winfleet/winfleet/lab/winsim"
 )
 
 // certHost serves a simulated Windows host over HTTPS that authenticates

@@ -18,7 +18,7 @@ import (
 	"github.com/rogpeppe/go-internal/testscript"
 
 	"github.com/winfleet/winfleet/cmd/winfleet/cli"
-	"github.com/winfleet/winfleet/remote/winrmtest/fleet"
+	"github.com/winfleet/winfleet/lab/fleet"
 	"github.com/winfleet/winfleet/reports"
 )
 

@@ -1,7 +1,7 @@
 //go:build crosscheck
 
 // This file cross-checks the package against the independent host simulator
-// (remote/winrmtest/winsim): every Windows version and dialect converges, and
+// (lab/winsim): every Windows version and dialect converges, and
 // the simulator's faults map to the typed errors. It is opt-in
 // (go test -tags crosscheck ./playbook/netsh/) so that this package's default
 // tests do not depend on the emulator.
@@ -14,7 +14,7 @@ import (
 	"errors"
 	"testing"
 
-	"github.com/winfleet/winfleet/remote/winrmtest/winsim"
+	"github.com/winfleet/winfleet/lab/winsim"
 )
 
 func simRun(t *testing.T, h *winsim.Host, cmd string) Output {

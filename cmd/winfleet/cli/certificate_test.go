@@ -10,7 +10,7 @@ import (
 	"testing"
 
 	"github.com/winfleet/winfleet/remote/winrmtest"
-	"github.com/winfleet/winfleet/remote/winrmtest/winsim"
+	"github.com/winfleet/winfleet/lab/winsim"
 	"github.com/winfleet/winfleet/reports"
 )
 

@@ -12,7 +12,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/winfleet/winfleet/remote/winrmtest/fleet"
+	"github.com/winfleet/winfleet/lab/fleet"
 	"github.com/winfleet/winfleet/reports"
 )
 

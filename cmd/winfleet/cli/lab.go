@@ -13,7 +13,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/winfleet/winfleet/remote/winrmtest/fleet"
+	"github.com/winfleet/winfleet/lab/fleet"
 )
 
 // labOptions are the settings of `winfleet lab`.
@@ -41,7 +41,7 @@ inventory names the variable, never the password.
 
 --answers-out writes, per host, the status a correct "winfleet scan" must
 report, derived from the fleet's ground truth. The fleet file format is
-documented in remote/winrmtest/fleet/README.md (example: examples/fleet.yaml).`,
+documented in lab/fleet/README.md (example: examples/fleet.yaml).`,
 		Example: `  winfleet lab --hosts 40 --seed 7 --inventory-out inv.yaml --answers-out answers.json &
   winfleet scan -i inv.yaml -o json=scan.json
   winfleet lab --fleet examples/fleet.yaml --latency 20ms --inventory-out lab.yaml`,

@@ -5,7 +5,7 @@ import (
 	"math/rand/v2"
 	"strconv"
 
-	"github.com/winfleet/winfleet/remote/winrmtest/winsim"
+	"github.com/winfleet/winfleet/lab/winsim"
 )
 
 // The labels Generate gives hosts.

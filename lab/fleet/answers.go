@@ -6,7 +6,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/winfleet/winfleet/remote/winrmtest/winsim"
+	"github.com/winfleet/winfleet/lab/winsim"
 )
 
 // Answers maps each host name to the status a correct `winfleet scan` with

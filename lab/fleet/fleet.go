@@ -13,8 +13,8 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/winfleet/winfleet/lab/winsim"
 	"github.com/winfleet/winfleet/remote/winrmtest"
-	"github.com/winfleet/winfleet/remote/winrmtest/winsim"
 )
 
 // A Fleet is the content of a fleet file: defaults and the hosts to serve.

@@ -17,8 +17,8 @@ import (
 	"go.yaml.in/yaml/v3"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/winfleet/winfleet/lab/winsim"
 	"github.com/winfleet/winfleet/remote/winrmtest"
-	"github.com/winfleet/winfleet/remote/winrmtest/winsim"
 )
 
 // DefaultPasswordEnv is the variable the inventory names for the password.
