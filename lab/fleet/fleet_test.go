@@ -13,7 +13,7 @@ import (
 // TestLoadExample loads the documented example fleet file and checks the
 // answers its comments promise.
 func TestLoadExample(t *testing.T) {
-	f, err := Load(filepath.Join("..", "..", "..", "examples", "fleet.yaml"))
+	f, err := Load(filepath.Join("..", "..", "examples", "fleet.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}
