@@ -140,6 +140,14 @@ type jsonReport struct {
 	FinishedAt time.Time   `json:"finished_at"`
 	Summary    jsonSummary `json:"summary"`
 	Hosts      []Host      `json:"hosts"`
+
+	Tool           *Tool    `json:"tool,omitempty"`
+	Operator       string   `json:"operator,omitempty"`
+	Controller     string   `json:"controller,omitempty"`
+	CommandLine    []string `json:"command_line,omitempty"`
+	PlaybookDigest string   `json:"playbook_digest,omitempty"`
+	Shard          string   `json:"shard,omitempty"`
+	Incomplete     string   `json:"incomplete,omitempty"`
 }
 
 type jsonSummary map[HostStatus]int
@@ -176,5 +184,7 @@ func WriteJSON(w io.Writer, r *Report) error {
 		Schema: n.Schema, RunID: n.RunID, Mode: n.Mode, Playbook: n.Playbook,
 		Inventory: n.Inventory, StartedAt: n.StartedAt, FinishedAt: n.FinishedAt,
 		Summary: jsonSummary(n.Summary), Hosts: n.Hosts,
+		Tool: n.Tool, Operator: n.Operator, Controller: n.Controller, CommandLine: n.CommandLine,
+		PlaybookDigest: n.PlaybookDigest, Shard: n.Shard, Incomplete: n.Incomplete,
 	})
 }

@@ -271,3 +271,48 @@ func TestTimesAtTheEdgeOfRFC3339(t *testing.T) {
 		t.Errorf("re-read: %v", err)
 	}
 }
+
+// TestAdditiveKeysRoundTrip: the keys added to v1 after its first release
+// (tool, run metadata, host code and groups, check code, before and writes)
+// are written, pass the schema, and read back unchanged; a bad write state
+// or digest is refused.
+func TestAdditiveKeysRoundTrip(t *testing.T) {
+	in := sampleReport()
+	in.Tool = &Tool{Name: "winfleet", Version: "v1.2.3", Revision: "0123abcd"}
+	in.Operator, in.Controller = "ops", "jump01"
+	in.CommandLine = []string{"winfleet", "apply", "-i", "hosts.ini"}
+	in.PlaybookDigest = "sha256:" + strings.Repeat("ab", 32)
+	in.Shard = "2/3"
+	h := &in.Hosts[0]
+	h.Code, h.Groups = "too_open", []string{"prod", "ssis"}
+	c := &h.Checks[1]
+	c.Code, c.Before = "too_open", "scope ALL"
+	c.Writes = []WriteRecord{
+		{Command: `netsh advfirewall firewall set rule name="SSIS Service" new remoteip=localsubnet`, State: WriteAnswered, ExitCode: 0, Output: "Updated 1 rule(s).\r\nOk.\r\n"},
+		{Command: "netsh x", State: WriteSent},
+	}
+	data := writeJSON(t, in)
+	if err := diskSchema(t).Validate(decodeAny(t, data)); err != nil {
+		t.Fatalf("schema rejects the additive keys: %v", err)
+	}
+	got, err := ReadJSON(bytes.NewReader(data))
+	if err != nil {
+		t.Fatalf("ReadJSON: %v", err)
+	}
+	want, err := normalize(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("round trip (-want +got):\n%s", d)
+	}
+	for name, f := range map[string]func(doc map[string]any){
+		"write state":     func(d map[string]any) { check0(d)["writes"] = []any{map[string]any{"command": "x", "state": "maybe", "exit_code": 0}} },
+		"playbook digest": func(d map[string]any) { d["playbook_digest"] = "md5:00" },
+		"shard":           func(d map[string]any) { d["shard"] = "0/3" },
+	} {
+		if _, err := ReadJSON(bytes.NewReader(mutate(t, f))); err == nil {
+			t.Errorf("ReadJSON accepted a bad %s", name)
+		}
+	}
+}

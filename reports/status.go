@@ -115,12 +115,17 @@ func Validate(r *Report) error {
 			bad("host %q: negative duration_ms %d", name, h.DurationMS)
 		}
 		for j, c := range h.Checks {
+			id := c.ID
+			if id == "" {
+				id = fmt.Sprintf("checks[%d]", j)
+			}
 			if !c.Status.Valid() {
-				id := c.ID
-				if id == "" {
-					id = fmt.Sprintf("checks[%d]", j)
-				}
 				bad("host %q check %q: unknown status %q", name, id, c.Status)
+			}
+			for k, w := range c.Writes {
+				if !w.State.Valid() {
+					bad("host %q check %q writes[%d]: unknown state %q", name, id, k, w.State)
+				}
 			}
 		}
 	}
@@ -185,6 +190,11 @@ func normalize(r *Report) (*Report, error) {
 	n.Schema = Schema
 	n.StartedAt = utc(r.StartedAt)
 	n.FinishedAt = utc(r.FinishedAt)
+	n.CommandLine = slices.Clone(r.CommandLine)
+	if r.Tool != nil {
+		t := *r.Tool
+		n.Tool = &t
+	}
 	n.Hosts = make([]Host, len(r.Hosts))
 	for i, h := range r.Hosts {
 		n.Hosts[i] = copyHost(h)
@@ -200,21 +210,36 @@ func normalize(r *Report) (*Report, error) {
 // and none emits bytes a spreadsheet, XML parser or browser rejects.
 func validUTF8(n *Report) {
 	fix := func(s *string) { *s = strings.ToValidUTF8(*s, "\uFFFD") }
-	for _, s := range []*string{&n.RunID, &n.Playbook, &n.Inventory} {
+	for _, s := range []*string{&n.RunID, &n.Playbook, &n.Inventory, &n.Operator, &n.Controller, &n.PlaybookDigest, &n.Shard, &n.Incomplete} {
 		fix(s)
+	}
+	for i := range n.CommandLine {
+		fix(&n.CommandLine[i])
+	}
+	if n.Tool != nil {
+		for _, s := range []*string{&n.Tool.Name, &n.Tool.Version, &n.Tool.Revision} {
+			fix(s)
+		}
 	}
 	for i := range n.Hosts {
 		h := &n.Hosts[i]
-		for _, s := range []*string{&h.Host, &h.Address, &h.Reason, &h.WindowsVersion, &h.Dialect, &h.Error} {
+		for _, s := range []*string{&h.Host, &h.Address, &h.Reason, &h.WindowsVersion, &h.Dialect, &h.Error, &h.Code} {
 			fix(s)
+		}
+		for k := range h.Groups {
+			fix(&h.Groups[k])
 		}
 		for j := range h.Checks {
 			c := &h.Checks[j]
-			for _, s := range []*string{&c.ID, &c.Name, &c.Expected, &c.Actual, &c.Output} {
+			for _, s := range []*string{&c.ID, &c.Name, &c.Expected, &c.Actual, &c.Output, &c.Code, &c.Before} {
 				fix(s)
 			}
 			for k := range c.Commands {
 				fix(&c.Commands[k])
+			}
+			for k := range c.Writes {
+				fix(&c.Writes[k].Command)
+				fix(&c.Writes[k].Output)
 			}
 		}
 	}
@@ -234,9 +259,11 @@ func copyHost(h Host) Host {
 	checks := make([]Check, len(h.Checks))
 	for i, c := range h.Checks {
 		c.Commands = append(make([]string, 0, len(c.Commands)), c.Commands...)
+		c.Writes = slices.Clone(c.Writes)
 		checks[i] = c
 	}
 	h.Checks = checks
+	h.Groups = slices.Clone(h.Groups)
 	return h
 }
 
