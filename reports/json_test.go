@@ -307,7 +307,9 @@ func TestAdditiveKeysRoundTrip(t *testing.T) {
 		t.Errorf("round trip (-want +got):\n%s", d)
 	}
 	for name, f := range map[string]func(doc map[string]any){
-		"write state":     func(d map[string]any) { check0(d)["writes"] = []any{map[string]any{"command": "x", "state": "maybe", "exit_code": 0}} },
+		"write state": func(d map[string]any) {
+			check0(d)["writes"] = []any{map[string]any{"command": "x", "state": "maybe", "exit_code": 0}}
+		},
 		"playbook digest": func(d map[string]any) { d["playbook_digest"] = "md5:00" },
 		"shard":           func(d map[string]any) { d["shard"] = "0/3" },
 	} {
