@@ -32,26 +32,68 @@ func (s Secret) Format(f fmt.State, _ rune) { _, _ = f.Write([]byte("****")) }
 // MarshalJSON renders the secret masked.
 func (s Secret) MarshalJSON() ([]byte, error) { return []byte(`"****"`), nil }
 
+// Scheme is the WinRM listener's protocol.
+type Scheme string
+
+// Schemes.
+const (
+	HTTP  Scheme = "http"
+	HTTPS Scheme = "https"
+)
+
+// Transport is the WinRM authentication transport.
+type Transport string
+
+// Transports.
+const (
+	TransportBasic       Transport = "basic"
+	TransportNTLM        Transport = "ntlm"
+	TransportKerberos    Transport = "kerberos"
+	TransportCertificate Transport = "certificate"
+)
+
+// CertValidation says whether the HTTPS listener's certificate is checked.
+type CertValidation string
+
+// Certificate validation modes.
+const (
+	CertValidate CertValidation = "validate"
+	CertIgnore   CertValidation = "ignore"
+)
+
+// MessageEncryption is WinRM message-level encryption (NTLM sealing).
+type MessageEncryption string
+
+// Message encryption modes: auto encrypts over HTTP, not over HTTPS.
+const (
+	EncryptAuto   MessageEncryption = "auto"
+	EncryptAlways MessageEncryption = "always"
+	EncryptNever  MessageEncryption = "never"
+)
+
 // Conn is a host's resolved connection settings.
 type Conn struct {
 	Address   string
 	Port      int
-	Scheme    string // http or https
-	Transport string // basic, ntlm, kerberos or certificate
+	Scheme    Scheme
+	Transport Transport
 	User      string
 	Password  Secret
-	// PasswordSource says where Password came from: "env:NAME" (password_env),
-	// "var:NAME" (a plaintext inventory variable), "WINFLEET_PASSWORD", or ""
-	// when no password was found (the caller may then ask for one).
-	PasswordSource    string
-	CertValidation    string // validate or ignore
+	// PasswordSource says where Password came from; its Kind is
+	// SourceNone when no password was found.
+	PasswordSource    PasswordSource
+	CertValidation    CertValidation
 	CAFile            string
 	ServerName        string
-	MessageEncryption string // auto, always or never
-	OperationTimeout  time.Duration
-	ReadTimeout       time.Duration
-	ClientCert        string // certificate transport: PEM file
-	ClientKey         string
+	MessageEncryption MessageEncryption
+	// AllowUnencrypted is the operator's explicit acceptance of clear text
+	// on plain HTTP: message_encryption=never, or allow_unencrypted set to
+	// true (read with Var.Bool, so "off" and "no" are false).
+	AllowUnencrypted bool
+	OperationTimeout time.Duration
+	ReadTimeout      time.Duration
+	ClientCert       string // certificate transport: PEM file
+	ClientKey        string
 	// Warnings are non-fatal findings, such as a plaintext password.
 	Warnings []Warning
 }
@@ -211,21 +253,23 @@ func (r *resolver) settings() (Conn, error) {
 		}
 		c.Port = p
 	}
-	if c.Scheme, err = r.enum(varsScheme, "", "http", "https"); err != nil {
+	scheme, err := r.enum(varsScheme, "", "http", "https")
+	if err != nil {
 		return c, err
 	}
+	c.Scheme = Scheme(scheme)
 	switch {
 	case c.Scheme == "" && c.Port == 0:
-		c.Scheme, c.Port = "https", 5986
+		c.Scheme, c.Port = HTTPS, 5986
 	case c.Scheme == "":
 		// Ansible's rule: http only on the well-known http port.
-		c.Scheme = "https"
+		c.Scheme = HTTPS
 		if c.Port == 5985 {
-			c.Scheme = "http"
+			c.Scheme = HTTP
 		}
 	case c.Port == 0:
 		c.Port = 5986
-		if c.Scheme == "http" {
+		if c.Scheme == HTTP {
 			c.Port = 5985
 		}
 	}
@@ -239,11 +283,11 @@ func (r *resolver) settings() (Conn, error) {
 	t, _, _ = strings.Cut(t, ",")
 	switch t = strings.ToLower(strings.TrimSpace(t)); t {
 	case "":
-		c.Transport = "ntlm"
+		c.Transport = TransportNTLM
 	case "basic", "ntlm", "kerberos", "certificate":
-		c.Transport = t
+		c.Transport = Transport(t)
 	case "plaintext", "ssl":
-		c.Transport = "basic" // pywinrm's names for Basic authentication
+		c.Transport = TransportBasic // pywinrm's names for Basic authentication
 	case "credssp":
 		return c, r.errVar(tname, tv, "transport credssp is not supported by winfleet (use ntlm, kerberos, basic or certificate)")
 	default:
@@ -252,17 +296,29 @@ func (r *resolver) settings() (Conn, error) {
 	if c.User, err = r.str(varsUser); err != nil {
 		return c, err
 	}
-	if c.CertValidation, err = r.enum(varsCertValid, "validate", "validate", "ignore"); err != nil {
+	cv, err := r.enum(varsCertValid, "validate", "validate", "ignore")
+	if err != nil {
 		return c, err
 	}
+	c.CertValidation = CertValidation(cv)
 	if c.CAFile, err = r.str(varsCAFile); err != nil {
 		return c, err
 	}
 	if c.ServerName, err = r.str(varsServerName); err != nil {
 		return c, err
 	}
-	if c.MessageEncryption, err = r.enum(varsMsgEnc, "auto", "auto", "always", "never"); err != nil {
+	me, err := r.enum(varsMsgEnc, "auto", "auto", "always", "never")
+	if err != nil {
 		return c, err
+	}
+	c.MessageEncryption = MessageEncryption(me)
+	c.AllowUnencrypted = c.MessageEncryption == EncryptNever
+	if v, ok := r.h.Var("allow_unencrypted"); ok && v.Value != nil {
+		allow, err := v.Bool()
+		if err != nil {
+			return c, err
+		}
+		c.AllowUnencrypted = c.AllowUnencrypted || allow
 	}
 	if c.OperationTimeout, err = r.duration(varsOpTimeout); err != nil {
 		return c, err
@@ -280,29 +336,105 @@ func (r *resolver) settings() (Conn, error) {
 	if c.ClientKey, err = r.str(varsClientKey); err != nil {
 		return c, err
 	}
-	if c.Transport == "certificate" && (c.ClientCert == "" || c.ClientKey == "") {
+	if c.Transport == TransportCertificate && (c.ClientCert == "" || c.ClientKey == "") {
 		return c, r.errVar(tname, tv, "transport certificate needs client_cert and client_key (ansible_winrm_cert_pem, ansible_winrm_cert_key_pem)")
 	}
 	return c, nil
+}
+
+// SourceKind says where a password came from.
+type SourceKind int
+
+// Password source kinds.
+const (
+	// SourceNone: no password was found.
+	SourceNone SourceKind = iota
+	// SourceHostEnv: the host's password_env var names an environment
+	// variable.
+	SourceHostEnv
+	// SourceHostVar: a plaintext password var in the inventory.
+	SourceHostVar
+	// SourceFallback: one of the caller's fallbacks (--password-env,
+	// --ask-pass, WINFLEET_PASSWORD).
+	SourceFallback
+)
+
+// PasswordSource says where a host's password came from, without the
+// password. Two hosts whose sources are equal (same kind, name and defining
+// line) share one credential: a wrong password there is wrong for all of
+// them.
+type PasswordSource struct {
+	Kind SourceKind
+	// Name is the environment variable (SourceHostEnv), the var name
+	// (SourceHostVar) or the fallback's label (SourceFallback).
+	Name string
+	// File and Line say where the password_env or password var was set.
+	File string
+	Line int
+}
+
+// String describes the source for messages: "password_env SSIS_PW
+// (hosts.ini:4)", "ansible_password (group_vars/all.yml:2)", "--ask-pass",
+// "WINFLEET_PASSWORD", or "no password".
+func (s PasswordSource) String() string {
+	pos := Var{File: s.File, Line: s.Line}.Pos()
+	switch s.Kind {
+	case SourceHostEnv:
+		return fmt.Sprintf("password_env %s (%s)", s.Name, pos)
+	case SourceHostVar:
+		return fmt.Sprintf("%s (%s)", s.Name, pos)
+	case SourceFallback:
+		return s.Name
+	}
+	return "no password"
+}
+
+// A PasswordFallback is where the caller looks for a password when the
+// host's inventory gives none; Conn tries them in the order given.
+type PasswordFallback struct {
+	// Label names the fallback in messages and in PasswordSource: the flag
+	// or variable, e.g. "--password-env SSIS_PW", "--ask-pass".
+	Label string
+	// Env, if set, is the environment variable holding the password.
+	Env string
+	// Required makes an unset Env an error instead of a skip (a variable
+	// the operator named explicitly must exist).
+	Required bool
+	// Value is the password itself when it is not in the environment (a
+	// prompt's answer).
+	Value Secret
+}
+
+// EnvFallback looks for the password in environment variable name; when
+// required, an unset variable is an error.
+func EnvFallback(label, name string, required bool) PasswordFallback {
+	return PasswordFallback{Label: label, Env: name, Required: required}
+}
+
+// ValueFallback is a password the caller already has (asked at a prompt).
+func ValueFallback(label string, password Secret) PasswordFallback {
+	return PasswordFallback{Label: label, Value: password}
 }
 
 // Conn resolves the host's connection settings. env looks up environment
 // variables (pass os.LookupEnv); the package never reads the environment
 // itself.
 //
-// The password comes from, in order: password_env (the name of an
-// environment variable; an error if that variable is not set), a plaintext
-// password variable (with a Warning), WINFLEET_PASSWORD. If none is set,
-// Password is empty and PasswordSource "", and the caller may prompt
-// (--ask-pass). A Vault-encrypted value is an error naming its file and
-// line.
-func (h *Host) Conn(env func(string) (string, bool)) (Conn, error) {
+// The password comes from, in order: the host's password_env (the name of
+// an environment variable; an error if that variable is not set), a
+// plaintext password variable (with a Warning), then each fallback in the
+// order given. With none found, Password is empty and PasswordSource.Kind
+// SourceNone. A Vault-encrypted value is an error naming its file and line.
+func (h *Host) Conn(env func(string) (string, bool), fallbacks ...PasswordFallback) (Conn, error) {
 	r := newResolver(h)
 	c, err := r.settings()
 	if err != nil {
 		return c, err
 	}
 	if ename, ev, ok := r.get([]string{"password_env"}); ok && ev.Value != nil {
+		if ev.Vault {
+			return c, r.errVar(ename, ev, vaultMsg)
+		}
 		name, isStr := ev.Value.(string)
 		if !isStr || name == "" {
 			return c, r.errVar(ename, ev, "want the name of an environment variable")
@@ -311,24 +443,39 @@ func (h *Host) Conn(env func(string) (string, bool)) (Conn, error) {
 		if !found {
 			return c, r.errVar(ename, ev, "environment variable %s is not set", name)
 		}
-		c.Password, c.PasswordSource = NewSecret(val), "env:"+name
+		c.Password = NewSecret(val)
+		c.PasswordSource = PasswordSource{Kind: SourceHostEnv, Name: name, File: ev.File, Line: ev.Line}
 		return c, nil
 	}
 	if pname, pv, ok := r.get(varsPassword); ok && pv.Value != nil {
 		if pv.Vault {
-			return c, r.errVar(pname, pv, "value is Ansible Vault ciphertext, which winfleet cannot decrypt; put the password in an environment variable and set password_env to its name")
+			return c, r.errVar(pname, pv, vaultMsg+"; put the password in an environment variable and set password_env to its name")
 		}
 		s, isStr := pv.Value.(string)
 		if !isStr {
 			s = fmt.Sprint(pv.Value)
 		}
-		c.Password, c.PasswordSource = NewSecret(s), "var:"+pname
+		c.Password = NewSecret(s)
+		c.PasswordSource = PasswordSource{Kind: SourceHostVar, Name: pname, File: pv.File, Line: pv.Line}
 		c.Warnings = append(c.Warnings, Warning{File: pv.File, Line: pv.Line, Host: h.Name,
 			Msg: pname + " is a plaintext password in the inventory; prefer password_env"})
 		return c, nil
 	}
-	if val, ok := env("WINFLEET_PASSWORD"); ok {
-		c.Password, c.PasswordSource = NewSecret(val), "WINFLEET_PASSWORD"
+	for _, f := range fallbacks {
+		pw, found := f.Value, !f.Value.IsZero()
+		if f.Env != "" {
+			var val string
+			if val, found = env(f.Env); found {
+				pw = NewSecret(val)
+			} else if f.Required {
+				return c, &Error{Msg: fmt.Sprintf("host %s: %s: the variable %s is not set", h.Name, f.Label, f.Env)}
+			}
+		}
+		if found {
+			c.Password = pw
+			c.PasswordSource = PasswordSource{Kind: SourceFallback, Name: f.Label}
+			return c, nil
+		}
 	}
 	return c, nil
 }

@@ -35,7 +35,7 @@ func TestConnDefaultsAndAliases(t *testing.T) {
 			"ansible_winrm_server_cert_validation=ignore ansible_winrm_ca_trust_path=/ca.pem ansible_winrm_message_encryption=never " +
 			"ansible_winrm_operation_timeout_sec=20 ansible_winrm_read_timeout_sec=30\n",
 			Conn{Address: "10.1.1.1", Port: 5986, Scheme: "https", Transport: "kerberos", User: `CORP\svc`, CertValidation: "ignore",
-				CAFile: "/ca.pem", MessageEncryption: "never", OperationTimeout: 20 * time.Second, ReadTimeout: 30 * time.Second}},
+				CAFile: "/ca.pem", MessageEncryption: "never", AllowUnencrypted: true, OperationTimeout: 20 * time.Second, ReadTimeout: 30 * time.Second}},
 		{"winfleet names", "h address=10.2.2.2 port=8080 user=u scheme=http transport=basic cert_validation=validate ca_file=/x " +
 			"message_encryption=always operation_timeout=1m read_timeout=90s server_name=sql.corp\n",
 			Conn{Address: "10.2.2.2", Port: 8080, Scheme: "http", Transport: "basic", User: "u", CertValidation: "validate", CAFile: "/x",
@@ -60,33 +60,46 @@ func TestConnDefaultsAndAliases(t *testing.T) {
 }
 
 func TestConnPassword(t *testing.T) {
+	// The CLI's fallbacks, in its order.
+	cli := []PasswordFallback{
+		EnvFallback("--password-env CLI_PW", "CLI_PW", true),
+		ValueFallback("--ask-pass", NewSecret("asked")),
+		EnvFallback("WINFLEET_PASSWORD", "WINFLEET_PASSWORD", false),
+	}
 	tests := []struct {
-		name    string
-		yaml    string
-		env     map[string]string
-		pw, src string
-		warn    bool
-		errSubs []string
+		name      string
+		yaml      string
+		env       map[string]string
+		fallbacks []PasswordFallback
+		pw, src   string
+		warn      bool
+		errSubs   []string
 	}{
-		{name: "password_env", yaml: "all:\n  hosts:\n    h:\n      password_env: PW\n      ansible_password: plain\n", env: map[string]string{"PW": "s3cret", "WINFLEET_PASSWORD": "x"}, pw: "s3cret", src: "env:PW"},
+		{name: "password_env", yaml: "all:\n  hosts:\n    h:\n      password_env: PW\n      ansible_password: plain\n", env: map[string]string{"PW": "s3cret", "WINFLEET_PASSWORD": "x"}, fallbacks: cli, pw: "s3cret", src: "password_env PW (inv.yaml:4)"},
 		{name: "password_env missing", yaml: "all:\n  hosts:\n    h:\n      password_env: PW\n", errSubs: []string{"inv.yaml:4:", "host h", "password_env", "PW is not set"}},
-		{name: "plaintext warns", yaml: "all:\n  vars:\n    ansible_password: plain\n  hosts:\n    h:\n", env: map[string]string{"WINFLEET_PASSWORD": "x"}, pw: "plain", src: "var:ansible_password", warn: true},
-		{name: "WINFLEET_PASSWORD", yaml: "all:\n  hosts:\n    h:\n", env: map[string]string{"WINFLEET_PASSWORD": "fromenv"}, pw: "fromenv", src: "WINFLEET_PASSWORD"},
-		{name: "none: caller asks", yaml: "all:\n  hosts:\n    h:\n"},
+		{name: "password_env vault", yaml: "all:\n  hosts:\n    h:\n      password_env: !vault |\n        $ANSIBLE_VAULT;1.1;AES256\n        3130\n", errSubs: []string{"inv.yaml:4:", "Vault"}},
+		{name: "plaintext warns", yaml: "all:\n  vars:\n    ansible_password: plain\n  hosts:\n    h:\n", env: map[string]string{"WINFLEET_PASSWORD": "x"}, fallbacks: cli, pw: "plain", src: "ansible_password (inv.yaml:3)", warn: true},
+		{name: "plaintext beats every fallback", yaml: "all:\n  hosts:\n    h:\n      ansible_winrm_pass: plain\n", env: map[string]string{"CLI_PW": "c"}, fallbacks: cli, pw: "plain", src: "ansible_winrm_pass (inv.yaml:4)", warn: true},
+		{name: "first fallback: --password-env", yaml: "all:\n  hosts:\n    h:\n", env: map[string]string{"CLI_PW": "c", "WINFLEET_PASSWORD": "x"}, fallbacks: cli, pw: "c", src: "--password-env CLI_PW"},
+		{name: "required fallback unset", yaml: "all:\n  hosts:\n    h:\n", env: map[string]string{"WINFLEET_PASSWORD": "x"}, fallbacks: cli, errSubs: []string{"host h", "--password-env CLI_PW", "CLI_PW is not set"}},
+		{name: "ask-pass before WINFLEET_PASSWORD", yaml: "all:\n  hosts:\n    h:\n", env: map[string]string{"WINFLEET_PASSWORD": "x"}, fallbacks: cli[1:], pw: "asked", src: "--ask-pass"},
+		{name: "WINFLEET_PASSWORD last", yaml: "all:\n  hosts:\n    h:\n", env: map[string]string{"WINFLEET_PASSWORD": "fromenv"}, fallbacks: cli[2:], pw: "fromenv", src: "WINFLEET_PASSWORD"},
+		{name: "optional fallback unset: none", yaml: "all:\n  hosts:\n    h:\n", fallbacks: cli[2:], src: "no password"},
+		{name: "none: caller asks", yaml: "all:\n  hosts:\n    h:\n", src: "no password"},
 		{name: "vault tag", yaml: "all:\n  hosts:\n    h:\n      ansible_password: !vault |\n        $ANSIBLE_VAULT;1.1;AES256\n        3130\n", errSubs: []string{"inv.yaml:4:", "Vault", "password_env"}},
 		{name: "vault string", yaml: "all:\n  hosts:\n    h:\n      password: \"$ANSIBLE_VAULT;1.1;AES256\\n3130\"\n", errSubs: []string{"inv.yaml:4:", "Vault", "password_env"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			inv := mustParse(t, FormatYAML, tt.yaml)
-			c, err := inv.Host("h").Conn(envOf(tt.env))
+			c, err := inv.Host("h").Conn(envOf(tt.env), tt.fallbacks...)
 			if len(tt.errSubs) > 0 {
 				if err == nil {
 					t.Fatalf("Conn() succeeded, want error containing %q", tt.errSubs)
 				}
 				var e *Error
-				if !errors.As(err, &e) || e.Line == 0 {
-					t.Errorf("Conn() error %T %v has no position", err, err)
+				if !errors.As(err, &e) {
+					t.Errorf("Conn() error %T %v is not an *Error", err, err)
 				}
 				for _, s := range tt.errSubs {
 					if !strings.Contains(err.Error(), s) {
@@ -98,7 +111,7 @@ func TestConnPassword(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if c.Password.Reveal() != tt.pw || c.PasswordSource != tt.src {
+			if c.Password.Reveal() != tt.pw || c.PasswordSource.String() != tt.src {
 				t.Errorf("Conn() password from %q, want %q (value match: %v)", c.PasswordSource, tt.src, c.Password.Reveal() == tt.pw)
 			}
 			if got := len(c.Warnings) > 0; got != tt.warn {
@@ -108,6 +121,71 @@ func TestConnPassword(t *testing.T) {
 				if w.File == "" || w.Line == 0 || strings.Contains(w.String(), "plain") && !strings.Contains(w.String(), "plaintext") {
 					t.Errorf("warning %q: want a position and no password", w)
 				}
+			}
+		})
+	}
+}
+
+// TestSharedPasswordSource: hosts that take the password from the same
+// place have equal sources (one credential); a password set on one host is
+// its own.
+func TestSharedPasswordSource(t *testing.T) {
+	inv := mustParse(t, FormatINI, "[g]\na\nb\nc ansible_password=own\n[g:vars]\nansible_password=shared\n")
+	src := func(h string) PasswordSource {
+		c, err := inv.Host(h).Conn(envOf(nil))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c.PasswordSource
+	}
+	if src("a") != src("b") {
+		t.Errorf("a and b share [g:vars]'s password: sources %v and %v differ", src("a"), src("b"))
+	}
+	if src("a") == src("c") {
+		t.Errorf("c has its own password but the same source as a: %v", src("c"))
+	}
+}
+
+func TestAllowUnencrypted(t *testing.T) {
+	tests := []struct {
+		vars    string
+		want    bool
+		wantErr string
+	}{
+		{"", false, ""},
+		{"allow_unencrypted=true", true, ""},
+		{"allow_unencrypted=yes", true, ""},
+		{"allow_unencrypted=off", false, ""},
+		{"allow_unencrypted=no", false, ""},
+		{"allow_unencrypted=0", false, ""},
+		{"message_encryption=never", true, ""},
+		{"message_encryption=never allow_unencrypted=off", true, ""},
+		{"allow_unencrypted=maybe", false, "inv.ini:1: var allow_unencrypted: \"maybe\" is not a boolean"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.vars, func(t *testing.T) {
+			if tt.wantErr != "" {
+				// A setting that cannot be read fails the load, before
+				// any host is contacted.
+				_, err := Parse("inv.ini", FormatINI, []byte("h "+tt.vars+"\n"))
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("Parse() error = %v, want %q", err, tt.wantErr)
+				}
+				return
+			}
+			inv := mustParse(t, FormatINI, "h "+tt.vars+"\n")
+			c, err := inv.Host("h").Conn(envOf(nil))
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("Conn() error = %v, want %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.AllowUnencrypted != tt.want {
+				t.Errorf("AllowUnencrypted = %v, want %v", c.AllowUnencrypted, tt.want)
 			}
 		})
 	}

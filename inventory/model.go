@@ -14,6 +14,9 @@ import (
 // map[string]any); from INI what Ansible's INI parser makes of the text (see
 // the package README).
 type Var struct {
+	// Name is the variable's name, as the accessors (Host.Var, Host.Vars,
+	// Group.Vars) return it.
+	Name  string
 	Value any
 	File  string
 	Line  int
@@ -186,9 +189,11 @@ func (g *Group) Depth() int { return g.depth }
 func (g *Group) Vars() map[string]Var {
 	m := make(map[string]Var, len(g.vars)+len(g.fileVars))
 	for k, v := range g.vars {
+		v.Name = k
 		m[k] = v
 	}
 	for k, v := range g.fileVars {
+		v.Name = k
 		m[k] = v
 	}
 	return m
@@ -340,6 +345,7 @@ func (h *Host) Vars() map[string]Var {
 	m := map[string]Var{}
 	for _, l := range h.layers() {
 		for k, v := range l {
+			v.Name = k
 			m[k] = v
 		}
 	}
@@ -357,6 +363,7 @@ func (h *Host) Var(name string) (Var, bool) {
 func (h *Host) lookup(layers []map[string]Var, name string) (Var, int, bool) {
 	for i := len(layers) - 1; i >= 0; i-- {
 		if v, ok := layers[i][name]; ok {
+			v.Name = name
 			return v, i, true
 		}
 	}

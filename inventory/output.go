@@ -11,22 +11,6 @@ import (
 	"text/tabwriter"
 )
 
-// Masked is what secret values print as.
-const Masked = "****"
-
-// IsSecretVar reports whether a variable's value is masked in output: its
-// name contains password, passwd, secret, token or key (case-insensitive).
-// Vault ciphertext is masked whatever the name.
-func IsSecretVar(name string) bool {
-	n := strings.ToLower(name)
-	for _, s := range []string{"password", "passwd", "secret", "token", "key"} {
-		if strings.Contains(n, s) {
-			return true
-		}
-	}
-	return false
-}
-
 // ListHost is one host in the JSON form of WriteList.
 type ListHost struct {
 	Name      string         `json:"name"`
@@ -50,14 +34,14 @@ func Listing(hosts []*Host) ListDoc {
 	for _, h := range hosts {
 		r := newResolverCached(h, cache)
 		c, _ := r.settings() // Load has validated; on error the fields stay partial
-		lh := ListHost{Name: h.Name, Address: c.Address, Port: c.Port, Scheme: c.Scheme, Transport: c.Transport,
+		lh := ListHost{Name: h.Name, Address: c.Address, Port: c.Port, Scheme: string(c.Scheme), Transport: string(c.Transport),
 			Groups: h.Groups(), Vars: map[string]any{}}
 		if lh.Groups == nil {
 			lh.Groups = []string{}
 		}
 		for k, v := range h.Vars() {
 			switch {
-			case v.Vault || IsSecretVar(k):
+			case v.Vault || IsSecretName(k):
 				lh.Vars[k] = Masked
 			default:
 				lh.Vars[k] = jsonSafe(v.Value)

@@ -203,26 +203,19 @@ type hostConn struct {
 // The connection's warnings (such as a plaintext password) are returned for
 // the caller to report.
 func remoteTarget(stdio Stdio, opts runOptions, h *inventory.Host, askedPass string) (hostConn, []inventory.Warning, error) {
-	c, err := h.Conn(stdio.Getenv)
+	var fallbacks []inventory.PasswordFallback
+	if opts.PasswordEnv != "" {
+		fallbacks = append(fallbacks, inventory.EnvFallback("--password-env "+opts.PasswordEnv, opts.PasswordEnv, true))
+	}
+	if opts.AskPass {
+		fallbacks = append(fallbacks, inventory.ValueFallback("--ask-pass", inventory.NewSecret(askedPass)))
+	}
+	fallbacks = append(fallbacks, inventory.EnvFallback("WINFLEET_PASSWORD", "WINFLEET_PASSWORD", false))
+	c, err := h.Conn(stdio.Getenv, fallbacks...)
 	if err != nil {
 		return hostConn{}, nil, err
 	}
-	// The host's own password (password_env, or a plaintext var) wins; then
-	// what the command line says (--password-env, --ask-pass); then the
-	// generic WINFLEET_PASSWORD, which inventory.Conn fills in last.
 	password := c.Password.Reveal()
-	if c.PasswordSource == "" || c.PasswordSource == "WINFLEET_PASSWORD" {
-		switch {
-		case opts.PasswordEnv != "":
-			p, ok := stdio.Getenv(opts.PasswordEnv)
-			if !ok {
-				return hostConn{}, nil, fmt.Errorf("host %s: --password-env %s: the variable is not set", h.Name, opts.PasswordEnv)
-			}
-			password = p
-		case opts.AskPass:
-			password = askedPass
-		}
-	}
 	user := c.User
 	if user == "" {
 		user = opts.User
@@ -230,18 +223,18 @@ func remoteTarget(stdio Stdio, opts runOptions, h *inventory.Host, askedPass str
 	t := remote.Target{
 		Host:      c.Address,
 		Port:      c.Port,
-		HTTPS:     c.Scheme == "https",
-		Transport: c.Transport,
+		HTTPS:     c.Scheme == inventory.HTTPS,
+		Transport: string(c.Transport),
 		User:      user,
 		Password:  password,
 		// message_encryption=never or allow_unencrypted=true is the
 		// operator's explicit acceptance of clear text on plain HTTP;
 		// nothing else allows it.
-		AllowUnencrypted:   c.MessageEncryption == "never" || truthyVar(h, "allow_unencrypted"),
-		MessageEncryption:  c.MessageEncryption,
+		AllowUnencrypted:   c.AllowUnencrypted,
+		MessageEncryption:  string(c.MessageEncryption),
 		CAFile:             c.CAFile,
 		ServerName:         c.ServerName,
-		InsecureSkipVerify: c.CertValidation == "ignore",
+		InsecureSkipVerify: c.CertValidation == inventory.CertIgnore,
 	}
 	if c.Transport == "certificate" {
 		if t.ClientCertPEM, err = os.ReadFile(c.ClientCert); err != nil {
@@ -253,27 +246,6 @@ func remoteTarget(stdio Stdio, opts runOptions, h *inventory.Host, askedPass str
 	}
 	ro := remote.Options{ConnectTimeout: opts.ConnectTimeout, OperationTimeout: c.OperationTimeout, ReadTimeout: c.ReadTimeout}
 	return hostConn{target: t, opts: ro}, c.Warnings, nil
-}
-
-// truthyVar reports whether a host var is set to true (a YAML boolean, or
-// the strings true/yes/1 from INI or CSV).
-func truthyVar(h *inventory.Host, name string) bool {
-	v, ok := h.Var(name)
-	if !ok {
-		return false
-	}
-	switch x := v.Value.(type) {
-	case bool:
-		return x
-	case string:
-		switch strings.ToLower(strings.TrimSpace(x)) {
-		case "true", "yes", "1", "on":
-			return true
-		}
-	case int:
-		return x != 0
-	}
-	return false
 }
 
 // askPassword reads the password once for --ask-pass: without echo from a
