@@ -9,8 +9,8 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/winfleet/winfleet/remote/winrmtest"
 	"github.com/winfleet/winfleet/lab/winsim"
+	"github.com/winfleet/winfleet/remote/winrmtest"
 	"github.com/winfleet/winfleet/reports"
 )
 
