@@ -342,6 +342,21 @@ func (r *resolver) settings() (Conn, error) {
 	return c, nil
 }
 
+// Address is the host's connection address (address or ansible_host, else
+// its name), for commands that show or plan without connecting. A value
+// that cannot be used (Vault ciphertext, a list) is an error naming it.
+func (h *Host) Address() (string, error) {
+	r := newResolver(h)
+	a, err := r.str(varsAddress)
+	if err != nil {
+		return h.Name, err
+	}
+	if strings.TrimSpace(a) == "" {
+		return h.Name, nil
+	}
+	return a, nil
+}
+
 // SourceKind says where a password came from.
 type SourceKind int
 

@@ -45,46 +45,85 @@ func DetectFormat(name string, data []byte) Format {
 // group_vars/ and host_vars/ directories beside it (for a directory: inside
 // it), and validates it. Errors are *Error values naming file and line;
 // several validation errors come joined (errors.Join).
-func Load(path string) (*Inventory, error) {
-	st, err := os.Stat(path)
-	if err != nil {
-		return nil, &Error{File: path, Msg: "read inventory", Err: err}
+func Load(path string) (*Inventory, error) { return Loader{}.Load(path) }
+
+// A Loader loads inventories.
+type Loader struct {
+	// ReadFile reads one inventory or vars file; nil means os.ReadFile.
+	// The CLI passes a reader with a size cap that gives up on Ctrl-C.
+	ReadFile func(path string) ([]byte, error)
+}
+
+// Load reads one or more inventory sources (files or directories) into one
+// inventory, as Ansible does with several -i: hosts and groups merge, and
+// the group_vars/ and host_vars/ beside each source are read, a later
+// source's files overriding an earlier one's. Inventory.Path is the
+// sources joined with commas.
+func (l Loader) Load(paths ...string) (*Inventory, error) {
+	if len(paths) == 0 {
+		return nil, &Error{Msg: "no inventory given"}
 	}
-	inv := newInventory(path)
-	base := filepath.Dir(path)
-	if st.IsDir() {
-		base = path
-		ents, err := os.ReadDir(path)
+	inv := newInventory(strings.Join(paths, ","))
+	var bases []string
+	for _, path := range paths {
+		base, err := l.parseSource(inv, path)
 		if err != nil {
-			return nil, &Error{File: path, Msg: "read inventory directory", Err: err}
+			return nil, err
 		}
-		n := 0
-		for _, e := range ents {
-			name := e.Name()
-			if e.IsDir() || skipInvFile(name) {
-				continue
-			}
-			if err := parseFile(inv, filepath.Join(path, name)); err != nil {
-				return nil, err
-			}
-			n++
+		if !slices.Contains(bases, base) {
+			bases = append(bases, base)
 		}
-		if n == 0 {
-			return nil, &Error{File: path, Msg: "no inventory file in directory"}
-		}
-	} else if err := parseFile(inv, path); err != nil {
-		return nil, err
 	}
 	if err := inv.finish(); err != nil {
 		return nil, err
 	}
-	if err := inv.loadVarsDirs(base); err != nil {
-		return nil, err
+	for _, base := range bases {
+		if err := inv.loadVarsDirs(base, l.readFile); err != nil {
+			return nil, err
+		}
 	}
 	if err := inv.validate(); err != nil {
 		return nil, err
 	}
 	return inv, nil
+}
+
+func (l Loader) readFile(path string) ([]byte, error) {
+	if l.ReadFile != nil {
+		return l.ReadFile(path)
+	}
+	return os.ReadFile(path)
+}
+
+// parseSource parses one -i source into inv and returns the directory its
+// group_vars/ and host_vars/ are in.
+func (l Loader) parseSource(inv *Inventory, path string) (string, error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return "", &Error{File: path, Msg: "read inventory", Err: err}
+	}
+	if !st.IsDir() {
+		return filepath.Dir(path), parseFile(inv, path, l.readFile)
+	}
+	ents, err := os.ReadDir(path)
+	if err != nil {
+		return "", &Error{File: path, Msg: "read inventory directory", Err: err}
+	}
+	n := 0
+	for _, e := range ents {
+		name := e.Name()
+		if e.IsDir() || skipInvFile(name) {
+			continue
+		}
+		if err := parseFile(inv, filepath.Join(path, name), l.readFile); err != nil {
+			return "", err
+		}
+		n++
+	}
+	if n == 0 {
+		return "", &Error{File: path, Msg: "no inventory file in directory"}
+	}
+	return path, nil
 }
 
 // skipInvFile mirrors Ansible's INVENTORY_IGNORE_EXTS and hidden files.
@@ -100,8 +139,8 @@ func skipInvFile(name string) bool {
 	return false
 }
 
-func parseFile(inv *Inventory, file string) error {
-	data, err := os.ReadFile(file)
+func parseFile(inv *Inventory, file string, readFile func(string) ([]byte, error)) error {
+	data, err := readFile(file)
 	if err != nil {
 		return &Error{File: file, Msg: "read inventory", Err: err}
 	}
@@ -246,7 +285,7 @@ func (inv *Inventory) checkCycles() error {
 // NAME.yml, NAME.yaml, NAME.json that exists; if it is a directory, every
 // file in it (recursively, sorted, hidden and backup files and other
 // extensions skipped), later files overriding earlier ones.
-func (inv *Inventory) loadVarsDirs(base string) error {
+func (inv *Inventory) loadVarsDirs(base string, readFile func(string) ([]byte, error)) error {
 	gdir := filepath.Join(base, "group_vars")
 	ents, err := readDirNames(gdir)
 	if err != nil {
@@ -262,7 +301,7 @@ func (inv *Inventory) loadVarsDirs(base string) error {
 			if g.fileVars == nil {
 				g.fileVars = map[string]Var{}
 			}
-			if err := inv.readVarsFile(f, g.fileVars); err != nil {
+			if err := inv.readVarsFile(f, g.fileVars, readFile); err != nil {
 				return err
 			}
 		}
@@ -292,7 +331,7 @@ func (inv *Inventory) loadVarsDirs(base string) error {
 			if h.fileVars == nil {
 				h.fileVars = map[string]Var{}
 			}
-			if err := inv.readVarsFile(f, h.fileVars); err != nil {
+			if err := inv.readVarsFile(f, h.fileVars, readFile); err != nil {
 				return err
 			}
 		}
@@ -374,8 +413,8 @@ func dirVarsFiles(dir string) ([]string, error) {
 // readVarsFile reads one vars file into m. A file encrypted whole with
 // Ansible Vault (often group_vars/all/vault.yml) is skipped with a warning:
 // winfleet cannot decrypt it, and the rest of the inventory is still usable.
-func (inv *Inventory) readVarsFile(file string, m map[string]Var) error {
-	data, err := os.ReadFile(file)
+func (inv *Inventory) readVarsFile(file string, m map[string]Var, readFile func(string) ([]byte, error)) error {
+	data, err := readFile(file)
 	if err != nil {
 		return &Error{File: file, Msg: "read vars", Err: err}
 	}

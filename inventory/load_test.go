@@ -129,3 +129,32 @@ func TestYAMLAliasBomb(t *testing.T) {
 		t.Fatalf("Load(alias bomb) error = %v, want a too-large error at line 8", err)
 	}
 }
+
+// TestLoadSeveralSources: several -i merge as in Ansible: hosts and groups
+// of both, and a later source's vars win.
+func TestLoadSeveralSources(t *testing.T) {
+	dir := t.TempDir()
+	a := filepath.Join(dir, "a.ini")
+	b := filepath.Join(dir, "b.yml")
+	if err := os.WriteFile(a, []byte("[ssis]\nsql01 firewall_scope=subnet\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(b, []byte("all:\n  children:\n    ssis:\n      hosts:\n        sql02:\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var read []string
+	inv, err := Loader{ReadFile: func(p string) ([]byte, error) { read = append(read, p); return os.ReadFile(p) }}.Load(a, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, h := range inv.Group("ssis").Hosts() {
+		names = append(names, h.Name)
+	}
+	if strings.Join(names, ",") != "sql01,sql02" || inv.Path != a+","+b {
+		t.Errorf("group ssis = %v, path %q; want sql01,sql02 from both files", names, inv.Path)
+	}
+	if len(read) != 2 {
+		t.Errorf("Loader read %v through ReadFile, want both sources", read)
+	}
+}

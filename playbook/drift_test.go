@@ -5,10 +5,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/winfleet/winfleet/lab/winsim"
 	"github.com/winfleet/winfleet/playbook"
 	"github.com/winfleet/winfleet/remote"
-	"github.com/winfleet/winfleet/lab/winsim"
-	"github.com/winfleet/winfleet/reports"
 )
 
 const dRoot = `D:\Program Files\Microsoft SQL Server`
@@ -34,112 +33,112 @@ func TestDrift(t *testing.T) {
 		name     string
 		cfg      winsim.Config
 		vars     map[string]any
-		scan     reports.HostStatus
+		scan     playbook.Status
 		reason   []string // substrings of the scan reason
 		dialect  string
 		converge bool // apply is expected to converge
 		// check and apply are the statuses of apply --check and apply
 		// when apply cannot converge.
-		check, apply reports.HostStatus
+		check, apply playbook.Status
 	}{
 		{
 			name: "compliant", cfg: winsim.Config{Version: winsim.Win2019, SSIS: []winsim.SSIS{ssis130}, Rules: []winsim.Rule{rpcRule(), ssisRule("SSIS Service", ssis130)}},
-			scan: reports.StatusCompliant, dialect: "advfirewall", converge: true,
+			scan: playbook.StatusCompliant, dialect: "advfirewall", converge: true,
 		},
 		{
 			name: "missing", cfg: winsim.Config{Version: winsim.Win2019, SSIS: []winsim.SSIS{ssis130}},
-			scan: reports.StatusNoncompliant, reason: []string{"rpc-135", "ssis-service-130", "missing"}, dialect: "advfirewall", converge: true,
+			scan: playbook.StatusNoncompliant, reason: []string{"rpc-135", "ssis-service-130", "missing"}, dialect: "advfirewall", converge: true,
 		},
 		{
 			name: "disabled", cfg: winsim.Config{Version: winsim.Win2016, SSIS: []winsim.SSIS{ssis130},
 				Rules: []winsim.Rule{with(rpcRule(), func(r *winsim.Rule) { r.Enabled = false }), ssisRule("SSIS Service", ssis130)}},
-			scan: reports.StatusNoncompliant, reason: []string{"rpc-135", "disabled"}, dialect: "advfirewall", converge: true,
+			scan: playbook.StatusNoncompliant, reason: []string{"rpc-135", "disabled"}, dialect: "advfirewall", converge: true,
 		},
 		{
 			name: "scope ALL", cfg: winsim.Config{Version: winsim.Win2012R2, SSIS: []winsim.SSIS{ssis130},
 				Rules: []winsim.Rule{with(rpcRule(), func(r *winsim.Rule) { r.RemoteIP = nil }), ssisRule("SSIS Service", ssis130)}},
-			scan: reports.StatusNoncompliant, reason: []string{"rpc-135", "too open"}, dialect: "advfirewall", converge: true,
+			scan: playbook.StatusNoncompliant, reason: []string{"rpc-135", "too open"}, dialect: "advfirewall", converge: true,
 		},
 		{
 			name: "wrong port", cfg: winsim.Config{Version: winsim.Win2022, SSIS: []winsim.SSIS{ssis130},
 				Rules: []winsim.Rule{with(rpcRule(), func(r *winsim.Rule) { r.LocalPort = "136" }), ssisRule("SSIS Service", ssis130)}},
-			scan: reports.StatusNoncompliant, reason: []string{"rpc-135", "136"}, dialect: "advfirewall", converge: true,
+			scan: playbook.StatusNoncompliant, reason: []string{"rpc-135", "136"}, dialect: "advfirewall", converge: true,
 		},
 		{
 			name: "wrong program path", cfg: winsim.Config{Version: winsim.Win2019, SSIS: []winsim.SSIS{ssis130},
 				Rules: []winsim.Rule{rpcRule(), ssisRule("SSIS Service", winsim.SSIS{Version: 100})}},
-			scan: reports.StatusNoncompliant, reason: []string{"ssis-service-130", `\100\`}, dialect: "advfirewall", converge: true,
+			scan: playbook.StatusNoncompliant, reason: []string{"ssis-service-130", `\100\`}, dialect: "advfirewall", converge: true,
 		},
 		{
 			name: "duplicates that disagree", cfg: winsim.Config{Version: winsim.Win2019, SSIS: []winsim.SSIS{ssis130},
 				Rules: []winsim.Rule{rpcRule(), with(rpcRule(), func(r *winsim.Rule) { r.RemoteIP = nil }), ssisRule("SSIS Service", ssis130)}},
-			scan: reports.StatusNoncompliant, reason: []string{"rpc-135"}, dialect: "advfirewall", converge: true,
+			scan: playbook.StatusNoncompliant, reason: []string{"rpc-135"}, dialect: "advfirewall", converge: true,
 		},
 		{
 			name: "block rule", cfg: winsim.Config{Version: winsim.Win2019, SSIS: []winsim.SSIS{ssis130},
 				Rules: []winsim.Rule{with(rpcRule(), func(r *winsim.Rule) { r.Action = "Block" }), ssisRule("SSIS Service", ssis130)}},
-			scan: reports.StatusNoncompliant, reason: []string{"rpc-135", "lock"}, dialect: "advfirewall", converge: true,
+			scan: playbook.StatusNoncompliant, reason: []string{"rpc-135", "lock"}, dialect: "advfirewall", converge: true,
 		},
 		{
 			name: "2003 legacy-only host", cfg: winsim.Config{Version: winsim.Win2003, SSIS: []winsim.SSIS{{Version: 90}}},
-			scan: reports.StatusNoncompliant, reason: []string{"rpc-135", "ssis-service-90", "missing"}, dialect: "legacy", converge: true,
+			scan: playbook.StatusNoncompliant, reason: []string{"rpc-135", "ssis-service-90", "missing"}, dialect: "legacy", converge: true,
 		},
 		{
 			name: "2008 without the deprecation notice", cfg: winsim.Config{Version: winsim.Win2008, SSIS: []winsim.SSIS{{Version: 100}}},
 			vars: map[string]any{"dialect": "legacy"},
-			scan: reports.StatusNoncompliant, reason: []string{"rpc-135", "ssis-service-100"}, dialect: "legacy", converge: true,
+			scan: playbook.StatusNoncompliant, reason: []string{"rpc-135", "ssis-service-100"}, dialect: "legacy", converge: true,
 		},
 		{
 			name: "2008 R2 legacy with the notice", cfg: winsim.Config{Version: winsim.Win2008R2, SSIS: []winsim.SSIS{{Version: 100}}},
 			vars: map[string]any{"dialect": "legacy"},
-			scan: reports.StatusNoncompliant, reason: []string{"rpc-135", "ssis-service-100"}, dialect: "legacy", converge: true,
+			scan: playbook.StatusNoncompliant, reason: []string{"rpc-135", "ssis-service-100"}, dialect: "legacy", converge: true,
 		},
 		{
 			name: "SSIS on D:", cfg: winsim.Config{Version: winsim.Win2019, SSIS: []winsim.SSIS{{Version: 110, Root: dRoot}},
 				Rules: []winsim.Rule{rpcRule(), ssisRule("SSIS Service", winsim.SSIS{Version: 110})}},
-			scan: reports.StatusNoncompliant, reason: []string{"ssis-service-110", `D:\Program Files`}, dialect: "advfirewall", converge: true,
+			scan: playbook.StatusNoncompliant, reason: []string{"ssis-service-110", `D:\Program Files`}, dialect: "advfirewall", converge: true,
 		},
 		{
 			name: "two SSIS versions", cfg: winsim.Config{Version: winsim.Win2019, SSIS: []winsim.SSIS{{Version: 120}, ssis130},
 				Rules: []winsim.Rule{rpcRule(), ssisRule("SSIS Service", ssis130)}},
-			scan: reports.StatusNoncompliant, reason: []string{"ssis-service-120", `SSIS Service 120`}, dialect: "advfirewall", converge: true,
+			scan: playbook.StatusNoncompliant, reason: []string{"ssis-service-120", `SSIS Service 120`}, dialect: "advfirewall", converge: true,
 		},
 		{
 			name: "non-English output", cfg: winsim.Config{Version: winsim.Win2019, SSIS: []winsim.SSIS{ssis130}, Faults: winsim.Faults{Language: "de-DE"},
 				Rules: []winsim.Rule{rpcRule(), ssisRule("SSIS Service", ssis130)}},
-			scan: reports.StatusError, reason: []string{"unrecognized output"}, dialect: "advfirewall",
-			check: reports.StatusError, apply: reports.StatusError,
+			scan: playbook.StatusError, reason: []string{"unrecognized output"}, dialect: "advfirewall",
+			check: playbook.StatusError, apply: playbook.StatusError,
 		},
 		{
 			name: "2003 scope ALL and old program path", cfg: winsim.Config{Version: winsim.Win2003, SSIS: []winsim.SSIS{{Version: 90, Root: dRoot}},
 				Rules: []winsim.Rule{with(rpcRule(), func(r *winsim.Rule) { r.RemoteIP = nil }), ssisRule("SSIS Service", winsim.SSIS{Version: 90})}},
-			scan: reports.StatusNoncompliant, reason: []string{"rpc-135", "ssis-service-90"}, dialect: "legacy", converge: true,
+			scan: playbook.StatusNoncompliant, reason: []string{"rpc-135", "ssis-service-90"}, dialect: "legacy", converge: true,
 		},
 		{
 			name: "2008 R2 legacy, address list", cfg: winsim.Config{Version: winsim.Win2008R2, SSIS: []winsim.SSIS{{Version: 100}}},
 			vars: map[string]any{"dialect": "legacy", "firewall_scope": "10.7.7.7,192.168.0.0/255.255.0.0"},
-			scan: reports.StatusNoncompliant, reason: []string{"rpc-135", "ssis-service-100"}, dialect: "legacy", converge: true,
+			scan: playbook.StatusNoncompliant, reason: []string{"rpc-135", "ssis-service-100"}, dialect: "legacy", converge: true,
 		},
 		{
 			name: "sql_version given, SSIS on D:", cfg: winsim.Config{Version: winsim.Win2012, SSIS: []winsim.SSIS{{Version: 110, Root: dRoot}}},
 			vars: map[string]any{"sql_version": "2012"},
-			scan: reports.StatusNoncompliant, reason: []string{"rpc-135", "ssis-service-110"}, dialect: "advfirewall", converge: true,
+			scan: playbook.StatusNoncompliant, reason: []string{"rpc-135", "ssis-service-110"}, dialect: "advfirewall", converge: true,
 		},
 		{
 			name: "SSIS service stopped", cfg: winsim.Config{Version: winsim.Win2019, SSIS: []winsim.SSIS{{Version: 130, Stopped: true}},
 				Rules: []winsim.Rule{rpcRule(), ssisRule("SSIS Service", ssis130)}},
-			scan: reports.StatusNoncompliant, reason: []string{"ssis-running-130", "stopped"}, dialect: "advfirewall",
-			check: reports.StatusNoncompliant, apply: reports.StatusFailed, // apply never starts a service
+			scan: playbook.StatusNoncompliant, reason: []string{"ssis-running-130", "stopped"}, dialect: "advfirewall",
+			check: playbook.StatusNoncompliant, apply: playbook.StatusFailed, // apply never starts a service
 		},
 		{
 			name: "DCOM range", cfg: winsim.Config{Version: winsim.Win2019, SSIS: []winsim.SSIS{ssis130}, Rules: []winsim.Rule{rpcRule(), ssisRule("SSIS Service", ssis130)}},
 			vars: map[string]any{"dcom_ports": "5000-5100"},
-			scan: reports.StatusNoncompliant, reason: []string{"dcom-registry", "dcom-ports"}, dialect: "advfirewall", converge: true,
+			scan: playbook.StatusNoncompliant, reason: []string{"dcom-registry", "dcom-ports"}, dialect: "advfirewall", converge: true,
 		},
 		{
 			name: "custom address list", cfg: winsim.Config{Version: winsim.Win2019, SSIS: []winsim.SSIS{ssis130}, Rules: []winsim.Rule{rpcRule(), ssisRule("SSIS Service", ssis130)}},
 			vars: map[string]any{"firewall_scope": []any{"10.1.0.0/16", "192.168.7.7"}},
-			scan: reports.StatusNoncompliant, reason: []string{"rpc-135", "ssis-service-130"}, dialect: "advfirewall", converge: true,
+			scan: playbook.StatusNoncompliant, reason: []string{"rpc-135", "ssis-service-130"}, dialect: "advfirewall", converge: true,
 		},
 	}
 	pb := builtin(t)
@@ -149,7 +148,7 @@ func TestDrift(t *testing.T) {
 			h := startHost(t, "sql01", tt.cfg)
 			ts := []playbook.Target{h.target(tt.vars)}
 			d := remoteDialer{opts: remote.Options{}}
-			o := playbook.Options{Mode: reports.ModeScan, HostTimeout: 20 * time.Second}
+			o := playbook.Options{Mode: playbook.ModeScan, HostTimeout: 20 * time.Second}
 
 			scan := playbook.Run(t.Context(), pb, ts, d, o)[0]
 			t.Logf("scan: %s: %s", scan.Status, scan.Reason)
@@ -168,30 +167,30 @@ func TestDrift(t *testing.T) {
 				t.Errorf("scan wrote %d times", n)
 			}
 
-			o.Mode = reports.ModeCheck
+			o.Mode = playbook.ModeCheck
 			check := playbook.Run(t.Context(), pb, ts, d, o)[0]
 			if n := h.writes(); n != 0 {
 				t.Errorf("apply --check wrote %d times", n)
 			}
 			wantCheck := tt.check
 			if wantCheck == "" {
-				wantCheck = reports.StatusWouldChange
-				if tt.scan == reports.StatusCompliant {
-					wantCheck = reports.StatusCompliant
+				wantCheck = playbook.StatusWouldChange
+				if tt.scan == playbook.StatusCompliant {
+					wantCheck = playbook.StatusCompliant
 				}
 			}
 			if check.Status != wantCheck {
 				t.Errorf("apply --check: status %s (%s), want %s", check.Status, check.Reason, wantCheck)
 			}
 
-			o.Mode = reports.ModeApply
+			o.Mode = playbook.ModeApply
 			apply := playbook.Run(t.Context(), pb, ts, d, o)[0]
-			wantApply := reports.StatusChanged
+			wantApply := playbook.StatusChanged
 			switch {
 			case !tt.converge:
 				wantApply = tt.apply
-			case tt.scan == reports.StatusCompliant:
-				wantApply = reports.StatusCompliant
+			case tt.scan == playbook.StatusCompliant:
+				wantApply = playbook.StatusCompliant
 			}
 			if apply.Status != wantApply {
 				t.Fatalf("apply: status %s (%s), want %s\n%s", apply.Status, apply.Reason, wantApply, dumpChecks(apply))
@@ -209,14 +208,14 @@ func TestDrift(t *testing.T) {
 			}
 			before := h.writes()
 			again := playbook.Run(t.Context(), pb, ts, d, o)[0]
-			if again.Status != reports.StatusCompliant {
+			if again.Status != playbook.StatusCompliant {
 				t.Errorf("second apply: status %s (%s), want compliant\n%s", again.Status, again.Reason, dumpChecks(again))
 			}
 			if n := h.writes() - before; n != 0 {
 				t.Errorf("second apply sent %d write commands, want 0", n)
 			}
-			rescan := playbook.Run(t.Context(), pb, ts, d, playbook.Options{Mode: reports.ModeScan})[0]
-			if rescan.Status != reports.StatusCompliant {
+			rescan := playbook.Run(t.Context(), pb, ts, d, playbook.Options{Mode: playbook.ModeScan})[0]
+			if rescan.Status != playbook.StatusCompliant {
 				t.Errorf("scan after apply: %s (%s)", rescan.Status, rescan.Reason)
 			}
 			if h.srv.OpenShells() != 0 {
@@ -241,19 +240,19 @@ func ownWrite(line string) bool {
 		strings.HasPrefix(line, "netsh firewall delete allowedprogram program=") && strings.Contains(line, `\DTS\Binn\MsDtsSrvr.exe"`)
 }
 
-func dumpChecks(r reports.Host) string {
+func dumpChecks(r playbook.HostResult) string {
 	var b strings.Builder
 	for _, c := range r.Checks {
 		b.WriteString("  " + c.ID + " " + string(c.Status) + ": expected " + c.Expected + " | actual " + c.Actual + "\n")
 		for _, cmd := range c.Commands {
 			b.WriteString("    > " + cmd + "\n")
 		}
-		if c.Status == reports.CheckError || c.Status == reports.CheckFail {
+		if c.Status == playbook.CheckError || c.Status == playbook.CheckFail {
 			b.WriteString("    output: " + strings.ReplaceAll(c.Output, "\r\n", "⏎") + "\n")
 		}
 	}
-	if r.Error != "" {
-		b.WriteString("  error: " + r.Error + "\n")
+	if r.Err != nil {
+		b.WriteString("  error: " + r.Err.Error() + "\n")
 	}
 	return b.String()
 }
@@ -282,8 +281,8 @@ rules:
 	h := startHost(t, "sql01", winsim.Config{Version: winsim.Win2019, SSIS: []winsim.SSIS{ssis130},
 		Rules: []winsim.Rule{rpcRule(), ssisRule("SSIS Service", ssis130), other, sameNameOtherPort}})
 	ts := []playbook.Target{h.target(nil)}
-	r := playbook.Run(t.Context(), pb, ts, remoteDialer{}, playbook.Options{Mode: reports.ModeApply})[0]
-	if r.Status != reports.StatusChanged {
+	r := playbook.Run(t.Context(), pb, ts, remoteDialer{}, playbook.Options{Mode: playbook.ModeApply})[0]
+	if r.Status != playbook.StatusChanged {
 		t.Fatalf("apply: %s (%s)\n%s", r.Status, r.Reason, dumpChecks(r))
 	}
 	var names []string
@@ -299,7 +298,7 @@ rules:
 		}
 	}
 	before := h.writes()
-	if r := playbook.Run(t.Context(), pb, ts, remoteDialer{}, playbook.Options{Mode: reports.ModeApply})[0]; r.Status != reports.StatusCompliant || h.writes() != before {
+	if r := playbook.Run(t.Context(), pb, ts, remoteDialer{}, playbook.Options{Mode: playbook.ModeApply})[0]; r.Status != playbook.StatusCompliant || h.writes() != before {
 		t.Errorf("second rollback: %s, %d writes", r.Status, h.writes()-before)
 	}
 }
@@ -313,12 +312,12 @@ func TestForeignBlockRule(t *testing.T) {
 	h := startHost(t, "sql01", winsim.Config{Version: winsim.Win2019, SSIS: []winsim.SSIS{ssis130},
 		Rules: []winsim.Rule{rpcRule(), ssisRule("SSIS Service", ssis130), blocker}})
 	ts := []playbook.Target{h.target(nil)}
-	scan := playbook.Run(t.Context(), builtin(t), ts, remoteDialer{}, playbook.Options{Mode: reports.ModeScan})[0]
-	if scan.Status != reports.StatusNoncompliant || !strings.Contains(scan.Reason, "Block RPC") {
+	scan := playbook.Run(t.Context(), builtin(t), ts, remoteDialer{}, playbook.Options{Mode: playbook.ModeScan})[0]
+	if scan.Status != playbook.StatusNoncompliant || !strings.Contains(scan.Reason, "Block RPC") {
 		t.Fatalf("scan: %s (%s), want noncompliant naming the block rule\n%s", scan.Status, scan.Reason, dumpChecks(scan))
 	}
-	apply := playbook.Run(t.Context(), builtin(t), ts, remoteDialer{}, playbook.Options{Mode: reports.ModeApply})[0]
-	if apply.Status != reports.StatusFailed {
+	apply := playbook.Run(t.Context(), builtin(t), ts, remoteDialer{}, playbook.Options{Mode: playbook.ModeApply})[0]
+	if apply.Status != playbook.StatusFailed {
 		t.Errorf("apply: %s (%s), want failed", apply.Status, apply.Reason)
 	}
 	if n := h.writes(); n != 0 {
@@ -328,7 +327,7 @@ func TestForeignBlockRule(t *testing.T) {
 		t.Errorf("rules changed: %v", h.sim.Rules())
 	}
 	byName := []playbook.Target{h.target(map[string]any{"block_scan": false})}
-	if r := playbook.Run(t.Context(), builtin(t), byName, remoteDialer{}, playbook.Options{Mode: reports.ModeScan})[0]; r.Status != reports.StatusCompliant {
+	if r := playbook.Run(t.Context(), builtin(t), byName, remoteDialer{}, playbook.Options{Mode: playbook.ModeScan})[0]; r.Status != playbook.StatusCompliant {
 		t.Errorf("block_scan false: %s (%s), want compliant (by-name reads do not see other rules)", r.Status, r.Reason)
 	}
 }
@@ -338,9 +337,9 @@ func TestForeignBlockRule(t *testing.T) {
 // is refused, naming host and var, and nothing is written.
 func TestUnsafeDiscoveredPath(t *testing.T) {
 	h := startHost(t, "sql01", winsim.Config{Version: winsim.Win2019, SSIS: []winsim.SSIS{{Version: 130, Root: `D:\R&D\Microsoft SQL Server`}}})
-	r := playbook.Run(t.Context(), builtin(t), []playbook.Target{h.target(nil)}, remoteDialer{}, playbook.Options{Mode: reports.ModeApply})[0]
+	r := playbook.Run(t.Context(), builtin(t), []playbook.Target{h.target(nil)}, remoteDialer{}, playbook.Options{Mode: playbook.ModeApply})[0]
 	t.Logf("%s: %s", r.Status, r.Reason)
-	if r.Status != reports.StatusError || !strings.Contains(r.Reason, `host sql01: builtin:ssis-firewall:`) || !strings.Contains(r.Reason, `var "ssis_program": refused`) {
+	if r.Status != playbook.StatusError || !strings.Contains(r.Reason, `host sql01: builtin:ssis-firewall:`) || !strings.Contains(r.Reason, `var "ssis_program" (set at sc qc MsDtsServer130): refused`) {
 		t.Errorf("status %s reason %q, want error refusing var ssis_program on sql01", r.Status, r.Reason)
 	}
 	if n := h.writes(); n != 0 {
@@ -354,8 +353,8 @@ func TestApplyThenRollback(t *testing.T) {
 	keep := winsim.Rule{Name: "Keep me", Enabled: true, Protocol: "TCP", LocalPort: "8080"}
 	h := startHost(t, "sql01", winsim.Config{Version: winsim.Win2016, SSIS: []winsim.SSIS{{Version: 120}, ssis130}, Rules: []winsim.Rule{keep}})
 	ts := []playbook.Target{h.target(map[string]any{"dcom_ports": "5000-5100"})}
-	o := playbook.Options{Mode: reports.ModeApply}
-	if r := playbook.Run(t.Context(), builtin(t), ts, remoteDialer{}, o)[0]; r.Status != reports.StatusChanged {
+	o := playbook.Options{Mode: playbook.ModeApply}
+	if r := playbook.Run(t.Context(), builtin(t), ts, remoteDialer{}, o)[0]; r.Status != playbook.StatusChanged {
 		t.Fatalf("apply: %s (%s)\n%s", r.Status, r.Reason, dumpChecks(r))
 	}
 	if n := len(h.sim.Rules()); n != 5 {
@@ -365,7 +364,7 @@ func TestApplyThenRollback(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r := playbook.Run(t.Context(), rb, ts, remoteDialer{}, o)[0]; r.Status != reports.StatusChanged {
+	if r := playbook.Run(t.Context(), rb, ts, remoteDialer{}, o)[0]; r.Status != playbook.StatusChanged {
 		t.Fatalf("rollback: %s (%s)\n%s", r.Status, r.Reason, dumpChecks(r))
 	}
 	rules := h.sim.Rules()
@@ -376,7 +375,7 @@ func TestApplyThenRollback(t *testing.T) {
 		t.Errorf("Ports value still set after rollback")
 	}
 	before := h.writes()
-	if r := playbook.Run(t.Context(), rb, ts, remoteDialer{}, o)[0]; r.Status != reports.StatusCompliant || h.writes() != before {
+	if r := playbook.Run(t.Context(), rb, ts, remoteDialer{}, o)[0]; r.Status != playbook.StatusCompliant || h.writes() != before {
 		t.Errorf("second rollback: %s (%s), %d writes", r.Status, r.Reason, h.writes()-before)
 	}
 }
@@ -387,22 +386,22 @@ func TestLegacyRollback(t *testing.T) {
 	keep := winsim.Rule{Name: "Web", Enabled: true, Protocol: "TCP", LocalPort: "80", RemoteIP: []string{"LocalSubnet"}}
 	h := startHost(t, "old01", winsim.Config{Version: winsim.Win2003, SSIS: []winsim.SSIS{{Version: 90, Root: dRoot}}, Rules: []winsim.Rule{keep}})
 	ts := []playbook.Target{h.target(nil)}
-	o := playbook.Options{Mode: reports.ModeApply}
-	if r := playbook.Run(t.Context(), builtin(t), ts, remoteDialer{}, o)[0]; r.Status != reports.StatusChanged || r.Dialect != "legacy" {
+	o := playbook.Options{Mode: playbook.ModeApply}
+	if r := playbook.Run(t.Context(), builtin(t), ts, remoteDialer{}, o)[0]; r.Status != playbook.StatusChanged || r.Dialect != "legacy" {
 		t.Fatalf("apply: %s %s (%s)\n%s", r.Status, r.Dialect, r.Reason, dumpChecks(r))
 	}
 	rb, err := playbook.Load("testdata/rollback-ssis-firewall.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r := playbook.Run(t.Context(), rb, ts, remoteDialer{}, o)[0]; r.Status != reports.StatusChanged {
+	if r := playbook.Run(t.Context(), rb, ts, remoteDialer{}, o)[0]; r.Status != playbook.StatusChanged {
 		t.Fatalf("rollback: %s (%s)\n%s", r.Status, r.Reason, dumpChecks(r))
 	}
 	if rules := h.sim.Rules(); len(rules) != 1 || rules[0].Name != "Web" {
 		t.Errorf("after rollback: %+v, want only Web", rules)
 	}
 	before := h.writes()
-	if r := playbook.Run(t.Context(), rb, ts, remoteDialer{}, o)[0]; r.Status != reports.StatusCompliant || h.writes() != before {
+	if r := playbook.Run(t.Context(), rb, ts, remoteDialer{}, o)[0]; r.Status != playbook.StatusCompliant || h.writes() != before {
 		t.Errorf("second rollback: %s (%s), %d writes", r.Status, r.Reason, h.writes()-before)
 	}
 }

@@ -2,6 +2,7 @@ package playbook
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"testing"
@@ -9,8 +10,6 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"go.uber.org/goleak"
-
-	"github.com/winfleet/winfleet/reports"
 )
 
 func targets(n int) []Target {
@@ -21,8 +20,8 @@ func targets(n int) []Target {
 	return ts
 }
 
-func statuses(rs []reports.Host) []reports.HostStatus {
-	out := make([]reports.HostStatus, len(rs))
+func statuses(rs []HostResult) []Status {
+	out := make([]Status, len(rs))
 	for i, r := range rs {
 		out[i] = r.Status
 	}
@@ -83,7 +82,7 @@ func TestEngineForksBound(t *testing.T) {
 	var mu sync.Mutex
 	cur, peak := 0, 0
 	release := make(chan struct{})
-	e := &engine{o: Options{Forks: forks}, hostFn: func(_, hctx context.Context, _ Target) reports.Host {
+	e := &engine{o: Options{Forks: forks}, hostFn: func(_, hctx context.Context, _ Target) HostResult {
 		mu.Lock()
 		cur++
 		peak = max(peak, cur)
@@ -92,9 +91,9 @@ func TestEngineForksBound(t *testing.T) {
 		mu.Lock()
 		cur--
 		mu.Unlock()
-		return reports.Host{Status: reports.StatusCompliant}
+		return HostResult{Status: StatusCompliant}
 	}}
-	done := make(chan []reports.Host)
+	done := make(chan []HostResult)
 	go func() { done <- e.run(t.Context(), targets(n)) }()
 	for range n {
 		release <- struct{}{}
@@ -104,16 +103,23 @@ func TestEngineForksBound(t *testing.T) {
 		t.Errorf("peak concurrency = %d, want 1..%d", peak, forks)
 	}
 	for i, r := range rs {
-		if r.Status != reports.StatusCompliant || r.Host != fmt.Sprintf("h%02d", i) {
+		if r.Status != StatusCompliant || r.Host != fmt.Sprintf("h%02d", i) {
 			t.Errorf("result %d = %s %s, want h%02d compliant (target order)", i, r.Host, r.Status, i)
 		}
 	}
 }
 
-type fakeStatusErr string
+// transportErr is a transport failure classified as status s, as the
+// transport adapter makes them.
+func transportErr(s Status) error {
+	return &TransportError{Status: s, Code: Code(s), Err: errors.New("fake: " + string(s))}
+}
 
-func (e fakeStatusErr) Error() string      { return "fake: " + string(e) }
-func (e fakeStatusErr) HostStatus() string { return string(e) }
+// status is classify's status alone.
+func status(err error, hctx context.Context) Status {
+	s, _ := classify(err, hctx)
+	return s
+}
 
 func TestEngineSerialMaxFail(t *testing.T) {
 	tests := []struct {
@@ -121,28 +127,33 @@ func TestEngineSerialMaxFail(t *testing.T) {
 		serial  string
 		maxFail float64
 		fail    map[string]bool
-		want    []reports.HostStatus
+		want    []Status
 		stopped int // batch number of RolloutStopped, 0 if none
 	}{
 		{
 			name: "canary fails, rest skipped", serial: "1,50%", maxFail: 0,
 			fail: map[string]bool{"h00": true},
-			want: []reports.HostStatus{"unreachable", "skipped", "skipped", "skipped", "skipped", "skipped"}, stopped: 1,
+			want: []Status{"unreachable", "skipped", "skipped", "skipped", "skipped", "skipped"}, stopped: 1,
+		},
+		{
+			name: "last batch over the limit: nothing left to stop", serial: "1,50%", maxFail: 0,
+			fail: map[string]bool{"h05": true},
+			want: []Status{"compliant", "compliant", "compliant", "compliant", "compliant", "unreachable"}, stopped: 0,
 		},
 		{
 			name: "canary passes, second batch over the limit", serial: "1,50%", maxFail: 30,
 			fail: map[string]bool{"h01": true, "h02": true},
-			want: []reports.HostStatus{"compliant", "unreachable", "unreachable", "compliant", "skipped", "skipped"}, stopped: 2,
+			want: []Status{"compliant", "unreachable", "unreachable", "compliant", "skipped", "skipped"}, stopped: 2,
 		},
 		{
 			name: "at the limit is not over it", serial: "2", maxFail: 50,
 			fail: map[string]bool{"h00": true, "h03": true},
-			want: []reports.HostStatus{"unreachable", "compliant", "compliant", "unreachable", "compliant", "compliant"},
+			want: []Status{"unreachable", "compliant", "compliant", "unreachable", "compliant", "compliant"},
 		},
 		{
 			name: "100 never stops", serial: "1", maxFail: 100,
 			fail: map[string]bool{"h00": true, "h01": true, "h02": true, "h03": true, "h04": true, "h05": true},
-			want: []reports.HostStatus{"unreachable", "unreachable", "unreachable", "unreachable", "unreachable", "unreachable"},
+			want: []Status{"unreachable", "unreachable", "unreachable", "unreachable", "unreachable", "unreachable"},
 		},
 	}
 	for _, tt := range tests {
@@ -153,11 +164,11 @@ func TestEngineSerialMaxFail(t *testing.T) {
 			}
 			var log eventLog
 			e := &engine{o: Options{Forks: 4, Serial: serial, MaxFailPercent: tt.maxFail, Events: log.add},
-				hostFn: func(_, hctx context.Context, tg Target) reports.Host {
+				hostFn: func(_, hctx context.Context, tg Target) HostResult {
 					if tt.fail[tg.Name] {
-						return reports.Host{Status: classify(fakeStatusErr("unreachable"), hctx)}
+						return HostResult{Status: status(transportErr(StatusUnreachable), hctx)}
 					}
-					return reports.Host{Status: reports.StatusCompliant}
+					return HostResult{Status: StatusCompliant}
 				}}
 			rs := e.run(t.Context(), targets(6))
 			if got := statuses(rs); !cmp.Equal(got, tt.want) {
@@ -179,7 +190,7 @@ func TestEngineSerialMaxFail(t *testing.T) {
 				t.Errorf("RolloutStopped batch = %d, want %d", gotStop, tt.stopped)
 			}
 			for _, r := range rs {
-				if r.Status == reports.StatusSkipped && r.Reason == "" {
+				if r.Status == StatusSkipped && r.Reason == "" {
 					t.Errorf("%s skipped without a reason", r.Host)
 				}
 			}
@@ -190,15 +201,15 @@ func TestEngineSerialMaxFail(t *testing.T) {
 func TestEngineHostBudget(t *testing.T) {
 	// h00 hangs until its budget ends; the others finish at once and are
 	// not held up by it (forks 2 leaves a slot free).
-	e := &engine{o: Options{Forks: 2, HostTimeout: 50 * time.Millisecond}, hostFn: func(_, hctx context.Context, tg Target) reports.Host {
+	e := &engine{o: Options{Forks: 2, HostTimeout: 50 * time.Millisecond}, hostFn: func(_, hctx context.Context, tg Target) HostResult {
 		if tg.Name == "h00" {
 			<-hctx.Done()
-			return reports.Host{Status: classify(hctx.Err(), hctx), Error: hctx.Err().Error()}
+			return HostResult{Status: status(hctx.Err(), hctx), Err: hctx.Err()}
 		}
-		return reports.Host{Status: reports.StatusCompliant}
+		return HostResult{Status: StatusCompliant}
 	}}
 	rs := e.run(t.Context(), targets(5))
-	want := []reports.HostStatus{"timeout", "compliant", "compliant", "compliant", "compliant"}
+	want := []Status{"timeout", "compliant", "compliant", "compliant", "compliant"}
 	if got := statuses(rs); !cmp.Equal(got, want) {
 		t.Errorf("statuses = %v, want %v", got, want)
 	}
@@ -208,16 +219,16 @@ func TestEngineCancel(t *testing.T) {
 	for _, tt := range []struct {
 		name     string
 		grace    time.Duration
-		inFlight reports.HostStatus // status of the hosts running at cancel time
+		inFlight Status // status of the hosts running at cancel time
 	}{
-		{"no grace", 0, reports.StatusCancelled},
-		{"grace lets in-flight hosts finish", time.Hour, reports.StatusCompliant},
+		{"no grace", 0, StatusCancelled},
+		{"grace lets in-flight hosts finish", time.Hour, StatusCompliant},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			ctx, cancel := context.WithCancel(t.Context())
 			defer cancel()
 			started := make(chan struct{}, 10)
-			e := &engine{o: Options{Forks: 2, Grace: tt.grace}, hostFn: func(runCtx, hctx context.Context, _ Target) reports.Host {
+			e := &engine{o: Options{Forks: 2, Grace: tt.grace}, hostFn: func(runCtx, hctx context.Context, _ Target) HostResult {
 				started <- struct{}{}
 				// With a grace period an in-flight host finishes once the run
 				// is cancelled; without one it would run on, so its context
@@ -225,11 +236,11 @@ func TestEngineCancel(t *testing.T) {
 				<-runCtx.Done()
 				if tt.grace == 0 {
 					<-hctx.Done()
-					return reports.Host{Status: classify(hctx.Err(), hctx)}
+					return HostResult{Status: status(hctx.Err(), hctx)}
 				}
-				return reports.Host{Status: reports.StatusCompliant}
+				return HostResult{Status: StatusCompliant}
 			}}
-			done := make(chan []reports.Host)
+			done := make(chan []HostResult)
 			go func() { done <- e.run(ctx, targets(6)) }()
 			<-started
 			<-started
@@ -238,7 +249,7 @@ func TestEngineCancel(t *testing.T) {
 			inflight, notStarted := 0, 0
 			for _, r := range rs {
 				switch {
-				case r.Status == reports.StatusCancelled && r.Reason == "not attempted: the run was cancelled":
+				case r.Status == StatusCancelled && r.Reason == "not attempted: the run was cancelled":
 					notStarted++
 				case r.Status == tt.inFlight:
 					inflight++
@@ -261,21 +272,21 @@ func TestClassify(t *testing.T) {
 	cancelled, c2 := context.WithCancel(live)
 	c2()
 	tests := []struct {
-		err  error
-		hctx context.Context
-		want reports.HostStatus
+		err      error
+		hctx     context.Context
+		want     Status
+		wantCode Code
 	}{
-		{fakeStatusErr("auth_failed"), live, "auth_failed"},
-		{fmt.Errorf("dial: %w", fakeStatusErr("unreachable")), live, "unreachable"},
-		{fakeStatusErr("error"), expired, "timeout"},
-		{fakeStatusErr("timeout"), cancelled, "cancelled"},
-		{context.DeadlineExceeded, live, "timeout"},
-		{fmt.Errorf("boom"), live, "error"},
-		{fakeStatusErr("weird"), live, "error"},
+		{transportErr(StatusAuthFailed), live, "auth_failed", "auth_failed"},
+		{fmt.Errorf("dial: %w", transportErr(StatusUnreachable)), live, "unreachable", "unreachable"},
+		{transportErr(StatusError), expired, "timeout", CodeTimeout},
+		{transportErr(StatusTimeout), cancelled, "cancelled", CodeCancelled},
+		{context.DeadlineExceeded, live, "timeout", CodeTimeout},
+		{fmt.Errorf("boom"), live, "error", CodeProtocol},
 	}
 	for _, tt := range tests {
-		if got := classify(tt.err, tt.hctx); got != tt.want {
-			t.Errorf("classify(%v) = %s, want %s", tt.err, got, tt.want)
+		if got, code := classify(tt.err, tt.hctx); got != tt.want || code != tt.wantCode {
+			t.Errorf("classify(%v) = %s, %s; want %s, %s", tt.err, got, code, tt.want, tt.wantCode)
 		}
 	}
 }

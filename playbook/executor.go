@@ -2,7 +2,6 @@ package playbook
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"math"
 	"strconv"
@@ -11,44 +10,11 @@ import (
 	"time"
 
 	"golang.org/x/sync/errgroup"
-
-	"github.com/winfleet/winfleet/reports"
 )
-
-// A Session is one shell on one host. The executor opens one per host and
-// sends every command of a phase in one RunBatch call.
-type Session interface {
-	// RunBatch runs cmds in order, in one round trip, and returns one Output
-	// per command. err reports transport failure only; a command that ran and
-	// failed is an Output with a non-zero ExitCode.
-	RunBatch(ctx context.Context, cmds []string) ([]Output, error)
-	// Close deletes the shell.
-	Close(ctx context.Context) error
-}
-
-// Output is what one command printed.
-type Output struct {
-	Stdout, Stderr string
-	ExitCode       int
-}
-
-// A Dialer opens a Session on a target. Errors that implement
-// interface{ HostStatus() string } decide the host's status.
-type Dialer interface {
-	Dial(ctx context.Context, t Target) (Session, error)
-}
-
-// Target is one host of the resolved inventory.
-type Target struct {
-	Name, Address string
-	// Vars are the host's inventory vars (sql_version, firewall_scope,
-	// dialect, windows_version, ...). The executor never modifies them.
-	Vars map[string]any
-}
 
 // Options control a Run.
 type Options struct {
-	Mode reports.Mode // scan | apply | check
+	Mode Mode // scan | apply | check; the zero Mode is scan
 	// Forks is the maximum number of hosts worked on at once; < 1 means 1.
 	Forks int
 	// HostTimeout is each host's whole budget, from connect to close;
@@ -91,7 +57,8 @@ const (
 	// target gets exactly one HostFinished, skipped and cancelled ones too.
 	HostFinished
 	// RolloutStopped: batch Event.Batch failed more than MaxFailPercent;
-	// the hosts of later batches will be skipped.
+	// the Event.Remaining hosts of later batches will be skipped. It is
+	// not sent after the last batch.
 	RolloutStopped
 )
 
@@ -113,8 +80,12 @@ func (k EventKind) String() string {
 type Event struct {
 	Kind   EventKind
 	Host   string
-	Result *reports.Host // HostFinished only
-	Batch  int           // the batch number, counting from 1
+	Result *HostResult // HostFinished only
+	Batch  int         // the batch number, counting from 1
+	// Batches and Size are the number of batches and this batch's size
+	// (BatchStarted); Remaining is how many hosts will be skipped
+	// (RolloutStopped).
+	Batches, Size, Remaining int
 }
 
 // Batch is one element of a --serial list: a host count or a percentage of
@@ -179,22 +150,10 @@ func batchSizes(serial []Batch, n int) []int {
 	return sizes
 }
 
-// hostStatuser is implemented by the remote package's errors.
-type hostStatuser interface{ HostStatus() string }
-
-// failedStatus reports whether a host status counts against MaxFailPercent.
-func failedStatus(s reports.HostStatus) bool {
-	switch s {
-	case reports.StatusFailed, reports.StatusUnreachable, reports.StatusAuthFailed, reports.StatusTimeout, reports.StatusError:
-		return true
-	}
-	return false
-}
-
 // hostFunc does the work for one host. hctx carries the host's budget and is
 // cancelled when the run's grace ends; runCtx is the caller's context, done
 // as soon as cancellation starts.
-type hostFunc func(runCtx, hctx context.Context, t Target) reports.Host
+type hostFunc func(runCtx, hctx context.Context, t Target) HostResult
 
 // engine is the scheduling half of Run: batches, forks, budgets,
 // cancellation and events. It knows nothing of netsh.
@@ -220,39 +179,20 @@ func (e *engine) now() time.Time {
 	return time.Now()
 }
 
-func (e *engine) run(ctx context.Context, targets []Target) []reports.Host {
-	results := make([]reports.Host, len(targets))
+func (e *engine) run(ctx context.Context, targets []Target) []HostResult {
+	results := make([]HostResult, len(targets))
 	for i, t := range targets {
-		results[i] = reports.Host{Host: t.Name, Address: t.Address}
+		results[i] = HostResult{Host: t.Name, Address: t.Address, Groups: t.Groups}
 	}
 
-	// hard is cancelled Grace after ctx: it ends the in-flight hosts.
-	hard, hardCancel := context.WithCancel(context.WithoutCancel(ctx))
-	defer hardCancel()
-	finished := make(chan struct{})
-	var watcher sync.WaitGroup
-	watcher.Add(1)
-	go func() {
-		defer watcher.Done()
-		select {
-		case <-ctx.Done():
-		case <-finished:
-			return
-		}
-		t := time.NewTimer(e.o.Grace)
-		defer t.Stop()
-		select {
-		case <-t.C:
-			hardCancel()
-		case <-finished:
-		}
-	}()
-	defer func() { close(finished); watcher.Wait() }()
+	hard, stop := graceContext(ctx, e.o.Grace)
+	defer stop()
 
 	forks := max(e.o.Forks, 1)
 	start := 0
 	stopped := false
-	for bi, size := range batchSizes(e.o.Serial, len(targets)) {
+	sizes := batchSizes(e.o.Serial, len(targets))
+	for bi, size := range sizes {
 		idx := make([]int, size)
 		for j := range idx {
 			idx[j] = start + j
@@ -261,23 +201,23 @@ func (e *engine) run(ctx context.Context, targets []Target) []reports.Host {
 		batch := bi + 1
 		if stopped {
 			for _, i := range idx {
-				e.finish(&results[i], reports.StatusSkipped, fmt.Sprintf("not attempted: the rollout stopped after a batch exceeded --max-fail %g%%", e.o.MaxFailPercent), batch)
+				e.finish(&results[i], StatusSkipped, CodeMaxFail, fmt.Sprintf("not attempted: the rollout stopped after a batch exceeded --max-fail %g%%", e.o.MaxFailPercent), batch)
 			}
 			continue
 		}
 		if ctx.Err() != nil {
 			for _, i := range idx {
-				e.finish(&results[i], reports.StatusCancelled, "not attempted: the run was cancelled", batch)
+				e.finish(&results[i], StatusCancelled, CodeCancelled, "not attempted: the run was cancelled", batch)
 			}
 			continue
 		}
-		e.emit(Event{Kind: BatchStarted, Batch: batch})
+		e.emit(Event{Kind: BatchStarted, Batch: batch, Batches: len(sizes), Size: size})
 		var g errgroup.Group
 		g.SetLimit(forks)
 		for _, i := range idx {
 			g.Go(func() error {
 				if ctx.Err() != nil {
-					e.finish(&results[i], reports.StatusCancelled, "not attempted: the run was cancelled", batch)
+					e.finish(&results[i], StatusCancelled, CodeCancelled, "not attempted: the run was cancelled", batch)
 					return nil
 				}
 				e.emit(Event{Kind: HostStarted, Host: targets[i].Name, Batch: batch})
@@ -291,26 +231,50 @@ func (e *engine) run(ctx context.Context, targets []Target) []reports.Host {
 
 		failed := 0
 		for _, i := range idx {
-			if failedStatus(results[i].Status) {
+			if results[i].Status.Failed() {
 				failed++
 			}
 		}
-		if pct := 100 * float64(failed) / float64(size); failed > 0 && pct > e.o.MaxFailPercent {
+		// After the last batch there is nothing left to stop.
+		if pct := 100 * float64(failed) / float64(size); failed > 0 && pct > e.o.MaxFailPercent && start < len(targets) {
 			stopped = true
-			e.emit(Event{Kind: RolloutStopped, Batch: batch})
+			e.emit(Event{Kind: RolloutStopped, Batch: batch, Remaining: len(targets) - start})
 		}
 	}
 	return results
 }
 
-func (e *engine) finish(r *reports.Host, s reports.HostStatus, reason string, batch int) {
-	r.Status = s
-	r.Reason = reason
+// graceContext returns a context that is cancelled grace after ctx is: it
+// ends the hosts still in flight. stop releases it and waits for its
+// watcher, so nothing outlives the run.
+func graceContext(ctx context.Context, grace time.Duration) (hard context.Context, stop func()) {
+	hard, hardCancel := context.WithCancel(context.WithoutCancel(ctx))
+	finished := make(chan struct{})
+	var watcher sync.WaitGroup
+	watcher.Go(func() {
+		select {
+		case <-ctx.Done():
+		case <-finished:
+			return
+		}
+		t := time.NewTimer(grace)
+		defer t.Stop()
+		select {
+		case <-t.C:
+			hardCancel()
+		case <-finished:
+		}
+	})
+	return hard, func() { close(finished); watcher.Wait(); hardCancel() }
+}
+
+func (e *engine) finish(r *HostResult, s Status, code Code, reason string, batch int) {
+	r.Status, r.Code, r.Reason = s, code, reason
 	c := *r
 	e.emit(Event{Kind: HostFinished, Host: r.Host, Result: &c, Batch: batch})
 }
 
-func (e *engine) runOne(runCtx, hard context.Context, t Target) reports.Host {
+func (e *engine) runOne(runCtx, hard context.Context, t Target) HostResult {
 	begin := e.now()
 	hctx, cancel := hard, context.CancelFunc(func() {})
 	if e.o.HostTimeout > 0 {
@@ -318,35 +282,37 @@ func (e *engine) runOne(runCtx, hard context.Context, t Target) reports.Host {
 	}
 	defer cancel()
 	r := e.hostFn(runCtx, hctx, t)
-	r.Host, r.Address = t.Name, t.Address
-	r.DurationMS = e.now().Sub(begin).Milliseconds()
+	r.Host, r.Address, r.Groups = t.Name, t.Address, t.Groups
+	r.Duration = e.now().Sub(begin)
 	if r.Status == "" {
-		r.Status = reports.StatusError
+		r.Status, r.Code = StatusError, CodeProtocol
 		r.Reason = "internal error: no status"
 	}
 	return r
 }
 
-// classify maps an error from Dial, RunBatch or a context to a host status.
-// hctx is the host's context: cancelled means the run's grace ran out (the
-// host becomes cancelled), deadline exceeded means its budget did (timeout);
-// only then does the transport's own verdict count.
-func classify(err error, hctx context.Context) reports.HostStatus {
-	switch {
-	case errors.Is(hctx.Err(), context.Canceled):
-		return reports.StatusCancelled
-	case errors.Is(hctx.Err(), context.DeadlineExceeded), errors.Is(err, context.DeadlineExceeded):
-		return reports.StatusTimeout
+// Run works on every target: scan, apply or apply --check (o.Mode), with at
+// most o.Forks hosts at once, in o.Serial batches. It returns one result per
+// target, in target order; every host gets a status, whatever happens. Run
+// returns when every host has finished and its session is closed.
+//
+// When ctx is cancelled no new host starts (those not started become
+// cancelled); hosts in flight may finish within o.Grace, and are then
+// cancelled too. An apply host that has not sent its changes by the time ctx
+// is cancelled sends none.
+//
+// The zero Mode is scan: nothing is written unless Mode says apply.
+func Run(ctx context.Context, pb *Playbook, targets []Target, d Dialer, o Options) []HostResult {
+	if o.Mode == "" {
+		o.Mode = ModeScan
 	}
-	var hs hostStatuser
-	if errors.As(err, &hs) {
-		switch s := reports.HostStatus(hs.HostStatus()); s {
-		case reports.StatusUnreachable, reports.StatusAuthFailed, reports.StatusTimeout, reports.StatusError, reports.StatusCancelled:
-			return s
-		}
-	}
-	if errors.Is(err, context.Canceled) {
-		return reports.StatusCancelled
-	}
-	return reports.StatusError
+	x := &executor{pb: pb, d: d, o: o}
+	e := &engine{o: o, hostFn: x.host}
+	return e.run(ctx, targets)
+}
+
+type executor struct {
+	pb *Playbook
+	d  Dialer
+	o  Options
 }

@@ -10,11 +10,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/winfleet/winfleet/lab/winsim"
 	"github.com/winfleet/winfleet/playbook"
 	"github.com/winfleet/winfleet/remote"
 	"github.com/winfleet/winfleet/remote/winrmtest"
-	"github.com/winfleet/winfleet/lab/winsim"
-	"github.com/winfleet/winfleet/reports"
 )
 
 func goodHost(tb testing.TB, name string, opts ...winrmtest.Option) *labHost {
@@ -27,19 +26,19 @@ func goodHost(tb testing.TB, name string, opts ...winrmtest.Option) *labHost {
 func TestRoundTrips(t *testing.T) {
 	tests := []struct {
 		name  string
-		mode  reports.Mode
+		mode  playbook.Mode
 		vars  map[string]any
 		rules bool
 		want  int
 	}{
-		{"scan, discovery", reports.ModeScan, nil, true, 2},
-		{"scan, dialect known, discovery", reports.ModeScan, map[string]any{"dialect": "advfirewall"}, true, 2},
-		{"scan, sql_version only", reports.ModeScan, map[string]any{"sql_version": "130"}, true, 2},
-		{"scan, sql_version and windows_version", reports.ModeScan, map[string]any{"sql_version": "130", "windows_version": "2019"}, true, 1},
-		{"scan, sql_version and dialect", reports.ModeScan, map[string]any{"sql_version": "2016", "dialect": "advfirewall"}, true, 1},
-		{"apply, compliant host", reports.ModeApply, nil, true, 2},
-		{"apply, drifted host: read, read, write, verify", reports.ModeApply, nil, false, 4},
-		{"apply, drifted host, vars known: read, write, verify", reports.ModeApply, map[string]any{"sql_version": "130", "dialect": "advfirewall"}, false, 3},
+		{"scan, discovery", playbook.ModeScan, nil, true, 2},
+		{"scan, dialect known, discovery", playbook.ModeScan, map[string]any{"dialect": "advfirewall"}, true, 2},
+		{"scan, sql_version only", playbook.ModeScan, map[string]any{"sql_version": "130"}, true, 2},
+		{"scan, sql_version and windows_version", playbook.ModeScan, map[string]any{"sql_version": "130", "windows_version": "2019"}, true, 1},
+		{"scan, sql_version and dialect", playbook.ModeScan, map[string]any{"sql_version": "2016", "dialect": "advfirewall"}, true, 1},
+		{"apply, compliant host", playbook.ModeApply, nil, true, 2},
+		{"apply, drifted host: read, read, write, verify", playbook.ModeApply, nil, false, 4},
+		{"apply, drifted host, vars known: read, write, verify", playbook.ModeApply, map[string]any{"sql_version": "130", "dialect": "advfirewall"}, false, 3},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -64,9 +63,9 @@ func TestRoundTrips(t *testing.T) {
 	}
 }
 
-func failed(s reports.HostStatus) bool {
+func failed(s playbook.Status) bool {
 	switch s {
-	case reports.StatusCompliant, reports.StatusNoncompliant, reports.StatusChanged, reports.StatusWouldChange:
+	case playbook.StatusCompliant, playbook.StatusNoncompliant, playbook.StatusChanged, playbook.StatusWouldChange:
 		return false
 	}
 	return true
@@ -84,7 +83,7 @@ func TestFaultyHosts(t *testing.T) {
 	fwStopped := startHost(t, "fwstopped", winsim.Config{Version: winsim.Win2019, SSIS: []winsim.SSIS{ssis130}, Faults: winsim.Faults{FirewallStopped: true}})
 	ok1, ok2 := goodHost(t, "ok1"), goodHost(t, "ok2")
 	hosts := []*labHost{refused, badpw, hang, hangRecv, notAdmin, fwStopped, ok1, ok2}
-	want := map[string]reports.HostStatus{
+	want := map[string]playbook.Status{
 		"refused": "unreachable", "badpw": "auth_failed", "hang": "timeout", "hangrecv": "timeout",
 		"notadmin": "error", "fwstopped": "error", "ok1": "compliant", "ok2": "compliant",
 	}
@@ -93,7 +92,7 @@ func TestFaultyHosts(t *testing.T) {
 	for _, h := range hosts {
 		ts = append(ts, h.target(nil))
 	}
-	for _, mode := range []reports.Mode{reports.ModeScan, reports.ModeApply} {
+	for _, mode := range []playbook.Mode{playbook.ModeScan, playbook.ModeApply} {
 		t.Run(string(mode), func(t *testing.T) {
 			start := time.Now()
 			rs := playbook.Run(t.Context(), builtin(t), ts, remoteDialer{opts: remote.Options{ConnectTimeout: time.Second}},
@@ -106,7 +105,7 @@ func TestFaultyHosts(t *testing.T) {
 				if w := wantReason[r.Host]; w != "" && !strings.Contains(r.Reason, w) {
 					t.Errorf("%s: reason %q, want it to mention %q", r.Host, r.Reason, w)
 				}
-				if failed(r.Status) && r.Error == "" {
+				if failed(r.Status) && r.Err == nil {
 					t.Errorf("%s: %s without an error", r.Host, r.Status)
 				}
 				// A healthy host that waited for a hung one would have run out
@@ -150,14 +149,14 @@ func TestCanaryStopsRollout(t *testing.T) {
 	}
 	var events []playbook.Event
 	rs := playbook.Run(t.Context(), builtin(t), ts, remoteDialer{}, playbook.Options{
-		Mode: reports.ModeApply, Forks: 5, Serial: serial, MaxFailPercent: 0,
+		Mode: playbook.ModeApply, Forks: 5, Serial: serial, MaxFailPercent: 0,
 		Events: func(e playbook.Event) { events = append(events, e) },
 	})
-	if rs[0].Status != reports.StatusUnreachable {
+	if rs[0].Status != playbook.StatusUnreachable {
 		t.Errorf("canary: %s (%s), want unreachable", rs[0].Status, rs[0].Reason)
 	}
 	for i, h := range rest {
-		if rs[i+1].Status != reports.StatusSkipped {
+		if rs[i+1].Status != playbook.StatusSkipped {
 			t.Errorf("%s: %s, want skipped", h.name, rs[i+1].Status)
 		}
 		if n := len(h.srv.Log()); n != 0 {
@@ -193,7 +192,7 @@ func TestCancel(t *testing.T) {
 			var mu sync.Mutex
 			started := 0
 			rs := playbook.Run(ctx, builtin(t), ts, remoteDialer{}, playbook.Options{
-				Mode: reports.ModeApply, Forks: 3, Grace: grace,
+				Mode: playbook.ModeApply, Forks: 3, Grace: grace,
 				Events: func(e playbook.Event) {
 					mu.Lock()
 					defer mu.Unlock()
@@ -207,12 +206,12 @@ func TestCancel(t *testing.T) {
 			cancelled := 0
 			for _, r := range rs {
 				switch r.Status {
-				case reports.StatusCancelled:
+				case playbook.StatusCancelled:
 					cancelled++
 					if r.Reason == "" {
 						t.Errorf("%s: cancelled without a reason", r.Host)
 					}
-				case reports.StatusChanged:
+				case playbook.StatusChanged:
 					if grace == 0 {
 						t.Errorf("%s: changed after cancellation without grace", r.Host)
 					}
@@ -275,19 +274,19 @@ func BenchmarkScan1000(b *testing.B) {
 				}
 				c0 := cpuTime()
 				start := time.Now()
-				rs := playbook.Run(b.Context(), pb, ts, remoteDialer{}, playbook.Options{Mode: reports.ModeScan, Forks: forks, HostTimeout: time.Minute})
+				rs := playbook.Run(b.Context(), pb, ts, remoteDialer{}, playbook.Options{Mode: playbook.ModeScan, Forks: forks, HostTimeout: time.Minute})
 				wall += time.Since(start)
 				cpu += cpuTime() - c0
-				var durs []int64
+				var durs []time.Duration
 				for _, r := range rs {
-					if r.Status != reports.StatusCompliant {
+					if r.Status != playbook.StatusCompliant {
 						b.Fatalf("%s: %s (%s)", r.Host, r.Status, r.Reason)
 					}
-					durs = append(durs, r.DurationMS)
+					durs = append(durs, r.Duration)
 				}
 				slices.Sort(durs)
-				b.ReportMetric(float64(durs[len(durs)/2]), "host-p50-ms")
-				b.ReportMetric(float64(durs[len(durs)-1]), "host-max-ms")
+				b.ReportMetric(float64(durs[len(durs)/2].Milliseconds()), "host-p50-ms")
+				b.ReportMetric(float64(durs[len(durs)-1].Milliseconds()), "host-max-ms")
 			}
 			reqs, rts := 0, 0
 			for _, h := range hosts {

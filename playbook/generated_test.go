@@ -7,10 +7,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/winfleet/winfleet/lab/fleet"
 	"github.com/winfleet/winfleet/playbook"
 	"github.com/winfleet/winfleet/remote"
-	"github.com/winfleet/winfleet/lab/fleet"
-	"github.com/winfleet/winfleet/reports"
+	"github.com/winfleet/winfleet/remote/session"
 )
 
 // labDialer dials the hosts of a fleet.Lab the way the CLI would from the
@@ -28,9 +28,9 @@ func (d labDialer) Dial(ctx context.Context, t playbook.Target) (playbook.Sessio
 		User: lh.User, Password: pw, AllowUnencrypted: true, CAPEM: d.lab.CACertPEM(),
 	}, remote.Options{ConnectTimeout: 2 * time.Second})
 	if err != nil {
-		return nil, err
+		return nil, session.Classify(err)
 	}
-	return remoteSession{c}, nil
+	return session.New(c), nil
 }
 
 // TestGeneratedFleet scans a seeded, generated fleet (compliant, drifted,
@@ -54,13 +54,13 @@ func TestGeneratedFleet(t *testing.T) {
 	answers := lab.Answers()
 	// The budget must let healthy hosts finish under -race on a loaded
 	// CI box; only the hung host spends it.
-	o := playbook.Options{Mode: reports.ModeScan, Forks: 20, HostTimeout: 8 * time.Second}
+	o := playbook.Options{Mode: playbook.ModeScan, Forks: 20, HostTimeout: 8 * time.Second}
 	scan := playbook.Run(t.Context(), builtin(t), ts, d, o)
 	labels := map[string]string{}
 	for _, lh := range lab.Hosts() {
 		labels[lh.Name] = lh.Label
 	}
-	counts := map[reports.HostStatus]int{}
+	counts := map[playbook.Status]int{}
 	for _, r := range scan {
 		counts[r.Status]++
 		if string(r.Status) != answers[r.Host] {
@@ -77,19 +77,19 @@ func TestGeneratedFleet(t *testing.T) {
 	// Apply and scan again on the hosts that answered: the hung host has
 	// shown its timeout, and waiting out its budget twice more adds nothing.
 	var answered []playbook.Target
-	var first []reports.Host
+	var first []playbook.HostResult
 	for i, r := range scan {
-		if r.Status != reports.StatusTimeout {
+		if r.Status != playbook.StatusTimeout {
 			answered = append(answered, ts[i])
 			first = append(first, r)
 		}
 	}
 	o.HostTimeout = time.Minute
-	o.Mode = reports.ModeApply
+	o.Mode = playbook.ModeApply
 	apply := playbook.Run(t.Context(), builtin(t), answered, d, o)
-	o.Mode = reports.ModeScan
+	o.Mode = playbook.ModeScan
 	again := playbook.Run(t.Context(), builtin(t), answered, d, o)
-	applied := map[reports.HostStatus]int{}
+	applied := map[playbook.Status]int{}
 	for _, r := range apply {
 		applied[r.Status]++
 	}
@@ -97,10 +97,10 @@ func TestGeneratedFleet(t *testing.T) {
 	for i, r := range again {
 		want := first[i].Status
 		switch first[i].Status {
-		case reports.StatusNoncompliant:
-			want = reports.StatusCompliant
-			if apply[i].Status == reports.StatusFailed {
-				want = reports.StatusNoncompliant // e.g. a foreign block rule
+		case playbook.StatusNoncompliant:
+			want = playbook.StatusCompliant
+			if apply[i].Status == playbook.StatusFailed {
+				want = playbook.StatusNoncompliant // e.g. a foreign block rule
 			}
 		}
 		if r.Status != want {

@@ -6,10 +6,12 @@ import (
 	"strconv"
 	"testing"
 
+	"github.com/winfleet/winfleet/inventory"
+	"github.com/winfleet/winfleet/lab/winsim"
 	"github.com/winfleet/winfleet/playbook"
 	"github.com/winfleet/winfleet/remote"
+	"github.com/winfleet/winfleet/remote/session"
 	"github.com/winfleet/winfleet/remote/winrmtest"
-	"github.com/winfleet/winfleet/lab/winsim"
 )
 
 // labHost is one simulated Windows host behind its own WinRM emulator.
@@ -20,7 +22,7 @@ type labHost struct {
 }
 
 func (h *labHost) target(vars map[string]any) playbook.Target {
-	return playbook.Target{Name: h.name, Address: h.srv.Addr(), Vars: vars}
+	return playbook.Target{Name: h.name, Address: h.srv.Addr(), Vars: inventory.VarsFrom("inventory.yml", vars)}
 }
 
 // commands counts the Command requests the server received: one per
@@ -63,7 +65,8 @@ func startHost(tb testing.TB, name string, cfg winsim.Config, opts ...winrmtest.
 	return &labHost{name: name, sim: sim, srv: srv}
 }
 
-// remoteDialer adapts *remote.Client to playbook.Dialer, as the CLI does.
+// remoteDialer adapts *remote.Client to playbook.Dialer through the CLI's
+// transport adapter (remote/session), with the emulator's credentials.
 type remoteDialer struct{ opts remote.Options }
 
 func (d remoteDialer) Dial(ctx context.Context, t playbook.Target) (playbook.Session, error) {
@@ -76,26 +79,10 @@ func (d remoteDialer) Dial(ctx context.Context, t playbook.Target) (playbook.Ses
 		Host: host, Port: port, User: winrmtest.DefaultUser, Password: winrmtest.DefaultPassword, AllowUnencrypted: true,
 	}, d.opts)
 	if err != nil {
-		return nil, err
+		return nil, session.Classify(err)
 	}
-	return remoteSession{c}, nil
+	return session.New(c), nil
 }
-
-type remoteSession struct{ c *remote.Client }
-
-func (s remoteSession) RunBatch(ctx context.Context, cmds []string) ([]playbook.Output, error) {
-	rs, err := s.c.RunBatch(ctx, cmds)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]playbook.Output, len(rs))
-	for i, r := range rs {
-		out[i] = playbook.Output{Stdout: r.Stdout, Stderr: r.Stderr, ExitCode: r.ExitCode}
-	}
-	return out, nil
-}
-
-func (s remoteSession) Close(ctx context.Context) error { return s.c.Close(ctx) }
 
 func builtin(tb testing.TB) *playbook.Playbook {
 	tb.Helper()

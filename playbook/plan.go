@@ -3,9 +3,7 @@ package playbook
 import (
 	"errors"
 	"fmt"
-	"regexp"
-	"strconv"
-	"strings"
+	"slices"
 
 	"github.com/winfleet/winfleet/playbook/netsh"
 )
@@ -64,132 +62,56 @@ func Plan(pb *Playbook, targets []Target, o Options) ([]HostPlan, error) {
 
 func planHost(pb *Playbook, t Target, o Options) HostPlan {
 	hp := HostPlan{Host: t.Name, Address: t.Address}
-	v := hostVars(pb, t)
 	fail := func(err error) HostPlan {
 		hp.Error = err
 		hp.Reads, hp.Writes, hp.Checks = nil, nil, nil
 		return hp
 	}
-	d, err := dialectFor(o, v)
+	v := hostVars(pb, t)
+	d, err := knownDialect(o, v)
 	if err != nil {
 		return fail(err)
 	}
 	if d == "" {
-		d, err = dialectFromVersionVar(v)
-		if err != nil {
-			return fail(err)
-		}
-		if d == "" {
-			d = netsh.Advfirewall
-			hp.Notes = append(hp.Notes, "dialect auto: no dialect or windows_version var, assumed advfirewall (Windows 2008 and later)")
-		}
+		d = netsh.Advfirewall
+		hp.Notes = append(hp.Notes, "dialect auto: no dialect or windows_version var, assumed advfirewall (Windows 2008 and later)")
 	}
 	hp.Dialect = string(d)
-	opts := netsh.Options{Dialect: d, Env: netsh.DefaultEnv(), BlockScan: blockScan(v)}
-
+	bs, err := blockScan(v)
+	if err != nil {
+		return fail(err)
+	}
+	opts := netsh.Options{Dialect: d, Env: netsh.DefaultEnv(), BlockScan: bs}
 	sv, haveSV, err := ssisFromVar(v)
 	if err != nil {
 		return fail(err)
 	}
-	h := &hostRun{v: v, opts: opts, dialect: d, x: &executor{pb: pb}}
-	needSSIS := h.usesSSIS()
-	hp.Reads = []string{netsh.VerCommand, netsh.NetSessionCommand}
-	var installs []ssisInstall
-	switch {
-	case needSSIS && haveSV:
-		root := ""
-		if x, ok := v.get("ssis_root"); ok {
-			root, _ = scalar(x)
-		}
-		in := ssisInstall{v: sv, program: sv.ProgramPath(root), dirNum: dirNum(sv.Dir)}
-		installs = append(installs, in)
-		qc, err := netsh.ScQcCommand(sv.Service)
+	f := facts{dialect: d, known: haveSV}
+	if haveSV {
+		root, _, _, err := v.lookupText("ssis_root")
 		if err != nil {
 			return fail(err)
 		}
-		hp.Reads = append(hp.Reads, qc)
-	case needSSIS:
-		hp.Reads = append(hp.Reads, netsh.ScListCommand)
-		hp.Notes = append(hp.Notes, "no sql_version var: SSIS versions are discovered on the host at run time, so each: ssis items are not shown")
+		f.installs = []ssisInstall{{v: sv, program: sv.ProgramPath(root), dirNum: dirNum(sv.Dir)}}
 	}
-	checks, err := expand(pb, v, installs, haveSV || !needSSIS)
+	p, err := planReads(pb, v, f, opts)
 	if err != nil {
 		return fail(err)
 	}
-	for _, c := range checks {
-		if c.err != nil {
-			return fail(c.err)
+	if !f.known && slices.Contains(p.discovery, netsh.ScListCommand) {
+		hp.Notes = append(hp.Notes, "no sql_version var: SSIS versions are discovered on the host at run time, so each: ssis items are not shown")
+	}
+	hp.Reads = p.all()
+	for _, c := range p.checks {
+		if err := resolveErr(c); err != nil {
+			return fail(err)
 		}
-		cmd, err := h.readCmd(c)
+		writes, err := c.worstCaseWrites(opts)
 		if err != nil {
-			return fail(fmt.Errorf("host %s: %s: %w", t.Name, c.id, err))
+			return fail(fmt.Errorf("host %s: %s: %w", t.Name, c.base().id, err))
 		}
-		hp.Reads = appendNew(hp.Reads, cmd)
-		writes, err := planWrites(c, opts)
-		if err != nil {
-			return fail(fmt.Errorf("host %s: %s: %w", t.Name, c.id, err))
-		}
-		hp.Checks = append(hp.Checks, PlanCheck{ID: c.id, Name: c.name, Writes: writes})
+		hp.Checks = append(hp.Checks, PlanCheck{ID: c.base().id, Name: c.base().name, Writes: writes})
 		hp.Writes = append(hp.Writes, writes...)
 	}
 	return hp
-}
-
-func planWrites(c check, opts netsh.Options) ([]string, error) {
-	switch c.kind {
-	case kindRule:
-		if c.rule.State == netsh.StateAbsent {
-			cmd, err := netsh.DeleteCommand(c.rule, opts)
-			if err != nil {
-				return nil, err
-			}
-			return []string{cmd}, nil
-		}
-		r, err := netsh.Evaluate(c.rule, nil, opts)
-		return r.Commands, err
-	case kindDCOM:
-		key := netsh.RegKey{Path: c.reg.Key}
-		if c.reg.State == netsh.StateAbsent {
-			key.Exists = true
-			key.Values = c.reg.Values
-		}
-		r, err := netsh.EvaluateRegistry(c.reg, key)
-		return r.Commands, err
-	}
-	return nil, nil
-}
-
-var (
-	winVerRE  = regexp.MustCompile(`^(\d+)\.(\d+)(?:\.(\d+))?`)
-	winYearRE = regexp.MustCompile(`20(08|12|16|19|22|25)`)
-)
-
-// dialectFromVersionVar derives the dialect from the windows_version var:
-// a version number ("5.2", "10.0.17763") or a Windows Server name or year
-// ("2003", "Windows Server 2008 R2"). "" when the var is not set.
-func dialectFromVersionVar(v vars) (netsh.Dialect, error) {
-	x, ok := v.get("windows_version")
-	if !ok {
-		return "", nil
-	}
-	s, _ := scalar(x)
-	s = strings.TrimSpace(s)
-	if s == "" {
-		return "", nil
-	}
-	if m := winVerRE.FindStringSubmatch(s); m != nil {
-		maj, _ := strconv.Atoi(m[1])
-		mnr, _ := strconv.Atoi(m[2])
-		b, _ := strconv.Atoi(m[3])
-		return netsh.AutoDialect(netsh.Version{Major: maj, Minor: mnr, Build: b}), nil
-	}
-	l := strings.ToLower(s)
-	switch {
-	case strings.Contains(l, "2000"), strings.Contains(l, "2003"), strings.Contains(l, "xp"):
-		return netsh.Legacy, nil
-	case winYearRE.MatchString(l), strings.Contains(l, "vista"):
-		return netsh.Advfirewall, nil
-	}
-	return "", &VarError{Host: v.host, Pos: Pos{File: "inventory"}, Var: "windows_version",
-		Msg: fmt.Sprintf("%q is neither a version number (6.1, 10.0.17763) nor a Windows Server year", s)}
 }

@@ -10,7 +10,7 @@ import (
 func TestPlanSeedCommands(t *testing.T) {
 	// A 2003 host with SQL Server 2008: the plan is the seed document's two
 	// commands, byte for byte.
-	ts := []Target{{Name: "old01", Vars: map[string]any{"sql_version": "2008", "windows_version": "2003"}}}
+	ts := []Target{{Name: "old01", Vars: testVars(map[string]any{"sql_version": "2008", "windows_version": "2003"})}}
 	plans, err := Plan(builtin(t), ts, Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -56,13 +56,13 @@ func TestPlan(t *testing.T) {
 			name: "no version, no sql_version", vars: map[string]any{},
 			dialect: "advfirewall", writes: []string{`name="RPC (TCP/135)"`}, notes: 2,
 		},
-		{name: "bad scope", vars: map[string]any{"firewall_scope": "10.0.0.300"}, err: `host h1: builtin:ssis-firewall:28: var "firewall_scope": scope:`},
+		{name: "bad scope", vars: map[string]any{"firewall_scope": "10.0.0.300"}, err: `host h1: builtin:ssis-firewall:28: var "firewall_scope" (set at inventory.yml): scope:`},
 		{name: "bad sql_version", vars: map[string]any{"sql_version": "1999"}, err: `var "sql_version"`},
 		{name: "bad dialect", vars: map[string]any{"dialect": "iptables"}, err: `var "dialect"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			plans, err := Plan(builtin(t), []Target{{Name: "h1", Vars: tt.vars}}, tt.o)
+			plans, err := Plan(builtin(t), []Target{{Name: "h1", Vars: testVars(tt.vars)}}, tt.o)
 			hp := plans[0]
 			if tt.err != "" {
 				if err == nil || hp.Error == nil || !strings.Contains(err.Error(), tt.err) {

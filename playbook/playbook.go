@@ -2,7 +2,9 @@ package playbook
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"embed"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
@@ -13,6 +15,8 @@ import (
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/winfleet/winfleet/inventory"
 )
 
 // A Playbook is the desired state of a host: firewall rules, registry values
@@ -23,8 +27,11 @@ type Playbook struct {
 	Description string
 	// Source is where the playbook came from: a file path, or
 	// "builtin:NAME". Positions in errors use it as the file name.
-	Source   string
-	Vars     map[string]any // defaults; inventory vars override them
+	Source string
+	// Digest is "sha256:HEX" of the source bytes, so a report says exactly
+	// which playbook judged the fleet.
+	Digest   string
+	Vars     map[string]inventory.Var // defaults, at their playbook lines; inventory vars override them
 	Rules    []Rule
 	DCOM     []DCOMItem
 	Services []ServiceItem
@@ -146,8 +153,10 @@ func Builtin(name string) (*Playbook, error) {
 }
 
 // Load reads and validates a playbook file. Errors name the file and line.
-func Load(path string) (*Playbook, error) {
-	src, err := os.ReadFile(path)
+func Load(path string) (*Playbook, error) { return load(path, os.ReadFile) }
+
+func load(path string, readFile func(string) ([]byte, error)) (*Playbook, error) {
+	src, err := readFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("read playbook: %w", err)
 	}
@@ -156,13 +165,17 @@ func Load(path string) (*Playbook, error) {
 
 // Resolve loads a playbook by file path or built-in name. A name that is an
 // existing file, or that contains a path separator or ends in .yaml/.yml, is
-// a file; otherwise it must be a built-in name.
-func Resolve(name string) (*Playbook, error) {
+// a file, read with readFile (nil means os.ReadFile); otherwise it must be
+// a built-in name.
+func Resolve(name string, readFile func(string) ([]byte, error)) (*Playbook, error) {
+	if readFile == nil {
+		readFile = os.ReadFile
+	}
 	if _, err := os.Stat(name); err == nil {
-		return Load(name)
+		return load(name, readFile)
 	}
 	if strings.ContainsAny(name, `/\`) || strings.HasSuffix(name, ".yaml") || strings.HasSuffix(name, ".yml") || filepath.Ext(name) != "" {
-		return Load(name)
+		return load(name, readFile)
 	}
 	return Builtin(name)
 }
@@ -188,6 +201,8 @@ func Parse(file string, src []byte) (*Playbook, error) {
 	if len(p.errs) > 0 {
 		return nil, errors.Join(p.errs...)
 	}
+	sum := sha256.Sum256(src)
+	pb.Digest = "sha256:" + hex.EncodeToString(sum[:])
 	return pb, nil
 }
 
@@ -284,7 +299,7 @@ var idRE = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]*$`)
 var varNameRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 
 func (p *parser) playbook(doc *yaml.Node) *Playbook {
-	pb := &Playbook{Source: p.file, Vars: map[string]any{}}
+	pb := &Playbook{Source: p.file, Vars: map[string]inventory.Var{}}
 	if doc.Kind != yaml.DocumentNode || len(doc.Content) == 0 {
 		p.errs = append(p.errs, &ParseError{Pos: Pos{p.file, 1}, Msg: "empty playbook"})
 		return pb
@@ -317,7 +332,7 @@ func (p *parser) playbook(doc *yaml.Node) *Playbook {
 					p.decodeErr(val, "var "+k.Value, err)
 					continue
 				}
-				pb.Vars[k.Value] = x
+				pb.Vars[k.Value] = inventory.Var{Name: k.Value, Value: x, File: p.file, Line: k.Line}
 			}
 		}
 	}
@@ -507,4 +522,20 @@ func (p *parser) checkRefs(pb *Playbook) {
 	for _, s := range pb.Services {
 		check(s.Item, s.Name, s.Service)
 	}
+}
+
+// items lists every item of the playbook: rules, then registry items, then
+// services.
+func (pb *Playbook) items() []Item {
+	var out []Item
+	for _, r := range pb.Rules {
+		out = append(out, r.Item)
+	}
+	for _, d := range pb.DCOM {
+		out = append(out, d.Item)
+	}
+	for _, s := range pb.Services {
+		out = append(out, s.Item)
+	}
+	return out
 }

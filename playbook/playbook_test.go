@@ -2,6 +2,7 @@ package playbook
 
 import (
 	"errors"
+	"github.com/winfleet/winfleet/inventory"
 	"os"
 	"path/filepath"
 	"strings"
@@ -34,8 +35,8 @@ func TestBuiltin(t *testing.T) {
 	if pb.Rules[0].Name.Raw != "RPC (TCP/135)" || pb.Rules[0].Port.Raw != "135" || pb.Rules[0].Protocol != "tcp" {
 		t.Errorf("rpc rule = %+v", pb.Rules[0])
 	}
-	if pb.Vars["firewall_scope"] != "subnet" {
-		t.Errorf("default firewall_scope = %v", pb.Vars["firewall_scope"])
+	if v := pb.Vars["firewall_scope"]; v.Value != "subnet" || v.File != "builtin:ssis-firewall" || v.Line == 0 {
+		t.Errorf("default firewall_scope = %+v, want subnet at its builtin line", v)
 	}
 	if _, err := Builtin("nope"); err == nil || !strings.Contains(err.Error(), "ssis-firewall") {
 		t.Errorf("Builtin(nope) = %v, want an error listing the built-ins", err)
@@ -94,17 +95,17 @@ func TestLoadAndResolve(t *testing.T) {
 	if err := os.WriteFile(path, []byte(src), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	pb, err := Resolve(path)
+	pb, err := Resolve(path, nil)
 	if err != nil {
 		t.Fatalf("Resolve(%s): %v", path, err)
 	}
 	if pb.Name != "mine" || pb.Rules[0].State != Absent || pb.Source != path {
 		t.Errorf("Resolve(%s) = %+v", path, pb)
 	}
-	if pb, err := Resolve("ssis-firewall"); err != nil || pb.Source != "builtin:ssis-firewall" {
+	if pb, err := Resolve("ssis-firewall", nil); err != nil || pb.Source != "builtin:ssis-firewall" {
 		t.Errorf("Resolve(ssis-firewall) = %v, %v", pb, err)
 	}
-	if _, err := Resolve(filepath.Join(dir, "missing.yaml")); err == nil {
+	if _, err := Resolve(filepath.Join(dir, "missing.yaml"), nil); err == nil {
 		t.Errorf("Resolve(missing file) = nil error")
 	}
 	bad := filepath.Join(dir, "bad.yaml")
@@ -115,9 +116,9 @@ func TestLoadAndResolve(t *testing.T) {
 }
 
 func TestTemplate(t *testing.T) {
-	v := vars{host: "sql01", layers: []map[string]any{
-		{"ssis_version": "130"},
-		{"scope_list": []any{"10.0.0.0/8", "192.168.1.5"}, "port": 135, "name": "Web", "csv": "1.2.3.4, 5.6.7.8"},
+	v := vars{host: "sql01", layers: []map[string]inventory.Var{
+		testVars(map[string]any{"ssis_version": "130"}),
+		testVars(map[string]any{"scope_list": []any{"10.0.0.0/8", "192.168.1.5"}, "port": 135, "name": "Web", "csv": "1.2.3.4, 5.6.7.8"}),
 	}}
 	mk := func(raw string) Template {
 		refs, err := parseRefs(raw)
@@ -152,7 +153,7 @@ func TestTemplate(t *testing.T) {
 }
 
 func TestTemplateRefusesSecrets(t *testing.T) {
-	v := vars{host: "sql01", layers: []map[string]any{{"ansible_password": "hunter2", "become_pass": "x"}}}
+	v := vars{host: "sql01", layers: []map[string]inventory.Var{testVars(map[string]any{"ansible_password": "hunter2", "become_pass": "x"})}}
 	for _, name := range []string{"ansible_password", "become_pass"} {
 		refs, _ := parseRefs("{{ " + name + " }}")
 		_, err := Template{Raw: "{{ " + name + " }}", refs: refs, Pos: Pos{"pb.yaml", 3}}.str(v, "name")
@@ -206,4 +207,9 @@ func TestTestdataPlaybooks(t *testing.T) {
 			t.Errorf("Load(invalid) = %v, want it to contain %q", err, w)
 		}
 	}
+}
+
+// testVars are inventory vars set in "inventory.yml" without lines.
+func testVars(m map[string]any) map[string]inventory.Var {
+	return inventory.VarsFrom("inventory.yml", m)
 }

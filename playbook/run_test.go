@@ -4,14 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/winfleet/winfleet/inventory"
 	"sort"
 	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
-
-	"github.com/winfleet/winfleet/reports"
 )
 
 // fakeSession is a Session with function fields.
@@ -155,7 +154,7 @@ func builtin(t *testing.T) *Playbook {
 	return pb
 }
 
-func runOne(t *testing.T, m *miniHost, o Options) reports.Host {
+func runOne(t *testing.T, m *miniHost, o Options) HostResult {
 	t.Helper()
 	d := dialFunc(func(context.Context, Target) (Session, error) { return m.session(), nil })
 	rs := Run(t.Context(), builtin(t), []Target{{Name: "sql01", Address: "127.0.0.1"}}, d, o)
@@ -171,18 +170,18 @@ func runOne(t *testing.T, m *miniHost, o Options) reports.Host {
 func TestRunScan(t *testing.T) {
 	m := newMiniHost()
 	m.rules["RPC (TCP/135)"] = "Any" // too open
-	r := runOne(t, m, Options{Mode: reports.ModeScan})
+	r := runOne(t, m, Options{Mode: ModeScan})
 	t.Logf("reason: %s", r.Reason)
 	for _, c := range r.Checks {
 		t.Logf("check %s %s expected %q actual %q commands %q", c.ID, c.Status, c.Expected, c.Actual, c.Commands)
 	}
-	if r.Status != reports.StatusNoncompliant {
+	if r.Status != StatusNoncompliant {
 		t.Fatalf("status = %s (%s), want noncompliant", r.Status, r.Reason)
 	}
 	if !strings.Contains(r.Reason, "rpc-135") || !strings.Contains(r.Reason, "ssis-service-130") {
 		t.Errorf("reason %q should name rpc-135 and ssis-service-130", r.Reason)
 	}
-	want := map[string]reports.CheckStatus{"rpc-135": "fail", "ssis-service-130": "fail", "ssis-running-130": "pass"}
+	want := map[string]CheckStatus{"rpc-135": "fail", "ssis-service-130": "fail", "ssis-running-130": "pass"}
 	for _, c := range r.Checks {
 		if want[c.ID] != c.Status {
 			t.Errorf("check %s = %s, want %s (actual %q)", c.ID, c.Status, want[c.ID], c.Actual)
@@ -205,8 +204,8 @@ func TestRunScan(t *testing.T) {
 
 func TestRunCheckSendsNoWrites(t *testing.T) {
 	m := newMiniHost()
-	r := runOne(t, m, Options{Mode: reports.ModeCheck})
-	if r.Status != reports.StatusWouldChange {
+	r := runOne(t, m, Options{Mode: ModeCheck})
+	if r.Status != StatusWouldChange {
 		t.Fatalf("status = %s (%s), want would_change", r.Status, r.Reason)
 	}
 	if w := m.writes(); len(w) != 0 {
@@ -216,9 +215,9 @@ func TestRunCheckSendsNoWrites(t *testing.T) {
 
 func TestRunApply(t *testing.T) {
 	m := newMiniHost()
-	r := runOne(t, m, Options{Mode: reports.ModeApply})
+	r := runOne(t, m, Options{Mode: ModeApply})
 	t.Logf("reason: %s; batches %q", r.Reason, m.batches)
-	if r.Status != reports.StatusChanged {
+	if r.Status != StatusChanged {
 		t.Fatalf("status = %s (%s), want changed", r.Status, r.Reason)
 	}
 	if w := m.writes(); len(w) != 2 {
@@ -229,8 +228,8 @@ func TestRunApply(t *testing.T) {
 	}
 	// Second apply: nothing to do, no write.
 	m2 := &miniHost{rules: m.rules, elevated: true}
-	r2 := runOne(t, m2, Options{Mode: reports.ModeApply})
-	if r2.Status != reports.StatusCompliant || len(m2.writes()) != 0 {
+	r2 := runOne(t, m2, Options{Mode: ModeApply})
+	if r2.Status != StatusCompliant || len(m2.writes()) != 0 {
 		t.Errorf("second apply: status %s, writes %q; want compliant and none", r2.Status, m2.writes())
 	}
 }
@@ -238,8 +237,8 @@ func TestRunApply(t *testing.T) {
 func TestRunApplyVerifyFails(t *testing.T) {
 	m := newMiniHost()
 	m.rejectAdd = true
-	r := runOne(t, m, Options{Mode: reports.ModeApply})
-	if r.Status != reports.StatusFailed || !strings.Contains(r.Reason, "not compliant after apply") {
+	r := runOne(t, m, Options{Mode: ModeApply})
+	if r.Status != StatusFailed || !strings.Contains(r.Reason, "not compliant after apply") {
 		t.Fatalf("status = %s (%s), want failed after verification", r.Status, r.Reason)
 	}
 }
@@ -247,8 +246,8 @@ func TestRunApplyVerifyFails(t *testing.T) {
 func TestRunNotElevated(t *testing.T) {
 	m := newMiniHost()
 	m.elevated = false
-	r := runOne(t, m, Options{Mode: reports.ModeApply})
-	if r.Status != reports.StatusError || !strings.HasPrefix(r.Reason, "not elevated: winfleet needs an administrator session") {
+	r := runOne(t, m, Options{Mode: ModeApply})
+	if r.Status != StatusError || !strings.HasPrefix(r.Reason, "not elevated: winfleet needs an administrator session") {
 		t.Fatalf("status = %s (%s), want error not elevated", r.Status, r.Reason)
 	}
 	if len(m.batches) != 1 || len(m.writes()) != 0 {
@@ -264,9 +263,9 @@ func TestRunOneRoundTrip(t *testing.T) {
 	m.rules["RPC (TCP/135)"] = "LocalSubnet"
 	m.rules["SSIS Service"] = "LocalSubnet"
 	d := dialFunc(func(context.Context, Target) (Session, error) { return m.session(), nil })
-	tg := Target{Name: "sql01", Vars: map[string]any{"sql_version": "2016", "windows_version": "10.0.17763"}}
-	rs := Run(t.Context(), builtin(t), []Target{tg}, d, Options{Mode: reports.ModeScan})
-	if rs[0].Status != reports.StatusCompliant {
+	tg := Target{Name: "sql01", Vars: testVars(map[string]any{"sql_version": "2016", "windows_version": "10.0.17763"})}
+	rs := Run(t.Context(), builtin(t), []Target{tg}, d, Options{Mode: ModeScan})
+	if rs[0].Status != StatusCompliant {
 		t.Fatalf("status = %s (%s)", rs[0].Status, rs[0].Reason)
 	}
 	if len(m.batches) != 1 {
@@ -282,9 +281,9 @@ func TestRunTransportErrors(t *testing.T) {
 	d := dialFunc(func(ctx context.Context, tg Target) (Session, error) {
 		switch tg.Name {
 		case "down":
-			return nil, fmt.Errorf("dial: %w", fakeStatusErr("unreachable"))
+			return nil, fmt.Errorf("dial: %w", transportErr(StatusUnreachable))
 		case "badpw":
-			return nil, fakeStatusErr("auth_failed")
+			return nil, transportErr(StatusAuthFailed)
 		case "hang":
 			return hang, nil
 		}
@@ -292,11 +291,11 @@ func TestRunTransportErrors(t *testing.T) {
 	})
 	ts := []Target{{Name: "down"}, {Name: "badpw"}, {Name: "hang"}, {Name: "weird"}}
 	start := time.Now()
-	rs := Run(t.Context(), builtin(t), ts, d, Options{Mode: reports.ModeScan, Forks: 4, HostTimeout: 100 * time.Millisecond})
-	want := []reports.HostStatus{"unreachable", "auth_failed", "timeout", "error"}
+	rs := Run(t.Context(), builtin(t), ts, d, Options{Mode: ModeScan, Forks: 4, HostTimeout: 100 * time.Millisecond})
+	want := []Status{"unreachable", "auth_failed", "timeout", "error"}
 	for i, r := range rs {
-		if r.Status != want[i] || r.Error == "" {
-			t.Errorf("%s: status %s error %q, want %s with an error", r.Host, r.Status, r.Error, want[i])
+		if r.Status != want[i] || r.Err == nil {
+			t.Errorf("%s: status %s error %v, want %s with an error", r.Host, r.Status, r.Err, want[i])
 		}
 	}
 	if el := time.Since(start); el > 10*time.Second {
@@ -312,11 +311,11 @@ func TestRunVarErrors(t *testing.T) {
 		t.Fatal(err)
 	}
 	rs := Run(t.Context(), pb, []Target{{Name: "sql01"}}, d, Options{})
-	if rs[0].Status != reports.StatusError || !strings.Contains(rs[0].Reason, `host sql01: pb.yaml:4: var "rule_name"`) {
+	if rs[0].Status != StatusError || !strings.Contains(rs[0].Reason, `host sql01: pb.yaml:4: var "rule_name"`) {
 		t.Errorf("unknown var: %s %q", rs[0].Status, rs[0].Reason)
 	}
-	rs = Run(t.Context(), pb, []Target{{Name: "sql02", Vars: map[string]any{"rule_name": `x" & del C:\ & "`}}}, d, Options{})
-	if rs[0].Status != reports.StatusError || !strings.Contains(rs[0].Reason, `host sql02: pb.yaml:4: var "rule_name": refused`) {
+	rs = Run(t.Context(), pb, []Target{{Name: "sql02", Vars: testVars(map[string]any{"rule_name": `x" & del C:\ & "`})}}, d, Options{})
+	if rs[0].Status != StatusError || !strings.Contains(rs[0].Reason, `host sql02: pb.yaml:4: var "rule_name" (set at inventory.yml): refused`) {
 		t.Errorf("unsafe var: %s %q", rs[0].Status, rs[0].Reason)
 	}
 	if dialed {
@@ -327,12 +326,12 @@ func TestRunVarErrors(t *testing.T) {
 func TestRunZeroModeIsScan(t *testing.T) {
 	m := newMiniHost()
 	r := runOne(t, m, Options{})
-	if r.Status != reports.StatusNoncompliant || len(m.writes()) != 0 {
+	if r.Status != StatusNoncompliant || len(m.writes()) != 0 {
 		t.Errorf("zero Options: status %s, writes %q; want a scan (noncompliant, no writes)", r.Status, m.writes())
 	}
 	m = newMiniHost()
 	d := dialFunc(func(context.Context, Target) (Session, error) { return m.session(), nil })
-	if r := Run(t.Context(), builtin(t), []Target{{Name: "x"}}, d, Options{Mode: "destroy"})[0]; r.Status != reports.StatusError || len(m.batches) != 0 {
+	if r := Run(t.Context(), builtin(t), []Target{{Name: "x"}}, d, Options{Mode: "destroy"})[0]; r.Status != StatusError || len(m.batches) != 0 {
 		t.Errorf("unknown mode: %s, %d batches", r.Status, len(m.batches))
 	}
 }
@@ -376,11 +375,11 @@ func BenchmarkExecutor1000(b *testing.B) {
 	for b.Loop() {
 		c0 := processCPU()
 		start := time.Now()
-		rs := Run(b.Context(), pb, ts, d, Options{Mode: reports.ModeScan, Forks: forks})
+		rs := Run(b.Context(), pb, ts, d, Options{Mode: ModeScan, Forks: forks})
 		wall += time.Since(start)
 		cpu += processCPU() - c0
 		for _, r := range rs {
-			if r.Status != reports.StatusCompliant {
+			if r.Status != StatusCompliant {
 				b.Fatalf("%s: %s (%s)", r.Host, r.Status, r.Reason)
 			}
 		}
@@ -401,24 +400,50 @@ func processCPU() time.Duration {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
-func TestExcerptRules(t *testing.T) {
-	block := func(name, action string) string {
-		return field("Rule Name", name) + strings.Repeat("-", 70) + "\r\n" + field("Enabled", "Yes") + field("Grouping", "") + field("Action", action)
+// TestOffIsFalse: one truthiness rule. "off" from an INI inventory turns a
+// when: item off and block_scan off, as it turns allow_unencrypted off.
+func TestOffIsFalse(t *testing.T) {
+	inv, err := inventory.Parse("hosts.ini", inventory.FormatINI, []byte("sql01 block_scan=off dcom_ports=off sql_version=2016 windows_version=2019\n"))
+	if err != nil {
+		t.Fatal(err)
 	}
-	out := "\r\n" + block("Core Networking", "Allow") + "\r\n" + block("RPC (TCP/135)", "Allow") + "\r\n" + block("Block RPC", "Block") + "\r\n" + block("File Sharing", "Allow") + "Ok.\r\n\r\n"
-	got := excerptRules(out, "rpc (tcp/135)")
-	want := "\r\n" + block("RPC (TCP/135)", "Allow") + "\r\n" + block("Block RPC", "Block") + "Ok.\r\n\r\n" +
-		"[winfleet: 2 of 4 rules not shown: only rules named \"rpc (tcp/135)\" and block rules are kept]\r\n"
-	if got != want {
-		t.Errorf("excerptRules:\n got %q\nwant %q", got, want)
+	m := newMiniHost()
+	m.rules["RPC (TCP/135)"] = "LocalSubnet"
+	m.rules["SSIS Service"] = "LocalSubnet"
+	d := dialFunc(func(context.Context, Target) (Session, error) { return m.session(), nil })
+	r := Run(t.Context(), builtin(t), []Target{{Name: "sql01", Vars: inv.Host("sql01").Vars()}}, d, Options{})[0]
+	if r.Status != StatusCompliant {
+		t.Fatalf("status %s (%s), want compliant", r.Status, r.Reason)
 	}
-	for _, raw := range []string{"\r\nNo rules match the specified criteria.\r\n\r\n", "\r\nRegelname:  X\r\n"} {
-		if got := excerptRules(raw, "x"); got != raw {
-			t.Errorf("excerptRules(%q) = %q, want it unchanged", raw, got)
+	for _, c := range r.Checks {
+		if strings.HasPrefix(c.ID, "dcom") {
+			t.Errorf("dcom_ports=off still enabled check %s", c.ID)
 		}
 	}
-	all := "\r\n" + block("RPC (TCP/135)", "Allow") + "Ok.\r\n\r\n"
-	if got := excerptRules(all, "RPC (TCP/135)"); got != all {
-		t.Errorf("nothing to cut: got %q", got)
+	for _, cmd := range m.batches[0] {
+		if strings.Contains(cmd, "name=all") {
+			t.Errorf("block_scan=off still read every rule: %q", cmd)
+		}
+	}
+}
+
+// TestVaultValueNamedAtItsLine: a Vault-encrypted inventory value used by
+// the playbook is refused by name at its inventory file and line, not
+// parsed as a bad address at the playbook's line.
+func TestVaultValueNamedAtItsLine(t *testing.T) {
+	src := "all:\n  hosts:\n    sql01:\n      sql_version: 2016\n      windows_version: 2019\n      firewall_scope: !vault |\n        $ANSIBLE_VAULT;1.1;AES256\n        6238343734\n"
+	inv, err := inventory.Parse("hosts.yml", inventory.FormatYAML, []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dialed := false
+	d := dialFunc(func(context.Context, Target) (Session, error) { dialed = true; return nil, errors.New("no") })
+	r := Run(t.Context(), builtin(t), []Target{{Name: "sql01", Vars: inv.Host("sql01").Vars()}}, d, Options{})[0]
+	if r.Status != StatusError || r.Code != CodeUndefinedVar || !strings.Contains(r.Reason, `var "firewall_scope" (set at hosts.yml:6)`) ||
+		!strings.Contains(r.Reason, "Vault") || strings.Contains(r.Reason, "address") {
+		t.Errorf("status %s code %s reason %q; want an error naming the Vault value at hosts.yml:6", r.Status, r.Code, r.Reason)
+	}
+	if dialed {
+		t.Error("a host with a Vault value in use was contacted")
 	}
 }

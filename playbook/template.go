@@ -1,10 +1,12 @@
 package playbook
 
 import (
+	"errors"
 	"fmt"
 	"regexp"
-	"strconv"
 	"strings"
+
+	"github.com/winfleet/winfleet/inventory"
 )
 
 var refRE = regexp.MustCompile(`\{\{\s*([^{}]*?)\s*\}\}`)
@@ -26,103 +28,91 @@ func parseRefs(s string) ([]string, error) {
 	return refs, nil
 }
 
-// secretVar reports whether a var name looks like a credential
-// (ansible_password, password_env, become_pass, api_token, ...). Templates
-// may not reference such vars: their values would reach command lines,
-// error messages and reports.
-func secretVar(name string) bool {
-	n := strings.ToLower(name)
-	for _, s := range []string{"password", "passwd", "secret", "token", "private_key"} {
-		if strings.Contains(n, s) {
-			return true
-		}
-	}
-	return strings.HasSuffix(n, "_pass") || n == "pass"
-}
-
-// A VarError is a template that could not be resolved for a host: an unknown
-// var, or a var whose value has the wrong shape.
-type VarError struct {
-	Host string
-	Pos  Pos
-	Var  string
-	Msg  string
-}
-
-func (e *VarError) Error() string {
-	h := ""
-	if e.Host != "" {
-		h = "host " + e.Host + ": "
-	}
-	return fmt.Sprintf("%s%s: var %q: %s", h, e.Pos, e.Var, e.Msg)
-}
-
 // vars is the var lookup for one host: item-level vars (per SSIS version)
-// over inventory vars over playbook defaults.
+// over inventory vars over playbook defaults. Every var keeps where it was
+// set, so errors name the inventory file and line.
 type vars struct {
 	host   string
-	layers []map[string]any // highest precedence first
+	layers []map[string]inventory.Var // highest precedence first
 }
 
-func (v vars) get(name string) (any, bool) {
+func (v vars) get(name string) (inventory.Var, bool) {
 	for _, l := range v.layers {
 		if x, ok := l[name]; ok {
+			x.Name = name
 			return x, true
 		}
 	}
-	return nil, false
+	return inventory.Var{}, false
 }
 
-func (v vars) with(m map[string]any) vars {
-	return vars{host: v.host, layers: append([]map[string]any{m}, v.layers...)}
+func (v vars) with(m map[string]inventory.Var) vars {
+	return vars{host: v.host, layers: append([]map[string]inventory.Var{m}, v.layers...)}
 }
 
-// truthy reports whether a when: var enables its item.
-func (v vars) truthy(name string) bool {
-	x, ok := v.get(name)
-	if !ok || x == nil {
-		return false
-	}
-	switch t := x.(type) {
-	case bool:
-		return t
-	case string:
-		s := strings.ToLower(strings.TrimSpace(t))
-		return s != "" && s != "false" && s != "no" && s != "0"
-	case int:
-		return t != 0
-	case float64:
-		return t != 0
-	case []any:
-		return len(t) > 0
-	}
-	return true
+// errAt makes a *VarError for var x used by the template at pos.
+func (v vars) errAt(pos Pos, x inventory.Var, code Code, format string, args ...any) *VarError {
+	return &VarError{Host: v.host, Pos: pos, Var: x.Name, Def: x.Pos(), Code: code, Msg: fmt.Sprintf(format, args...)}
 }
 
-func scalar(x any) (string, bool) {
-	switch t := x.(type) {
-	case string:
-		return t, true
-	case int:
-		return strconv.Itoa(t), true
-	case int64:
-		return strconv.FormatInt(t, 10), true
-	case uint64:
-		return strconv.FormatUint(t, 10), true
-	case float64:
-		return strconv.FormatFloat(t, 'f', -1, 64), true
-	case bool:
-		return strconv.FormatBool(t), true
+// usable returns x's error as a *VarError when its value cannot be used
+// (Ansible Vault ciphertext), naming the var's own file and line.
+func (v vars) usable(pos Pos, x inventory.Var) error {
+	if err := x.CheckUsable(); err != nil {
+		return v.errAt(pos, x, CodeUndefinedVar, "value is Ansible Vault ciphertext, which winfleet cannot decrypt")
 	}
-	return "", false
+	return nil
+}
+
+// scalar returns a usable var's value as text ("" for null); ok is false
+// for lists and mappings.
+func (v vars) scalar(pos Pos, x inventory.Var) (string, bool, error) {
+	if err := v.usable(pos, x); err != nil {
+		return "", false, err
+	}
+	if x.Value == nil {
+		return "", true, nil
+	}
+	s, ok, _ := x.Scalar()
+	return s, ok, nil
+}
+
+// lookupText returns a host var used by the executor itself (dialect,
+// windows_version, sql_version, ...) as trimmed text; ok is false when it is
+// unset or empty.
+func (v vars) lookupText(name string) (s string, x inventory.Var, ok bool, err error) {
+	x, found := v.get(name)
+	if !found {
+		return "", x, false, nil
+	}
+	s, isScalar, err := v.scalar(Pos{}, x)
+	if err != nil {
+		return "", x, false, err
+	}
+	if !isScalar {
+		return "", x, false, v.errAt(Pos{}, x, CodeUndefinedVar, "must be a string, not a %T", x.Value)
+	}
+	s = strings.TrimSpace(s)
+	return s, x, s != "", nil
+}
+
+// truthy reports whether a var switches something on, as inventory's one
+// truthiness rule reads it ("off" and "no" are false).
+func (v vars) truthy(pos Pos, x inventory.Var) (bool, error) {
+	b, err := x.Truthy()
+	if err != nil {
+		return false, v.usable(pos, x)
+	}
+	return b, nil
 }
 
 // expand resolves t against v. A template that is exactly one reference
 // yields the var's value as is; otherwise the result is a string.
 func (t Template) expand(v vars) (any, error) {
 	for _, r := range t.refs {
-		if secretVar(r) {
-			return nil, &VarError{Host: v.host, Pos: t.Pos, Var: r, Msg: "holds a secret; a playbook may not put it on a command line (it would end up in reports)"}
+		if inventory.IsSecretName(r) {
+			return nil, &VarError{Host: v.host, Pos: t.Pos, Var: r, Code: CodeUnsafeValue,
+				Msg: "holds a secret; a playbook may not put it on a command line (it would end up in reports)"}
 		}
 	}
 	if len(t.refs) == 1 {
@@ -131,7 +121,10 @@ func (t Template) expand(v vars) (any, error) {
 			if !ok {
 				return nil, t.unknown(v, t.refs[0])
 			}
-			return x, nil
+			if err := v.usable(t.Pos, x); err != nil {
+				return nil, err
+			}
+			return x.Value, nil
 		}
 	}
 	var err error
@@ -139,25 +132,35 @@ func (t Template) expand(v vars) (any, error) {
 		name := refRE.FindStringSubmatch(m)[1]
 		x, ok := v.get(name)
 		if !ok {
-			if err == nil {
-				err = t.unknown(v, name)
-			}
+			err = errors.Join(err, t.unknown(v, name))
 			return ""
 		}
-		s, ok := scalar(x)
-		if !ok && err == nil {
-			err = &VarError{Host: v.host, Pos: t.Pos, Var: name, Msg: fmt.Sprintf("is a %T; only a string or number can be part of a larger value", x)}
+		s, isScalar, serr := v.scalar(t.Pos, x)
+		switch {
+		case serr != nil:
+			err = errors.Join(err, serr)
+		case !isScalar:
+			err = errors.Join(err, v.errAt(t.Pos, x, CodeUndefinedVar, "is a %T; only a string or number can be part of a larger value", x.Value))
 		}
 		return s
 	})
 	if err != nil {
-		return nil, err
+		return nil, firstVarError(err)
 	}
 	return out, nil
 }
 
+// firstVarError keeps the first of joined template errors: one bad var is
+// enough to refuse the value, and one message is easier to act on.
+func firstVarError(err error) error {
+	if j, ok := err.(interface{ Unwrap() []error }); ok && len(j.Unwrap()) > 0 {
+		return j.Unwrap()[0]
+	}
+	return err
+}
+
 func (t Template) unknown(v vars, name string) error {
-	return &VarError{Host: v.host, Pos: t.Pos, Var: name, Msg: "undefined (not in the inventory or the playbook's vars)"}
+	return &VarError{Host: v.host, Pos: t.Pos, Var: name, Code: CodeUndefinedVar, Msg: "undefined (not in the inventory or the playbook's vars)"}
 }
 
 // str resolves t to a string; a list value is an error.
@@ -169,11 +172,18 @@ func (t Template) str(v vars, what string) (string, error) {
 	if x == nil {
 		return "", nil
 	}
-	s, ok := scalar(x)
+	s, ok, _ := inventory.Var{Value: x}.Scalar()
 	if !ok {
-		return "", &VarError{Host: v.host, Pos: t.Pos, Var: firstRef(t), Msg: fmt.Sprintf("%s must be a string, not a %T", what, x)}
+		return "", t.shapeErr(v, "%s must be a string, not a %T", what, x)
 	}
 	return s, nil
+}
+
+// shapeErr is a *VarError about the value of t's first var.
+func (t Template) shapeErr(v vars, format string, args ...any) error {
+	x, _ := v.get(firstRef(t))
+	x.Name = firstRef(t)
+	return v.errAt(t.Pos, x, CodeUndefinedVar, format, args...)
 }
 
 // list resolves t to a list of strings: a list var gives its elements, a
@@ -187,9 +197,9 @@ func (t Template) list(v vars, what string) ([]string, error) {
 	switch l := x.(type) {
 	case []any:
 		for _, e := range l {
-			s, ok := scalar(e)
+			s, ok, _ := inventory.Var{Value: e}.Scalar()
 			if !ok {
-				return nil, &VarError{Host: v.host, Pos: t.Pos, Var: firstRef(t), Msg: fmt.Sprintf("%s list elements must be strings, not %T", what, e)}
+				return nil, t.shapeErr(v, "%s list elements must be strings, not %T", what, e)
 			}
 			raw = append(raw, s)
 		}
@@ -197,9 +207,9 @@ func (t Template) list(v vars, what string) ([]string, error) {
 		raw = l
 	case nil:
 	default:
-		s, ok := scalar(x)
+		s, ok, _ := inventory.Var{Value: x}.Scalar()
 		if !ok {
-			return nil, &VarError{Host: v.host, Pos: t.Pos, Var: firstRef(t), Msg: fmt.Sprintf("%s must be a string or a list, not a %T", what, x)}
+			return nil, t.shapeErr(v, "%s must be a string or a list, not a %T", what, x)
 		}
 		raw = strings.Split(s, ",")
 	}

@@ -6,8 +6,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/winfleet/winfleet/remote/winrmtest"
 	"github.com/winfleet/winfleet/lab/winsim"
+	"github.com/winfleet/winfleet/remote/winrmtest"
 )
 
 // startWinsim serves a simulated Windows host, whose cmd.exe implements the
@@ -110,7 +110,7 @@ func TestRunBatchExitEndsEarly(t *testing.T) {
 	srv, _ := startWinsim(t, winsim.Config{Version: winsim.Win2019})
 	c := dialT(t, targetFor(srv), Options{})
 	got, err := c.RunBatch(t.Context(), []string{"echo a", "exit 3", "echo b"})
-	checkErr(t, err, ErrProtocol, StatusError, "ended cmd.exe early")
+	checkErr(t, err, ErrProtocol, ErrProtocol, "ended cmd.exe early")
 	if len(got) != 1 || got[0].Stdout != "a \r\n" {
 		t.Errorf("results = %+v, want the first command's", got)
 	}

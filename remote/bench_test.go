@@ -18,8 +18,8 @@ import (
 	"github.com/masterzen/winrm"
 	"github.com/masterzen/winrm/soap"
 
-	"github.com/winfleet/winfleet/remote/winrmtest"
 	"github.com/winfleet/winfleet/lab/winsim"
+	"github.com/winfleet/winfleet/remote/winrmtest"
 )
 
 // benchEmulatorEnv makes a re-executed test binary serve an emulator

@@ -87,7 +87,7 @@ func TestCertificateTransport(t *testing.T) {
 	// A certificate-less Basic client is refused with the auth hint.
 	bc := dialT(t, Target{Host: srv.Host(), Port: srv.Port(), HTTPS: true, CAPEM: srv.CACertPEM(), User: "u", Password: "p"}, Options{})
 	_, err = bc.Run(t.Context(), "echo x", nil, nil)
-	checkErr(t, err, ErrAuth, StatusAuthFailed, "does not offer Basic")
+	checkErr(t, err, ErrAuth, ErrAuth, "does not offer Basic")
 	closeAndCheck(t, bc, srv)
 }
 
@@ -114,7 +114,7 @@ func TestKerberosWithoutKDC(t *testing.T) {
 	c := dialT(t, tg, Options{})
 	_, err = c.Run(t.Context(), "echo x", nil, nil)
 	t.Logf("kerberos error: %v", err)
-	checkErr(t, err, ErrAuth, StatusAuthFailed, "Kerberos")
+	checkErr(t, err, ErrAuth, ErrAuth, "Kerberos")
 	if strings.Contains(err.Error(), secret) {
 		t.Errorf("error contains the password: %v", err)
 	}
@@ -181,7 +181,7 @@ func TestKerberosKDCHangs(t *testing.T) {
 	_, err = c.Run(ctx, "echo x", nil, nil)
 	took := time.Since(start)
 	t.Logf("Run returned after %v: %v", took, err)
-	checkErr(t, err, ErrTimeout, StatusTimeout, "budget")
+	checkErr(t, err, ErrTimeout, ErrTimeout, "budget")
 	if took > 2*time.Second {
 		t.Errorf("Run took %v with a 300ms budget, want < 2s (gokrb5 alone waits 5s for the KDC)", took)
 	}

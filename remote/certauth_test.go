@@ -6,8 +6,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/winfleet/winfleet/remote/winrmtest"
 	"github.com/winfleet/winfleet/lab/winsim"
+	"github.com/winfleet/winfleet/remote/winrmtest"
 )
 
 // certHost serves a simulated Windows host over HTTPS that authenticates
@@ -82,7 +82,7 @@ func TestCertificateAuthRefused(t *testing.T) {
 			tt.srv.ResetLog()
 			c := dialT(t, certTarget(tt.srv, stranger), Options{})
 			_, err := c.RunBatch(t.Context(), []string{"echo x"})
-			checkErr(t, err, ErrAuth, StatusAuthFailed, "not mapped to a local account on the host (winrm/config/service/certmapping)")
+			checkErr(t, err, ErrAuth, ErrAuth, "not mapped to a local account on the host (winrm/config/service/certmapping)")
 			if strings.Contains(err.Error(), "PRIVATE KEY") {
 				t.Errorf("error contains the key: %v", err)
 			}

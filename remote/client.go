@@ -64,7 +64,7 @@ func Dial(ctx context.Context, t Target, o Options) (*Client, error) {
 		return nil, &Error{Host: host, Op: "dial", Kind: kind, Hint: hint, Err: err}
 	}
 	if err := ctx.Err(); err != nil {
-		return nil, ctxError(host, "dial", ctx)
+		return nil, ctxError(ctx, host, "dial")
 	}
 	o, err := o.withDefaults()
 	if err != nil {
@@ -324,7 +324,7 @@ func planBatch(cmds []string) [][]int {
 // exec runs one command line and returns its raw output. c.mu is held.
 func (c *Client) exec(ctx context.Context, line string) (rawResult, error) {
 	if err := ctx.Err(); err != nil {
-		return rawResult{}, ctxError(c.host, "command", ctx)
+		return rawResult{}, ctxError(ctx, c.host, "command")
 	}
 	if strings.Contains(line, "]]>") {
 		// masterzen puts the line in a CDATA section, which "]]>" would end.
@@ -383,7 +383,7 @@ func (c *Client) ensureShell(ctx context.Context) error {
 	body, err := c.tr.send(cctx, "create", msg, msg.String())
 	if err != nil {
 		if ctx.Err() != nil {
-			return ctxError(c.host, "create", ctx)
+			return ctxError(ctx, c.host, "create")
 		}
 		return err
 	}
@@ -397,7 +397,7 @@ func (c *Client) ensureShell(ctx context.Context) error {
 	c.shell, c.shellID = c.wc.NewShell(id), id
 	c.log.Debug("shell opened", slog.String("shell", id))
 	if ctx.Err() != nil {
-		err := ctxError(c.host, "create", ctx)
+		err := ctxError(ctx, c.host, "create")
 		c.dropShell(ctx, err)
 		return err
 	}
@@ -478,7 +478,7 @@ func (c *Client) classify(ctx context.Context, op string, err error) error {
 	}
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		if ctx.Err() != nil {
-			return ctxError(c.host, op, ctx)
+			return ctxError(ctx, c.host, op)
 		}
 	}
 	var ece *winrm.ExecuteCommandError

@@ -185,7 +185,7 @@ func TestOutcomes(t *testing.T) {
 		wantStdout string
 		wantStderr string
 		wantErr    error  // sentinel; nil = success
-		wantStatus string // HostStatus; "" = no HostStatus (cancellation)
+		wantKind   error  // the *Error's Kind; nil = not an *Error (cancellation)
 		wantCode   uint32 // FaultError code
 		wantHint   string
 		within     time.Duration // bound on Run's duration (from the cancel for cancel rows)
@@ -203,42 +203,42 @@ func TestOutcomes(t *testing.T) {
 		{name: "clixml stderr", cmd: "clixml", wantExit: 1, wantStderr: "boom\r\n"},
 		{name: "operation timeout is retried", opts: Options{OperationTimeout: 200 * time.Millisecond}, cmd: "slow 700 late", wantStdout: "late\r\n"},
 		{name: "bad password", mod: func(tg *Target) { tg.Password = badPassword }, cmd: "echo x",
-			wantErr: ErrAuth, wantStatus: StatusAuthFailed, wantHint: "AllowUnencrypted"},
+			wantErr: ErrAuth, wantKind: ErrAuth, wantHint: "AllowUnencrypted"},
 		{name: "refused", faults: winrmtest.Faults{RefuseConnections: true}, cmd: "echo x",
-			wantErr: ErrUnreachable, wantStatus: StatusUnreachable, wantHint: "listener"},
+			wantErr: ErrUnreachable, wantKind: ErrUnreachable, wantHint: "listener"},
 		{name: "accept and hang, budget", faults: winrmtest.Faults{NoAnswer: true}, budget: time.Second, cmd: "echo x",
-			wantErr: context.DeadlineExceeded, wantStatus: StatusTimeout, within: 2 * time.Second},
+			wantErr: context.DeadlineExceeded, wantKind: ErrTimeout, within: 2 * time.Second},
 		{name: "accept and hang, read timeout", faults: winrmtest.Faults{NoAnswer: true}, opts: fast, cmd: "echo x",
-			wantErr: ErrTimeout, wantStatus: StatusTimeout, within: 4 * time.Second},
+			wantErr: ErrTimeout, wantKind: ErrTimeout, within: 4 * time.Second},
 		{name: "hang mid-receive, cancel", faults: winrmtest.Faults{HangReceive: true}, cancel: true, cmd: "block",
 			wantErr: context.Canceled, within: 2 * time.Second},
 		{name: "hang mid-receive, budget", faults: winrmtest.Faults{HangReceive: true}, budget: 1500 * time.Millisecond, cmd: "block",
-			wantErr: ErrTimeout, wantStatus: StatusTimeout, within: 2500 * time.Millisecond},
+			wantErr: ErrTimeout, wantKind: ErrTimeout, within: 2500 * time.Millisecond},
 		{name: "hang mid-receive, read timeout", faults: winrmtest.Faults{HangReceive: true}, opts: fast, cmd: "block",
-			wantErr: ErrTimeout, wantStatus: StatusTimeout, within: 4 * time.Second},
+			wantErr: ErrTimeout, wantKind: ErrTimeout, within: 4 * time.Second},
 		{name: "long-poll, cancel", cancel: true, cmd: "block", wantErr: context.Canceled, within: 2 * time.Second},
 		{name: "connection dropped mid-receive", faults: winrmtest.Faults{DropReceive: true}, cmd: "echo x",
-			wantErr: ErrUnreachable, wantStatus: StatusUnreachable, wantHint: "closed the connection"},
+			wantErr: ErrUnreachable, wantKind: ErrUnreachable, wantHint: "closed the connection"},
 		{name: "quota fault at create", faults: winrmtest.Faults{FaultOn: map[winrmtest.Op]uint32{winrmtest.OpCreate: winrmtest.CodeShellQuota}},
-			cmd: "echo x", wantErr: ErrFault, wantStatus: StatusError, wantCode: CodeShellQuota, wantHint: "MaxShellsPerUser"},
+			cmd: "echo x", wantErr: ErrFault, wantKind: ErrFault, wantCode: CodeShellQuota, wantHint: "MaxShellsPerUser"},
 		{name: "unknown shell", faults: winrmtest.Faults{FaultOn: map[winrmtest.Op]uint32{winrmtest.OpCommand: winrmtest.CodeInvalidSelectors}},
-			cmd: "echo x", wantErr: ErrFault, wantStatus: StatusError, wantCode: CodeInvalidSelectors},
+			cmd: "echo x", wantErr: ErrFault, wantKind: ErrFault, wantCode: CodeInvalidSelectors},
 		{name: "fault on receive", faults: winrmtest.Faults{FaultOn: map[winrmtest.Op]uint32{winrmtest.OpReceive: winrmtest.CodeInternalErrorGeneric}},
-			cmd: "echo x", wantErr: ErrFault, wantStatus: StatusError, wantCode: winrmtest.CodeInternalErrorGeneric},
+			cmd: "echo x", wantErr: ErrFault, wantKind: ErrFault, wantCode: winrmtest.CodeInternalErrorGeneric},
 		{name: "access denied", srvOpts: []winrmtest.Option{winrmtest.WithRestrictedUsers(winrmtest.DefaultUser)},
-			cmd: "echo x", wantErr: ErrFault, wantStatus: StatusError, wantCode: CodeAccessDenied, wantHint: "Remote Management Users"},
+			cmd: "echo x", wantErr: ErrFault, wantKind: ErrFault, wantCode: CodeAccessDenied, wantHint: "Remote Management Users"},
 		{name: "command line too long", cmd: "echo " + strings.Repeat("x", 9000),
-			wantErr: ErrFault, wantStatus: StatusError, wantCode: CodeCommandLineTooLong},
+			wantErr: ErrFault, wantKind: ErrFault, wantCode: CodeCommandLineTooLong},
 		{name: "unknown CA", srvOpts: []winrmtest.Option{winrmtest.WithTLS()}, mod: func(tg *Target) { tg.CAPEM = nil }, cmd: "echo x",
-			wantErr: ErrTLS, wantStatus: StatusError, wantHint: "unknown authority"},
+			wantErr: ErrTLS, wantKind: ErrTLS, wantHint: "unknown authority"},
 		{name: "wrong host name", srvOpts: []winrmtest.Option{winrmtest.WithCertHosts("other.example.test")}, cmd: "echo x",
-			wantErr: ErrTLS, wantStatus: StatusError, wantHint: "not valid for"},
+			wantErr: ErrTLS, wantKind: ErrTLS, wantHint: "not valid for"},
 		{name: "https client on http port", mod: func(tg *Target) { tg.HTTPS = true }, cmd: "echo x",
-			wantErr: ErrTLS, wantStatus: StatusError, wantHint: "does not speak TLS"},
+			wantErr: ErrTLS, wantKind: ErrTLS, wantHint: "does not speak TLS"},
 		{name: "http client on https port", srvOpts: []winrmtest.Option{winrmtest.WithTLS()}, mod: func(tg *Target) { tg.HTTPS = false; tg.AllowUnencrypted = true },
-			cmd: "echo x", wantErr: ErrUnreachable, wantStatus: StatusUnreachable, wantHint: "https=true"},
+			cmd: "echo x", wantErr: ErrUnreachable, wantKind: ErrUnreachable, wantHint: "https=true"},
 		{name: "plain-http basic without opt-in", mod: func(tg *Target) { tg.AllowUnencrypted = false }, cmd: "echo x",
-			wantErr: ErrInsecure, wantStatus: StatusError, dialErr: true, noRequests: true},
+			wantErr: ErrInsecure, wantKind: ErrInsecure, dialErr: true, noRequests: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -256,7 +256,7 @@ func TestOutcomes(t *testing.T) {
 			}
 			c, err := Dial(ctx, tg, tt.opts)
 			if tt.dialErr {
-				checkErr(t, err, tt.wantErr, tt.wantStatus, tt.wantHint)
+				checkErr(t, err, tt.wantErr, tt.wantKind, tt.wantHint)
 				if tt.noRequests && len(srv.Log()) != 0 {
 					t.Errorf("server saw %d requests, want none", len(srv.Log()))
 				}
@@ -293,7 +293,7 @@ func TestOutcomes(t *testing.T) {
 				}
 				return
 			}
-			checkErr(t, err, tt.wantErr, tt.wantStatus, tt.wantHint)
+			checkErr(t, err, tt.wantErr, tt.wantKind, tt.wantHint)
 			if n := srv.OpenShells(); n != 0 {
 				t.Errorf("%d shells open after the failed Run (before Close), want 0", n)
 			}
@@ -310,7 +310,10 @@ func TestOutcomes(t *testing.T) {
 	}
 }
 
-func checkErr(t *testing.T, err, want error, wantStatus, wantHint string) {
+// checkErr checks that err matches want and is an *Error of kind
+// wantKind (nil: not an *Error at all, as for a cancellation, which the
+// caller classifies), with the hint and without the password.
+func checkErr(t *testing.T, err, want, wantKind error, wantHint string) {
 	t.Helper()
 	if err == nil {
 		t.Fatalf("error = nil, want %v", want)
@@ -318,14 +321,14 @@ func checkErr(t *testing.T, err, want error, wantStatus, wantHint string) {
 	if !errors.Is(err, want) {
 		t.Fatalf("error = %v, want %v", err, want)
 	}
-	var hs interface{ HostStatus() string }
+	var re *Error
 	switch {
-	case wantStatus == "" && errors.As(err, &hs):
-		t.Errorf("error %v has host status %q, want none", err, hs.HostStatus())
-	case wantStatus != "" && !errors.As(err, &hs):
-		t.Errorf("error %v has no HostStatus, want %q", err, wantStatus)
-	case wantStatus != "" && hs.HostStatus() != wantStatus:
-		t.Errorf("error %v: HostStatus = %q, want %q", err, hs.HostStatus(), wantStatus)
+	case wantKind == nil && errors.As(err, &re):
+		t.Errorf("error %v is an *Error of kind %v, want a plain error", err, re.Kind)
+	case wantKind != nil && !errors.As(err, &re):
+		t.Errorf("error %v is not an *Error, want kind %v", err, wantKind)
+	case wantKind != nil && re.Kind != wantKind:
+		t.Errorf("error %v: Kind = %v, want %v", err, re.Kind, wantKind)
 	}
 	if wantHint != "" && !strings.Contains(err.Error(), wantHint) {
 		t.Errorf("error %q lacks the hint %q", err, wantHint)
@@ -446,7 +449,7 @@ func TestTimedOutSpinGuard(t *testing.T) {
 	srv := startServer(t, winrmtest.WithMaxTimeout(time.Millisecond))
 	c := dialT(t, targetFor(srv), Options{})
 	_, err := c.Run(t.Context(), "block", nil, nil)
-	checkErr(t, err, ErrProtocol, StatusError, "MaxTimeoutms")
+	checkErr(t, err, ErrProtocol, ErrProtocol, "MaxTimeoutms")
 	closeAndCheck(t, c, srv)
 	if n := countOps(srv)[winrmtest.OpReceive]; n > maxFastTimedOut+5 {
 		t.Errorf("Receives = %d, want about %d", n, maxFastTimedOut)
@@ -502,7 +505,7 @@ func TestHeadersTooLate(t *testing.T) {
 	}
 	start := time.Now()
 	_, err := c.Run(t.Context(), "echo x", nil, nil)
-	checkErr(t, err, ErrTimeout, StatusTimeout, "did not answer in time")
+	checkErr(t, err, ErrTimeout, ErrTimeout, "did not answer in time")
 	if took := time.Since(start); took > 3*time.Second {
 		t.Errorf("Run took %v, want about ReadTimeout + CleanupTimeout", took)
 	}
@@ -565,7 +568,7 @@ func TestUnauthorizedMidRun(t *testing.T) {
 	}
 	before := len(srv.Log())
 	_, err := c.Run(t.Context(), "echo b", nil, nil)
-	checkErr(t, err, ErrAuth, StatusAuthFailed, "does not retry")
+	checkErr(t, err, ErrAuth, ErrAuth, "does not retry")
 	_ = c.Close(t.Context())
 	if n := len(srv.Log()) - before; n != 1 {
 		t.Errorf("%d requests after the password change, want exactly 1: %v", n, srv.Ops()[before:])
@@ -581,7 +584,7 @@ func TestCDATAGuard(t *testing.T) {
 	srv := startServer(t)
 	c := dialT(t, targetFor(srv), Options{})
 	_, err := c.Run(t.Context(), "echo ]]><evil/>", nil, nil)
-	checkErr(t, err, ErrConfig, StatusError, "")
+	checkErr(t, err, ErrConfig, ErrConfig, "")
 	closeAndCheck(t, c, srv)
 	if n := len(srv.Log()); n != 0 {
 		t.Errorf("server saw %d requests, want 0", n)

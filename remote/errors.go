@@ -58,15 +58,6 @@ var (
 	ErrConfig = errors.New("invalid target configuration")
 )
 
-// Host statuses returned by HostStatus. They are the host statuses of the
-// product contract (DESIGN.md) that a connection failure can cause.
-const (
-	StatusUnreachable = "unreachable"
-	StatusAuthFailed  = "auth_failed"
-	StatusTimeout     = "timeout"
-	StatusError       = "error"
-)
-
 // Error is the error type of this package for everything that classifies a
 // host. Kind is one of the sentinel errors; Err is the underlying cause (for
 // faults, a *FaultError). errors.Is matches both Kind and anything in Err's
@@ -123,23 +114,6 @@ func (e *Error) Unwrap() []error {
 		errs = append(errs, e.Err)
 	}
 	return append(errs, e.also...)
-}
-
-// HostStatus maps the error to a host status of the report: "unreachable",
-// "auth_failed", "timeout" or "error" (faults, protocol and TLS errors,
-// refused insecure transports and bad configuration). The playbook reads it
-// through a one-method interface and so does not import this package.
-func (e *Error) HostStatus() string {
-	switch e.Kind {
-	case ErrUnreachable:
-		return StatusUnreachable
-	case ErrAuth:
-		return StatusAuthFailed
-	case ErrTimeout:
-		return StatusTimeout
-	default:
-		return StatusError
-	}
 }
 
 // WS-Management fault codes (the Code attribute of f:WSManFault) that this

@@ -91,7 +91,7 @@ var kerberosStatus = regexp.MustCompile(`^request returned: (\d{3}) - `)
 
 func (p *kerberosPoster) post(ctx context.Context, op string, msg *soap.SoapMessage, _ string) (string, error) {
 	if ctx.Err() != nil {
-		return "", ctxError(p.t.host, op, ctx)
+		return "", ctxError(ctx, p.t.host, op)
 	}
 	type result struct {
 		out string
@@ -112,7 +112,7 @@ func (p *kerberosPoster) post(ctx context.Context, op string, msg *soap.SoapMess
 		}
 		return p.classify(ctx, op, r.err)
 	case <-ctx.Done():
-		return "", ctxError(p.t.host, op, ctx)
+		return "", ctxError(ctx, p.t.host, op)
 	}
 }
 

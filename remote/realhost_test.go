@@ -68,7 +68,7 @@ func TestRealBadPassword(t *testing.T) {
 	c := dialT(t, tg, Options{})
 	defer c.Close(t.Context())
 	_, err := c.Run(t.Context(), "ver", nil, nil)
-	checkErr(t, err, ErrAuth, StatusAuthFailed, "")
+	checkErr(t, err, ErrAuth, ErrAuth, "")
 	if n := c.Requests(); n != 1 {
 		t.Errorf("requests = %d, want 1 (no retry)", n)
 	}

@@ -99,7 +99,7 @@ func (t *transport) Post(_ *winrm.Client, msg *soap.SoapMessage) (string, error)
 // send posts msg with ctx, counting the request and logging it.
 func (t *transport) send(ctx context.Context, op string, msg *soap.SoapMessage, body string) (string, error) {
 	if err := ctx.Err(); err != nil {
-		return "", ctxError(t.host, op, ctx)
+		return "", ctxError(ctx, t.host, op)
 	}
 	start := time.Now()
 	t.requests.Add(1)
@@ -323,7 +323,7 @@ func authHint(kind string, https bool, h http.Header) string {
 // the caller's cancellation stays a plain context.Canceled; a deadline is
 // the per-host budget and becomes ErrTimeout (also matching
 // context.DeadlineExceeded).
-func ctxError(host, op string, ctx context.Context) error {
+func ctxError(ctx context.Context, host, op string) error {
 	err := ctx.Err()
 	if errors.Is(err, context.DeadlineExceeded) {
 		return &Error{Host: host, Op: op, Kind: ErrTimeout, Err: context.DeadlineExceeded,
@@ -339,7 +339,7 @@ func ctxError(host, op string, ctx context.Context) error {
 // forever (issue #161), and its text would repeat the URL.
 func (t *transport) transportError(ctx context.Context, op string, err error) error {
 	if ctx.Err() != nil {
-		return ctxError(t.host, op, ctx)
+		return ctxError(ctx, t.host, op)
 	}
 	var ue *url.Error
 	if errors.As(err, &ue) {

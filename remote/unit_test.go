@@ -100,9 +100,9 @@ func TestDialValidation(t *testing.T) {
 			if !errors.Is(err, tt.want) {
 				t.Fatalf("Dial = %v, want %v", err, tt.want)
 			}
-			var hs interface{ HostStatus() string }
-			if !errors.As(err, &hs) || hs.HostStatus() != StatusError {
-				t.Errorf("Dial error %v: HostStatus missing or not %q", err, StatusError)
+			var re *Error
+			if !errors.As(err, &re) || re.Kind != tt.want {
+				t.Errorf("Dial error %v: want an *Error of kind %v", err, tt.want)
 			}
 			if strings.Contains(err.Error(), secret) {
 				t.Errorf("error contains the password: %v", err)
@@ -180,28 +180,27 @@ func TestAnswerMapping(t *testing.T) {
 	tr := &transport{host: "h:5985", kind: TransportBasic}
 	soapCT := http.Header{"Content-Type": {"application/soap+xml;charset=UTF-8"}}
 	tests := []struct {
-		name      string
-		op        string
-		status    int
-		h         http.Header
-		body      string
-		wantBody  bool
-		want      error
-		wantHint  string
-		wantCode  uint32
-		wantState string
+		name     string
+		op       string
+		status   int
+		h        http.Header
+		body     string
+		wantBody bool
+		want     error
+		wantHint string
+		wantCode uint32
 	}{
-		{"200", "create", 200, soapCT, "<s:Envelope/>", true, nil, "", 0, ""},
-		{"timed out on receive is retried by masterzen", "receive", 500, soapCT, timedOutFault, true, nil, "", 0, ""},
-		{"timed out elsewhere is a fault", "command", 500, soapCT, timedOutFault, false, ErrFault, "", CodeTimedOut, StatusError},
-		{"provider fault", "command", 500, soapCT, providerFault, false, ErrFault, "too long", CodeCommandLineTooLong, StatusError},
-		{"401 over http", "create", 401, http.Header{"Www-Authenticate": {"Negotiate", `Basic realm="WSMAN"`}}, "", false, ErrAuth, "AllowUnencrypted", 0, StatusAuthFailed},
-		{"401 without basic", "create", 401, http.Header{"Www-Authenticate": {"Negotiate", "Kerberos"}}, "", false, ErrAuth, "does not offer Basic", 0, StatusAuthFailed},
-		{"404 html", "create", 404, http.Header{"Content-Type": {"text/html"}}, "<html/>", false, ErrProtocol, "/wsman", 0, StatusError},
-		{"413", "command", 413, nil, "", false, ErrProtocol, "MaxEnvelopeSizekb", 0, StatusError},
-		{"200 not xml", "receive", 200, soapCT, "garbage", false, ErrProtocol, "", 0, StatusError},
-		{"200 empty", "receive", 200, soapCT, "", false, ErrProtocol, "", 0, StatusError},
-		{"500 empty", "receive", 500, soapCT, "", false, ErrProtocol, "", 0, StatusError},
+		{"200", "create", 200, soapCT, "<s:Envelope/>", true, nil, "", 0},
+		{"timed out on receive is retried by masterzen", "receive", 500, soapCT, timedOutFault, true, nil, "", 0},
+		{"timed out elsewhere is a fault", "command", 500, soapCT, timedOutFault, false, ErrFault, "", CodeTimedOut},
+		{"provider fault", "command", 500, soapCT, providerFault, false, ErrFault, "too long", CodeCommandLineTooLong},
+		{"401 over http", "create", 401, http.Header{"Www-Authenticate": {"Negotiate", `Basic realm="WSMAN"`}}, "", false, ErrAuth, "AllowUnencrypted", 0},
+		{"401 without basic", "create", 401, http.Header{"Www-Authenticate": {"Negotiate", "Kerberos"}}, "", false, ErrAuth, "does not offer Basic", 0},
+		{"404 html", "create", 404, http.Header{"Content-Type": {"text/html"}}, "<html/>", false, ErrProtocol, "/wsman", 0},
+		{"413", "command", 413, nil, "", false, ErrProtocol, "MaxEnvelopeSizekb", 0},
+		{"200 not xml", "receive", 200, soapCT, "garbage", false, ErrProtocol, "", 0},
+		{"200 empty", "receive", 200, soapCT, "", false, ErrProtocol, "", 0},
+		{"500 empty", "receive", 500, soapCT, "", false, ErrProtocol, "", 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -216,8 +215,8 @@ func TestAnswerMapping(t *testing.T) {
 				t.Fatalf("answer error = %v, want %v", err, tt.want)
 			}
 			var e *Error
-			if !errors.As(err, &e) || e.HostStatus() != tt.wantState || e.Op != tt.op {
-				t.Errorf("answer error %#v: want *Error with op %q and status %q", err, tt.op, tt.wantState)
+			if !errors.As(err, &e) || e.Kind != tt.want || e.Op != tt.op {
+				t.Errorf("answer error %#v: want *Error with op %q and kind %v", err, tt.op, tt.want)
 			}
 			if !strings.Contains(e.Hint, tt.wantHint) {
 				t.Errorf("hint %q lacks %q", e.Hint, tt.wantHint)
@@ -254,16 +253,16 @@ func TestAnswerHintFollowsScheme(t *testing.T) {
 func TestCtxError(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel()
-	err := ctxError("h:1", "receive", ctx)
-	var hs interface{ HostStatus() string }
-	if !errors.Is(err, context.Canceled) || errors.As(err, &hs) {
-		t.Errorf("cancel error = %v: want context.Canceled without host status", err)
+	err := ctxError(ctx, "h:1", "receive")
+	var re *Error
+	if !errors.Is(err, context.Canceled) || errors.As(err, &re) {
+		t.Errorf("cancel error = %v: want context.Canceled, not an *Error", err)
 	}
 	dctx, dcancel := context.WithDeadline(t.Context(), time.Now().Add(-time.Second))
 	defer dcancel()
-	err = ctxError("h:1", "receive", dctx)
-	if !errors.Is(err, ErrTimeout) || !errors.Is(err, context.DeadlineExceeded) || !errors.As(err, &hs) || hs.HostStatus() != StatusTimeout {
-		t.Errorf("deadline error = %v: want ErrTimeout, DeadlineExceeded, status timeout", err)
+	err = ctxError(dctx, "h:1", "receive")
+	if !errors.Is(err, ErrTimeout) || !errors.Is(err, context.DeadlineExceeded) || !errors.As(err, &re) || re.Kind != ErrTimeout {
+		t.Errorf("deadline error = %v: want ErrTimeout, DeadlineExceeded, kind ErrTimeout", err)
 	}
 }
 
@@ -324,7 +323,7 @@ func TestErrorFormat(t *testing.T) {
 		t.Errorf("errors.Is/As on %v failed", e)
 	}
 	connectTO := &Error{Kind: ErrUnreachable, also: []error{ErrTimeout}}
-	if !errors.Is(connectTO, ErrUnreachable) || !errors.Is(connectTO, ErrTimeout) || connectTO.HostStatus() != StatusUnreachable {
+	if !errors.Is(connectTO, ErrUnreachable) || !errors.Is(connectTO, ErrTimeout) {
 		t.Errorf("connect timeout error does not match both sentinels")
 	}
 }
@@ -343,24 +342,24 @@ func TestTransportErrors(t *testing.T) {
 	tr := &transport{host: "h:5986", https: true, readTimeout: 30 * time.Second}
 	wrap := func(err error) error { return &url.Error{Op: "Post", URL: "https://h:5986/wsman", Err: err} }
 	tests := []struct {
-		name       string
-		err        error
-		want       []error
-		wantStatus string
-		wantHint   string
+		name     string
+		err      error
+		want     []error
+		wantKind error
+		wantHint string
 	}{
 		{"dns", &net.OpError{Op: "dial", Err: &net.DNSError{Err: "no such host", Name: "h", IsNotFound: true}},
-			[]error{ErrUnreachable}, StatusUnreachable, "does not resolve"},
+			[]error{ErrUnreachable}, ErrUnreachable, "does not resolve"},
 		{"no route", &net.OpError{Op: "dial", Err: os.NewSyscallError("connect", syscall.EHOSTUNREACH)},
-			[]error{ErrUnreachable}, StatusUnreachable, "no route"},
+			[]error{ErrUnreachable}, ErrUnreachable, "no route"},
 		{"connect timeout", &net.OpError{Op: "dial", Err: timeoutErr{}},
-			[]error{ErrUnreachable, ErrTimeout}, StatusUnreachable, "connect timeout"},
+			[]error{ErrUnreachable, ErrTimeout}, ErrUnreachable, "connect timeout"},
 		{"expired", &tls.CertificateVerificationError{Err: x509.CertificateInvalidError{Reason: x509.Expired}},
-			[]error{ErrTLS}, StatusError, "expired"},
-		{"client cert refused", tls.AlertError(42), []error{ErrTLS}, StatusError, "client certificate"},
-		{"read timeout", timeoutErr{}, []error{ErrTimeout}, StatusTimeout, "did not answer in time"},
-		{"reset", os.NewSyscallError("read", syscall.ECONNRESET), []error{ErrUnreachable}, StatusUnreachable, "closed the connection"},
-		{"eof", io.EOF, []error{ErrUnreachable}, StatusUnreachable, "closed the connection"},
+			[]error{ErrTLS}, ErrTLS, "expired"},
+		{"client cert refused", tls.AlertError(42), []error{ErrTLS}, ErrTLS, "client certificate"},
+		{"read timeout", timeoutErr{}, []error{ErrTimeout}, ErrTimeout, "did not answer in time"},
+		{"reset", os.NewSyscallError("read", syscall.ECONNRESET), []error{ErrUnreachable}, ErrUnreachable, "closed the connection"},
+		{"eof", io.EOF, []error{ErrUnreachable}, ErrUnreachable, "closed the connection"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -371,8 +370,8 @@ func TestTransportErrors(t *testing.T) {
 				}
 			}
 			var e *Error
-			if !errors.As(err, &e) || e.HostStatus() != tt.wantStatus || !strings.Contains(e.Hint, tt.wantHint) {
-				t.Errorf("transportError = %v, want status %q and hint with %q", err, tt.wantStatus, tt.wantHint)
+			if !errors.As(err, &e) || e.Kind != tt.wantKind || !strings.Contains(e.Hint, tt.wantHint) {
+				t.Errorf("transportError = %v, want kind %v and hint with %q", err, tt.wantKind, tt.wantHint)
 			}
 			var ue *url.Error
 			if errors.As(err, &ue) {

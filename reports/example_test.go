@@ -5,6 +5,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/winfleet/winfleet/playbook"
 	"github.com/winfleet/winfleet/reports"
 )
 
@@ -38,12 +39,12 @@ func ExampleWriteSummary() {
 	if err := reports.WriteSummary(os.Stdout, r, []string{"run.json", "run.csv"}); err != nil {
 		fmt.Println(err)
 	}
-	fmt.Println("exit code", reports.ExitCode(r))
+	fmt.Println("drift:", reports.Outcome(r) == playbook.OutcomeDrift)
 	// Output:
 	// scan of 3 hosts with ssis-firewall in 42s: 1 compliant, 1 noncompliant, 1 unreachable
 	// needs attention (2):
 	//   sql03  noncompliant  rule "SSIS Service" missing
 	//   sql02  unreachable   connection refused
 	// reports written: run.json, run.csv
-	// exit code 2
+	// drift: true
 }

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"errors"
 	"fmt"
+	"github.com/winfleet/winfleet/playbook"
 	"slices"
 	"strings"
 	"time"
@@ -12,30 +13,21 @@ import (
 // Valid reports whether s is one of the statuses in HostStatuses.
 func (s HostStatus) Valid() bool { return slices.Contains(HostStatuses, s) }
 
+// Drift, Unchecked and OK are the playbook's rules (playbook.Status), which
+// own what a status means; reports only carries the status.
+
 // Drift reports whether s means the host is not in the desired state:
 // noncompliant, failed or would_change. Any such host makes the run exit 2.
-func (s HostStatus) Drift() bool {
-	switch s {
-	case StatusNoncompliant, StatusFailed, StatusWouldChange:
-		return true
-	}
-	return false
-}
+func (s HostStatus) Drift() bool { return playbook.Status(s).Drift() }
 
 // Unchecked reports whether s means winfleet could not tell whether the host
-// is in the desired state: unreachable, auth_failed, timeout, error, skipped
-// or cancelled.
-func (s HostStatus) Unchecked() bool {
-	switch s {
-	case StatusUnreachable, StatusAuthFailed, StatusTimeout, StatusError, StatusSkipped, StatusCancelled:
-		return true
-	}
-	return false
-}
+// is in the desired state: unreachable, auth_failed, timeout, error, skipped,
+// cancelled, or a status this version does not know.
+func (s HostStatus) Unchecked() bool { return playbook.Status(s).Unchecked() }
 
 // OK reports whether s means the host is in the desired state: compliant, or
 // changed (apply converged it and re-read it as compliant).
-func (s HostStatus) OK() bool { return s == StatusCompliant || s == StatusChanged }
+func (s HostStatus) OK() bool { return playbook.Status(s).OK() }
 
 // NeedsAttention reports whether a human should look at a host with status
 // s: every status except compliant and changed.
@@ -150,32 +142,17 @@ func summarize(hosts []Host) map[HostStatus]int {
 	return m
 }
 
-// Exit codes of a finished run, as in DESIGN.md. The CLI itself returns 1
-// (fatal) and 130 (interrupted); ExitCode never does.
-const (
-	ExitOK        = 0 // every host compliant (scan) or converged (apply)
-	ExitDrift     = 2 // at least one host noncompliant, failed or would_change
-	ExitUnchecked = 3 // no drift on the hosts reached, but at least one host not checked
-)
-
-// ExitCode maps a report to the process exit code of the run that made it:
-// ExitDrift if any host has a Drift status (this wins over everything else:
-// drift is what a CI gate exists to catch), else ExitUnchecked if any host is
-// Unchecked (including skipped and cancelled: nothing is known about them),
-// else ExitOK. A report with no hosts is ExitOK; "no host matched" is a fatal
-// error the CLI reports before any report exists.
-func ExitCode(r *Report) int {
-	code := ExitOK
-	for _, h := range r.Hosts {
-		switch {
-		case h.Status.Drift():
-			return ExitDrift
-		case h.Status.OK():
-		default: // unchecked, and unknown statuses: never claim success for them
-			code = ExitUnchecked
-		}
+// Outcome is what the report's run amounts to (the CLI turns it into the
+// exit code): drift if any host drifted, else unchecked if any host could
+// not be checked (including skipped, cancelled and unknown statuses), else
+// OK. A report with no hosts is OK; "no host matched" is a fatal error the
+// CLI reports before any report exists.
+func Outcome(r *Report) playbook.Outcome {
+	ss := make([]playbook.Status, len(r.Hosts))
+	for i, h := range r.Hosts {
+		ss[i] = playbook.Status(h.Status)
 	}
-	return code
+	return playbook.OutcomeOf(ss...)
 }
 
 // normalize returns a validated deep copy of r that every writer renders:

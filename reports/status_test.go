@@ -2,6 +2,7 @@ package reports
 
 import (
 	"errors"
+	"github.com/winfleet/winfleet/playbook"
 	"strings"
 	"testing"
 
@@ -16,39 +17,39 @@ func hostsWith(statuses ...HostStatus) *Report {
 	return r
 }
 
-func TestExitCode(t *testing.T) {
+func TestOutcome(t *testing.T) {
 	tests := []struct {
 		name  string
 		hosts []HostStatus
-		want  int
+		want  playbook.Outcome
 	}{
-		{"no hosts", nil, 0},
-		{"all compliant", []HostStatus{StatusCompliant, StatusCompliant}, 0},
-		{"apply converged", []HostStatus{StatusChanged, StatusCompliant}, 0},
-		{"one noncompliant", []HostStatus{StatusCompliant, StatusNoncompliant}, 2},
-		{"one failed", []HostStatus{StatusChanged, StatusFailed}, 2},
-		{"check would change", []HostStatus{StatusWouldChange, StatusCompliant}, 2},
-		{"unreachable only", []HostStatus{StatusCompliant, StatusUnreachable}, 3},
-		{"auth failed", []HostStatus{StatusAuthFailed}, 3},
-		{"timeout", []HostStatus{StatusCompliant, StatusTimeout}, 3},
-		{"error", []HostStatus{StatusError, StatusChanged}, 3},
-		{"skipped by max-fail", []HostStatus{StatusCompliant, StatusSkipped}, 3},
-		{"cancelled", []HostStatus{StatusCancelled, StatusCompliant}, 3},
-		{"drift wins over unreachable, drift last", []HostStatus{StatusUnreachable, StatusNoncompliant}, 2},
-		{"drift wins over unreachable, drift first", []HostStatus{StatusFailed, StatusTimeout}, 2},
-		{"drift wins over skipped", []HostStatus{StatusSkipped, StatusSkipped, StatusFailed}, 2},
+		{"no hosts", nil, playbook.OutcomeOK},
+		{"all compliant", []HostStatus{StatusCompliant, StatusCompliant}, playbook.OutcomeOK},
+		{"apply converged", []HostStatus{StatusChanged, StatusCompliant}, playbook.OutcomeOK},
+		{"one noncompliant", []HostStatus{StatusCompliant, StatusNoncompliant}, playbook.OutcomeDrift},
+		{"one failed", []HostStatus{StatusChanged, StatusFailed}, playbook.OutcomeDrift},
+		{"check would change", []HostStatus{StatusWouldChange, StatusCompliant}, playbook.OutcomeDrift},
+		{"unreachable only", []HostStatus{StatusCompliant, StatusUnreachable}, playbook.OutcomeUnchecked},
+		{"auth failed", []HostStatus{StatusAuthFailed}, playbook.OutcomeUnchecked},
+		{"timeout", []HostStatus{StatusCompliant, StatusTimeout}, playbook.OutcomeUnchecked},
+		{"error", []HostStatus{StatusError, StatusChanged}, playbook.OutcomeUnchecked},
+		{"skipped by max-fail", []HostStatus{StatusCompliant, StatusSkipped}, playbook.OutcomeUnchecked},
+		{"cancelled", []HostStatus{StatusCancelled, StatusCompliant}, playbook.OutcomeUnchecked},
+		{"drift wins over unreachable, drift last", []HostStatus{StatusUnreachable, StatusNoncompliant}, playbook.OutcomeDrift},
+		{"drift wins over unreachable, drift first", []HostStatus{StatusFailed, StatusTimeout}, playbook.OutcomeDrift},
+		{"drift wins over skipped", []HostStatus{StatusSkipped, StatusSkipped, StatusFailed}, playbook.OutcomeDrift},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := ExitCode(hostsWith(tt.hosts...)); got != tt.want {
-				t.Errorf("ExitCode(%v) = %d, want %d", tt.hosts, got, tt.want)
+			if got := Outcome(hostsWith(tt.hosts...)); got != tt.want {
+				t.Errorf("Outcome(%v) = %d, want %d", tt.hosts, got, tt.want)
 			}
 		})
 	}
 }
 
 // TestStatusClasses checks that every host status is in exactly one of the
-// classes OK, Drift, Unchecked, so no status can fall through ExitCode.
+// classes OK, Drift, Unchecked, so no status can fall through Outcome.
 func TestStatusClasses(t *testing.T) {
 	for _, s := range HostStatuses {
 		n := 0

@@ -165,77 +165,80 @@ func (p *advParser) field(i int, l string) error {
 	}
 	p.seen[label] = true
 	p.last = label
-	r := p.cur
-	bad := func() error { return unrecognized(p.o, "line %d: unknown %s value %q", i+1, label, v) }
+	if !setField(p.cur, label, v) {
+		return unrecognized(p.o, "line %d: unknown %s value %q", i+1, label, v)
+	}
+	return nil
+}
+
+// setField stores one "Label: value" of a rule block in r; it reports false
+// for a value that label cannot have. Unknown labels go to r.Extra.
+func setField(r *Rule, label, v string) bool {
+	if dst := textField(r, label); dst != nil {
+		*dst = v
+		return true
+	}
 	switch label {
-	case "Description":
-		r.Description = v
 	case "Enabled":
-		switch v {
-		case "Yes":
-			r.Enabled = true
-		case "No":
-		default:
-			return bad()
-		}
+		r.Enabled = v == "Yes"
+		return v == "Yes" || v == "No"
 	case "Direction":
-		if v != "In" && v != "Out" {
-			return bad()
-		}
 		r.Direction = v
+		return v == "In" || v == "Out"
 	case "Profiles":
-		if v == "" {
-			return bad()
-		}
 		for _, pr := range strings.Split(v, ",") {
 			if pr != "Domain" && pr != "Private" && pr != "Public" {
-				return bad()
+				return false
 			}
 			r.Profiles = append(r.Profiles, pr)
 		}
-	case "Grouping":
-		r.Grouping = v
+		return true
 	case "LocalIP", "RemoteIP":
 		s, err := parseDisplayScope(v)
-		if err != nil {
-			return bad()
-		}
 		if label == "LocalIP" {
 			r.LocalIP = s
 		} else {
 			r.RemoteIP = s
 		}
+		return err == nil
 	case "Protocol":
-		if v == "" {
-			return bad()
-		}
 		r.Protocol = v
-	case "LocalPort":
-		r.LocalPort = v
-	case "RemotePort":
-		r.RemotePort = v
-	case "Edge traversal":
-		r.EdgeTraversal = v
-	case "Program":
-		r.Program = v
-	case "Service":
-		r.Service = v
-	case "InterfaceTypes":
-		r.InterfaceTypes = v
-	case "Security":
-		r.Security = v
-	case "Rule source":
-		r.RuleSource = v
+		return v != ""
 	case "Action":
-		if v != "Allow" && v != "Block" && v != "Bypass" {
-			return bad()
-		}
 		r.Action = v
-	default:
-		if r.Extra == nil {
-			r.Extra = map[string]string{}
-		}
-		r.Extra[label] = v
+		return v == "Allow" || v == "Block" || v == "Bypass"
+	}
+	if r.Extra == nil {
+		r.Extra = map[string]string{}
+	}
+	r.Extra[label] = v
+	return true
+}
+
+// textField is the field of r that holds label's value as it is shown,
+// or nil.
+func textField(r *Rule, label string) *string {
+	switch label {
+	case "Description":
+		return &r.Description
+	case "Grouping":
+		return &r.Grouping
+	case "LocalPort":
+		return &r.LocalPort
+	case "RemotePort":
+		return &r.RemotePort
+	case "Edge traversal":
+		return &r.EdgeTraversal
+	case "Program":
+		return &r.Program
+	case "Service":
+		return &r.Service
+	case "InterfaceTypes":
+		return &r.InterfaceTypes
+	case "Security":
+		return &r.Security
+	case "Rule source":
+		return &r.RuleSource
 	}
 	return nil
 }

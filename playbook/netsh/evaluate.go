@@ -53,23 +53,7 @@ func Evaluate(d Desired, rules []Rule, opts Options) (Result, error) {
 	prefix := fmt.Sprintf("rule %q: ", w.name)
 
 	if w.state == StateAbsent {
-		res.Expected = "absent"
-		var del []Rule
-		for _, r := range own {
-			if w.sameDefinition(r, opts.Env) {
-				del = append(del, r)
-			}
-		}
-		if len(del) == 0 {
-			res.Compliant = true
-			return res, nil
-		}
-		res.Reason = prefix + "present, want absent"
-		if len(del) > 1 {
-			res.Reason = prefix + fmt.Sprintf("%d rules present, want absent", len(del))
-		}
-		res.Commands, err = w.deleteObserved(del, opts.Dialect, true)
-		return res, err
+		return w.evaluateAbsent(res, own, prefix, opts)
 	}
 
 	for _, r := range own {
@@ -77,50 +61,19 @@ func Evaluate(d Desired, rules []Rule, opts Options) (Result, error) {
 			return Result{}, fmt.Errorf("%snetsh did not show the rule's scope (legacy show needs verbose=ENABLE)", prefix)
 		}
 	}
-	var reasons []string
-	switch {
-	case len(own) == 0:
-		m := "missing"
-		if len(otherDir) > 0 {
-			m = fmt.Sprintf("missing (found %d %s rule(s) with this name)", len(otherDir), dirWord(otherDir[0].Direction))
-		}
-		reasons = append(reasons, m)
-		res.Commands = []string{w.add(opts.Dialect)}
-	case !agree(own, opts.Env):
-		descs := make([]string, len(own))
-		for i, r := range own {
-			descs[i] = "[" + describeRule(r) + "]"
-		}
-		reasons = append(reasons, fmt.Sprintf("%d rules with this name disagree: %s", len(own), strings.Join(descs, " vs ")))
-		dels, err := w.deleteObserved(own, opts.Dialect, false)
-		if err != nil {
-			return Result{}, err
-		}
-		res.Commands = append(dels, w.add(opts.Dialect))
-	default:
-		issues := w.diff(own[0], opts.Env)
-		if len(issues) == 0 {
-			break
-		}
-		recreate := opts.Dialect == Legacy
-		var set []string
-		for _, is := range issues {
-			reasons = append(reasons, is.text)
-			recreate = recreate || is.recreate
-			set = append(set, is.set)
-		}
-		if recreate {
-			dels, err := w.deleteObserved(own, opts.Dialect, false)
-			if err != nil {
-				return Result{}, err
-			}
-			res.Commands = append(dels, w.add(opts.Dialect))
-		} else {
-			res.Commands = []string{w.advMatch("set") + " new " + strings.Join(mergeSet(set), " ")}
-		}
+	issues, cmds, err := w.present(own, otherDir, opts)
+	if err != nil {
+		return Result{}, err
+	}
+	res.Commands = cmds
+	var reasons, codes []string
+	for _, is := range issues {
+		reasons = append(reasons, is.text)
+		codes = append(codes, is.code)
 	}
 	for _, b := range blockers {
 		reasons = append(reasons, fmt.Sprintf("blocked by rule %q (%s), which the playbook does not name: remove or change it by hand", b.Name, describeRule(b)))
+		codes = append(codes, CodeBlocked)
 		res.NeedsHuman = true
 	}
 	if len(reasons) == 0 {
@@ -128,7 +81,70 @@ func Evaluate(d Desired, rules []Rule, opts Options) (Result, error) {
 		return res, nil
 	}
 	res.Reason = prefix + strings.Join(reasons, "; ")
+	res.Code = topCode(codes)
 	return res, nil
+}
+
+// evaluateAbsent judges a rule that must not exist: only own rules with
+// w's definition count, and are deleted.
+func (w want) evaluateAbsent(res Result, own []Rule, prefix string, opts Options) (Result, error) {
+	res.Expected = "absent"
+	var del []Rule
+	for _, r := range own {
+		if w.sameDefinition(r, opts.Env) {
+			del = append(del, r)
+		}
+	}
+	if len(del) == 0 {
+		res.Compliant = true
+		return res, nil
+	}
+	res.Reason = prefix + "present, want absent"
+	res.Code = CodeUnwanted
+	if len(del) > 1 {
+		res.Reason = prefix + fmt.Sprintf("%d rules present, want absent", len(del))
+	}
+	var err error
+	res.Commands, err = w.deleteObserved(del, opts.Dialect, true)
+	return res, err
+}
+
+// present lists how the host's own rules differ from a rule that must
+// exist, and the commands that fix it: add a missing rule; replace
+// disagreeing duplicates with one; set (advfirewall) or delete and add
+// (legacy, or what set cannot change) a drifted rule.
+func (w want) present(own, otherDir []Rule, opts Options) ([]issue, []string, error) {
+	switch {
+	case len(own) == 0:
+		m := "missing"
+		if len(otherDir) > 0 {
+			m = fmt.Sprintf("missing (found %d %s rule(s) with this name)", len(otherDir), dirWord(otherDir[0].Direction))
+		}
+		return []issue{{text: m, code: CodeMissing}}, []string{w.add(opts.Dialect)}, nil
+	case !agree(own, opts.Env):
+		descs := make([]string, len(own))
+		for i, r := range own {
+			descs[i] = "[" + describeRule(r) + "]"
+		}
+		is := issue{text: fmt.Sprintf("%d rules with this name disagree: %s", len(own), strings.Join(descs, " vs ")), code: CodeDuplicatesDisagree}
+		dels, err := w.deleteObserved(own, opts.Dialect, false)
+		return []issue{is}, append(dels, w.add(opts.Dialect)), err
+	}
+	issues := w.diff(own[0], opts.Env)
+	if len(issues) == 0 {
+		return nil, nil, nil
+	}
+	recreate := opts.Dialect == Legacy
+	var set []string
+	for _, is := range issues {
+		recreate = recreate || is.recreate
+		set = append(set, is.set)
+	}
+	if !recreate {
+		return issues, []string{w.advMatch("set") + " new " + strings.Join(mergeSet(set), " ")}, nil
+	}
+	dels, err := w.deleteObserved(own, opts.Dialect, false)
+	return issues, append(dels, w.add(opts.Dialect)), err
 }
 
 func dirWord(d string) string {
@@ -141,6 +157,7 @@ func dirWord(d string) string {
 // issue is one way an own rule differs from the desired rule.
 type issue struct {
 	text     string
+	code     string // Code* constant
 	set      string // advfirewall "new" argument(s) that fix it
 	recreate bool   // set cannot fix it: delete and add
 }
@@ -148,65 +165,65 @@ type issue struct {
 // diff lists how r differs from w.
 func (w want) diff(r Rule, env map[string]string) []issue {
 	var out []issue
-	add := func(text, set string, recreate bool) { out = append(out, issue{text, set, recreate}) }
+	add := func(text, code, set string, recreate bool) { out = append(out, issue{text, code, set, recreate}) }
 	if r.Enabled != w.enabled {
 		if w.enabled {
-			add("disabled", "enable=yes", false)
+			add("disabled", CodeDisabled, "enable=yes", false)
 		} else {
-			add("enabled, want disabled", "enable=no", false)
+			add("enabled, want disabled", CodeWrongRule, "enable=no", false)
 		}
 	}
 	if r.Action != w.action {
-		add(fmt.Sprintf("action is %s, want %s", r.Action, w.action), "action="+strings.ToLower(w.action), false)
+		add(fmt.Sprintf("action is %s, want %s", r.Action, w.action), CodeWrongRule, "action="+strings.ToLower(w.action), false)
 	}
 	if w.kind == KindPort {
 		proto := normProto(r.Protocol)
 		if proto != w.protocol {
-			add(fmt.Sprintf("protocol is %s, want %s", r.Protocol, w.protocol), "protocol="+w.protocol+" localport="+w.ports.String(), false)
+			add(fmt.Sprintf("protocol is %s, want %s", r.Protocol, w.protocol), CodeWrongPort, "protocol="+w.protocol+" localport="+w.ports.String(), false)
 		} else if lp := strings.TrimSpace(r.LocalPort); lp != w.ports.String() {
-			text := fmt.Sprintf("local port is %s, want %s", orAny(lp), w.ports)
+			text, code := fmt.Sprintf("local port is %s, want %s", orAny(lp), w.ports), CodeWrongPort
 			if portsCover(lp, w.ports) {
-				text += " (too open)"
+				text, code = text+" (too open)", CodeTooOpen
 			}
-			add(text, "localport="+w.ports.String(), false)
+			add(text, code, "localport="+w.ports.String(), false)
 		}
 		if isSet(r.Program) {
-			add(fmt.Sprintf("limited to program %s", r.Program), "", true)
+			add(fmt.Sprintf("limited to program %s", r.Program), CodeWrongRule, "", true)
 		}
 	} else {
 		if !isSet(r.Program) {
-			add(fmt.Sprintf("not limited to a program, want %s (too open)", w.programExp), `program="`+w.program+`"`, false)
+			add(fmt.Sprintf("not limited to a program, want %s (too open)", w.programExp), CodeTooOpen, `program="`+w.program+`"`, false)
 		} else if !samePath(r.Program, w.programExp, env) {
-			add(fmt.Sprintf("program is %s, want %s", r.Program, w.programExp), `program="`+w.program+`"`, false)
+			add(fmt.Sprintf("program is %s, want %s", r.Program, w.programExp), CodeWrongProgram, `program="`+w.program+`"`, false)
 		}
 		if normProto(r.Protocol) != "ANY" {
-			add(fmt.Sprintf("protocol is %s, want Any", r.Protocol), "", true)
+			add(fmt.Sprintf("protocol is %s, want Any", r.Protocol), CodeWrongRule, "", true)
 		}
 	}
 	if isSet(r.RemotePort) {
-		add(fmt.Sprintf("remote port is %s, want Any", r.RemotePort), "remoteport=any", false)
+		add(fmt.Sprintf("remote port is %s, want Any", r.RemotePort), CodeWrongRule, "remoteport=any", false)
 	}
 	if r.LocalIP.Kind != ScopeAll && r.LocalIP.Kind != ScopeUnknown {
-		add(fmt.Sprintf("local address is %s, want Any", r.LocalIP), "localip=any", false)
+		add(fmt.Sprintf("local address is %s, want Any", r.LocalIP), CodeWrongRule, "localip=any", false)
 	}
 	if isSet(r.Service) {
-		add(fmt.Sprintf("limited to service %s", r.Service), "", true)
+		add(fmt.Sprintf("limited to service %s", r.Service), CodeWrongRule, "", true)
 	}
 	if isSet(r.InterfaceTypes) {
-		add(fmt.Sprintf("interface types are %s, want Any", r.InterfaceTypes), "interfacetype=any", false)
+		add(fmt.Sprintf("interface types are %s, want Any", r.InterfaceTypes), CodeWrongRule, "interfacetype=any", false)
 	}
 	if r.Security != "" && !strings.EqualFold(r.Security, "NotRequired") {
-		add(fmt.Sprintf("security is %s, want NotRequired", r.Security), "security=notrequired", false)
+		add(fmt.Sprintf("security is %s, want NotRequired", r.Security), CodeWrongRule, "security=notrequired", false)
 	}
 	if !w.scope.Equal(r.RemoteIP) {
-		text := fmt.Sprintf("scope is %s, want %s", r.RemoteIP, w.scope)
+		text, code := fmt.Sprintf("scope is %s, want %s", r.RemoteIP, w.scope), CodeWrongScope
 		switch {
 		case r.RemoteIP.Covers(w.scope) && !w.scope.Covers(r.RemoteIP):
-			text += " (too open)"
+			text, code = text+" (too open)", CodeTooOpen
 		case w.scope.Covers(r.RemoteIP):
 			text += " (too narrow)"
 		}
-		add(text, "remoteip="+advScope(w.scope), false)
+		add(text, code, "remoteip="+advScope(w.scope), false)
 	}
 	return out
 }

@@ -31,6 +31,38 @@ func obsSSIS(path string) Rule {
 
 func mod(r Rule, f func(*Rule)) Rule { f(&r); return r }
 
+// evaluateCodes are the reason codes TestEvaluate expects, by case name.
+var evaluateCodes = map[string]string{
+	"missing":                          CodeMissing,
+	"missing program":                  CodeMissing,
+	"disabled":                         CodeDisabled,
+	"scope all too open":               CodeTooOpen,
+	"scope subnet where all wanted":    CodeWrongScope,
+	"disabled and too open":            CodeTooOpen,
+	"wrong port":                       CodeWrongPort,
+	"any port too open":                CodeTooOpen,
+	"wrong protocol":                   CodeWrongPort,
+	"port rule limited to a program":   CodeWrongRule,
+	"own rule blocks":                  CodeWrongRule,
+	"wrong program path":               CodeWrongProgram,
+	"program rule without program":     CodeTooOpen,
+	"duplicates disagree":              CodeDuplicatesDisagree,
+	"block rule under another name":    CodeBlocked,
+	"block rule and drift":             CodeBlocked,
+	"custom scope too open":            CodeTooOpen,
+	"custom scope too narrow":          CodeWrongScope,
+	"custom scope where subnet wanted": CodeTooOpen,
+	"absent, present":                  CodeUnwanted,
+	"absent, program":                  CodeUnwanted,
+	"legacy missing":                   CodeMissing,
+	"outbound rule with the name only": CodeMissing,
+	"duplicates agree but disabled":    CodeDisabled,
+	"absent, port read with blanks":    CodeUnwanted,
+	"program rule limited to TCP":      CodeWrongRule,
+	"custom scope overlapping":         CodeWrongScope,
+	"SSIS on D: but C: wanted":         CodeWrongProgram,
+}
+
 func TestEvaluate(t *testing.T) {
 	env := DefaultEnv()
 	advOpts := Options{Dialect: Advfirewall, Env: env}
@@ -241,6 +273,12 @@ func TestEvaluate(t *testing.T) {
 			if !tt.ok && got.Reason == "" {
 				t.Errorf("failing result without a reason")
 			}
+			if tt.ok != (got.Code == "") {
+				t.Errorf("Code = %q for a result with Compliant %v", got.Code, got.Compliant)
+			}
+			if want, ok := evaluateCodes[tt.name]; ok && got.Code != want {
+				t.Errorf("Code = %q, want %q (reason %q)", got.Code, want, got.Reason)
+			}
 			if strings.ContainsAny(got.Reason, "\r\n") {
 				t.Errorf("reason is not one line: %q", got.Reason)
 			}
@@ -375,5 +413,30 @@ func TestEvaluateRegistry(t *testing.T) {
 	dw, _ := EvaluateRegistry(RegistryWant{Key: key, Values: []RegValue{{"X", "REG_DWORD", "1"}}}, RegKey{Exists: true, Values: []RegValue{{"X", "REG_DWORD", "0x1"}}})
 	if !dw.Compliant {
 		t.Errorf("REG_DWORD 1 vs 0x1 not equal: %+v", dw)
+	}
+}
+
+func TestRegistryAndServiceCodes(t *testing.T) {
+	want := RegistryWant{Key: RPCInternetKey, State: StatePresent, Values: DCOMValues(PortRange{5000, 5100})}
+	r, err := EvaluateRegistry(want, RegKey{Path: RPCInternetKey})
+	if err != nil || r.Code != CodeMissing {
+		t.Errorf("registry key absent: code %q, err %v; want %q", r.Code, err, CodeMissing)
+	}
+	got := RegKey{Path: RPCInternetKey, Exists: true, Values: DCOMValues(PortRange{5000, 5200})}
+	if r, err = EvaluateRegistry(want, got); err != nil || r.Code != CodeWrongValue {
+		t.Errorf("registry wrong ports: code %q, err %v; want %q", r.Code, err, CodeWrongValue)
+	}
+	want.State = StateAbsent
+	if r, err = EvaluateRegistry(want, got); err != nil || r.Code != CodeUnwanted {
+		t.Errorf("registry present, want absent: code %q, err %v; want %q", r.Code, err, CodeUnwanted)
+	}
+	if r := EvaluateService(ServiceStatus{Name: "MsDtsServer130", Installed: true, State: 1, StateName: "STOPPED"}, true); r.Code != CodeNotRunning {
+		t.Errorf("stopped service: code %q, want %q", r.Code, CodeNotRunning)
+	}
+	if r := EvaluateService(ServiceStatus{Name: "MsDtsServer130", Installed: true, State: 4, StateName: "RUNNING"}, false); r.Code != CodeNotStopped {
+		t.Errorf("running service wanted stopped: code %q, want %q", r.Code, CodeNotStopped)
+	}
+	if r := EvaluateService(ServiceStatus{Name: "MsDtsServer130", Installed: true, State: 4, StateName: "RUNNING"}, true); r.Code != "" {
+		t.Errorf("running service: code %q, want none", r.Code)
 	}
 }

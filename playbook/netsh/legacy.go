@@ -81,33 +81,11 @@ func ParseLegacy(o Output) ([]Rule, error) {
 		if err != "" {
 			return nil, unrecognized(o, "line %d: %s", i+2, err)
 		}
-		i += 3
-		var rows []Rule
-		for ; i < len(ls) && ls[i] != ""; i++ {
-			l := ls[i]
-			if sm := legacyScopeRE.FindStringSubmatch(l); sm != nil {
-				if len(rows) == 0 {
-					return nil, unrecognized(o, "line %d: Scope line before any entry", i+1)
-				}
-				s, err := parseLegacyScope(sm[1])
-				if err != nil {
-					return nil, unrecognized(o, "line %d: bad scope %q: %v", i+1, sm[1], err)
-				}
-				rows[len(rows)-1].RemoteIP = s
-				continue
-			}
-			if legacyDetailRE.MatchString(l) {
-				if len(rows) == 0 {
-					return nil, unrecognized(o, "line %d: detail line before any entry", i+1)
-				}
-				continue
-			}
-			r, msg := parseLegacyRow(l, cols, program)
-			if msg != "" {
-				return nil, unrecognized(o, "line %d: %s: %q", i+1, msg, l)
-			}
-			rows = append(rows, r)
+		rows, next, rerr := parseLegacyRows(o, ls, i+3, cols, program)
+		if rerr != nil {
+			return nil, rerr
 		}
+		i = next
 		for _, r := range rows {
 			key := legacyKey(r)
 			if j, ok := index[key]; ok {
@@ -184,6 +162,38 @@ func legacyColumns(header string, program bool) (cols []column, msg string) {
 		}
 	}
 	return nil, "unknown column header " + `"` + header + `"`
+}
+
+// parseLegacyRows parses the entries of one section, from line i to the
+// next blank line, each with its Scope: detail line; next is the index of
+// that blank line.
+func parseLegacyRows(o Output, ls []string, i int, cols []column, program bool) (rows []Rule, next int, err error) {
+	for ; i < len(ls) && ls[i] != ""; i++ {
+		l := ls[i]
+		if sm := legacyScopeRE.FindStringSubmatch(l); sm != nil {
+			if len(rows) == 0 {
+				return nil, i, unrecognized(o, "line %d: Scope line before any entry", i+1)
+			}
+			s, err := parseLegacyScope(sm[1])
+			if err != nil {
+				return nil, i, unrecognized(o, "line %d: bad scope %q: %v", i+1, sm[1], err)
+			}
+			rows[len(rows)-1].RemoteIP = s
+			continue
+		}
+		if legacyDetailRE.MatchString(l) {
+			if len(rows) == 0 {
+				return nil, i, unrecognized(o, "line %d: detail line before any entry", i+1)
+			}
+			continue
+		}
+		r, msg := parseLegacyRow(l, cols, program)
+		if msg != "" {
+			return nil, i, unrecognized(o, "line %d: %s: %q", i+1, msg, l)
+		}
+		rows = append(rows, r)
+	}
+	return rows, i, nil
 }
 
 // parseLegacyRow reads one table row. Cells are cut at the header's column

@@ -226,7 +226,7 @@ func EvaluateRegistry(want RegistryWant, got RegKey) (Result, error) {
 	if err := checkRegKey(want.Key); err != nil {
 		return Result{}, err
 	}
-	var exp, act, reasons, cmds []string
+	var exp, act, reasons, cmds, codes []string
 	for _, v := range want.Values {
 		cur, ok := got.Value(v.Name)
 		if !got.Exists {
@@ -241,6 +241,7 @@ func EvaluateRegistry(want RegistryWant, got RegKey) (Result, error) {
 			exp = append(exp, v.Name+" absent")
 			if ok {
 				reasons = append(reasons, v.Name+" present, want absent")
+				codes = append(codes, CodeUnwanted)
 				c, err := RegDeleteCommand(want.Key, v.Name)
 				if err != nil {
 					return Result{}, err
@@ -257,10 +258,13 @@ func EvaluateRegistry(want RegistryWant, got RegKey) (Result, error) {
 		switch {
 		case !ok:
 			reasons = append(reasons, v.Name+" missing")
+			codes = append(codes, CodeMissing)
 		case !strings.EqualFold(cur.Type, v.Type):
 			reasons = append(reasons, fmt.Sprintf("%s is %s, want %s", v.Name, cur.Type, strings.ToUpper(v.Type)))
+			codes = append(codes, CodeWrongValue)
 		case !sameRegData(v.Type, cur.Data, v.Data):
 			reasons = append(reasons, fmt.Sprintf("%s is %q, want %q", v.Name, cur.Data, v.Data))
+			codes = append(codes, CodeWrongValue)
 		default:
 			continue
 		}
@@ -276,6 +280,7 @@ func EvaluateRegistry(want RegistryWant, got RegKey) (Result, error) {
 		return r, nil
 	}
 	r.Reason = "registry " + want.Key + ": " + strings.Join(reasons, "; ")
+	r.Code = topCode(codes)
 	return r, nil
 }
 

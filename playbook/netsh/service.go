@@ -261,6 +261,10 @@ func EvaluateService(st ServiceStatus, wantRunning bool) Result {
 		return r
 	}
 	r.Reason = fmt.Sprintf("service %s is %s, want %s", name, r.Actual, r.Expected)
+	r.Code = CodeNotStopped
+	if wantRunning {
+		r.Code = CodeNotRunning
+	}
 	return r
 }
 

@@ -229,4 +229,44 @@ type Result struct {
 	// a rule the playbook does not name blocks the traffic and apply never
 	// touches such a rule. Reason names it. apply must report failed.
 	NeedsHuman bool
+	// Code is the machine-readable reason when not compliant: one of the
+	// Code* constants, the most important one when there are several
+	// (see codePriority).
+	Code string
+}
+
+// Reason codes of a verdict. They are published in reports (see
+// reports/README.md); add, never rename.
+const (
+	CodeMissing            = "missing"             // the rule or value does not exist
+	CodeDisabled           = "disabled"            // the rule exists but is disabled
+	CodeTooOpen            = "too_open"            // open wider than asked (scope, port or program)
+	CodeWrongScope         = "wrong_scope"         // the scope differs and is not wider
+	CodeWrongPort          = "wrong_port"          // protocol or local port differ
+	CodeWrongProgram       = "wrong_program"       // the program path differs
+	CodeWrongRule          = "wrong_rule"          // direction, action or another restriction differs
+	CodeDuplicatesDisagree = "duplicates_disagree" // several rules with the name disagree
+	CodeBlocked            = "blocked"             // a block rule the playbook does not name shadows it
+	CodeUnwanted           = "unwanted"            // state absent, but it exists
+	CodeWrongValue         = "wrong_value"         // a registry value has the wrong type or data
+	CodeNotRunning         = "not_running"         // the service is not running
+	CodeNotStopped         = "not_stopped"         // the service should be stopped
+)
+
+// codePriority orders codes when a verdict has several reasons: what needs
+// a person first, then what is too open, then what is absent.
+var codePriority = []string{CodeBlocked, CodeTooOpen, CodeUnwanted, CodeMissing, CodeDuplicatesDisagree,
+	CodeDisabled, CodeWrongProgram, CodeWrongPort, CodeWrongScope, CodeWrongRule, CodeWrongValue, CodeNotRunning, CodeNotStopped}
+
+// topCode returns the highest-priority code of codes.
+func topCode(codes []string) string {
+	best, bestRank := "", len(codePriority)
+	for _, c := range codes {
+		for i, p := range codePriority {
+			if c == p && i < bestRank {
+				best, bestRank = c, i
+			}
+		}
+	}
+	return best
 }

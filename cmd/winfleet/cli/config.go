@@ -1,87 +1,87 @@
 package cli
 
 import (
+	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
+	"math"
 	"os"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 	"github.com/spf13/viper"
+
+	"github.com/winfleet/winfleet/inventory"
 )
 
-// runOptions are the settings shared by scan, apply and plan, resolved once
-// per run from flags, WINFLEET_* environment variables, the config file and
-// defaults, in that order of precedence.
-type runOptions struct {
-	Inventory      string
-	Playbook       string
-	Limit          string
-	Forks          int
-	Timeout        time.Duration // per-host budget, whole run of that host
-	ConnectTimeout time.Duration
-	Serial         string
-	MaxFail        float64
-	Reports        []string // FORMAT=PATH
-	User           string
-	PasswordEnv    string
-	AskPass        bool
-	Dialect        string
-	LogFormat      string
-	Verbose        int
-	NoProgress     bool
-	Check          bool   // apply --check
-	ConfigFile     string // the config file that was read, "" if none
+// configKeys are the keys a config file may hold: the long names of the
+// flags of every command that reads it. A key one command does not use is
+// ignored by it (one config file serves scan, apply, plan and inventory);
+// a key no command knows is an error, because a typo must not silently
+// fall back to a default on an unattended run.
+func configKeys() []string {
+	return []string{
+		"inventory", "playbook", "limit", "dialect", "forks", "timeout", "connect-timeout", "serial", "max-fail",
+		"report", "user", "password-env", "ask-pass", "check", "log-format", "verbose", "no-progress",
+	}
 }
 
-// addRunFlags declares the common flags (Ansible's names where one exists).
-func addRunFlags(cmd *cobra.Command) {
-	f := cmd.Flags()
-	f.StringP("inventory", "i", "", "inventory file: Ansible INI or YAML, or CSV")
-	f.StringP("playbook", "p", "ssis-firewall", "playbook file or built-in name")
-	f.StringP("limit", "l", "", "limit to hosts matching an Ansible pattern (a:b, a:&b, a:!b, sql0*, ~regex, @file)")
-	f.IntP("forks", "f", 50, "hosts worked on at once")
-	f.Duration("timeout", 2*time.Minute, "budget for the whole work on one host")
-	f.Duration("connect-timeout", 10*time.Second, "TCP and TLS connect timeout")
-	f.String("serial", "100%", "rolling batches, e.g. 1,10%,100% (apply)")
-	f.Float64("max-fail", 100, "stop the rollout when more than this percent of a batch's hosts failed")
-	f.StringArrayP("report", "o", nil, "write a report: FORMAT=PATH (repeatable; formats: json, csv, junit, markdown, html, text; PATH - for stdout)")
-	f.StringP("user", "u", "", "WinRM user for hosts whose inventory sets none")
-	f.String("password-env", "", "name of the environment variable holding the WinRM password")
-	f.Bool("ask-pass", false, "prompt for the WinRM password (no echo)")
-	f.String("dialect", "auto", "netsh dialect: auto, legacy or advfirewall")
-	f.String("log-format", "text", "log format: text or json")
-	f.CountP("verbose", "v", "more log output (repeatable)")
-	f.Bool("no-progress", false, "no progress bar")
-	f.String("config", "", "config file (default ./winfleet.yaml, else the user config dir's winfleet/config.yaml)")
+// settings resolves a command's options from the one viper instance of the
+// run: flag > WINFLEET_* environment > config file > default. Every value is
+// parsed strictly (a boolean is a word inventory.ParseBool accepts, a
+// duration has a unit, a number is a number) and every problem names where
+// the value came from; errors collect so that one run reports them all.
+type settings struct {
+	cmd  *cobra.Command
+	v    *viper.Viper
+	env  func(string) (string, bool)
+	file string // the config file read, "" if none
+	errs []error
 }
 
-// newViper builds the one viper instance of a run: flags bound, WINFLEET_*
-// environment, then the config file.
-func newViper(cmd *cobra.Command, stdio Stdio) (*viper.Viper, string, error) {
+// loadSettings builds the settings of cmd: its flags, WINFLEET_* variables
+// and the config file (--config, WINFLEET_CONFIG, ./winfleet.yaml or the
+// user config dir's winfleet/config.yaml). The config file is read with the
+// same size cap and Ctrl-C handling as every input.
+func loadSettings(ctx context.Context, cmd *cobra.Command, stdio Stdio) (*settings, error) {
 	v := viper.New()
 	if err := v.BindPFlags(cmd.Flags()); err != nil {
-		return nil, "", err
+		return nil, err
 	}
 	v.SetEnvPrefix("WINFLEET")
 	v.SetEnvKeyReplacer(strings.NewReplacer("-", "_"))
 	v.AutomaticEnv()
-
+	s := &settings{cmd: cmd, v: v, env: stdio.Getenv}
 	path, err := configFile(cmd, stdio)
 	if err != nil {
-		return nil, "", err
+		return nil, err
 	}
-	if path != "" {
-		v.SetConfigFile(path)
-		v.SetConfigType("yaml")
-		if err := v.ReadInConfig(); err != nil {
-			return nil, "", fmt.Errorf("config file %s: %w", path, err)
+	if path == "" {
+		return s, nil
+	}
+	data, err := readInput(ctx, path)
+	if err != nil {
+		return nil, fmt.Errorf("config file %s: %w", path, err)
+	}
+	v.SetConfigType("yaml")
+	if err := v.ReadConfig(bytes.NewReader(data)); err != nil {
+		return nil, fmt.Errorf("config file %s: %w", path, err)
+	}
+	s.file = path
+	var unknown []error
+	for _, k := range v.AllKeys() {
+		if v.InConfig(k) && !slices.Contains(configKeys(), k) {
+			unknown = append(unknown, fmt.Errorf("config file %s: unknown key %q (keys are the long flag names: %s)", path, k, strings.Join(configKeys(), ", ")))
 		}
 	}
-	return v, path, nil
+	return s, errors.Join(unknown...)
 }
 
 // configFile finds the config file: --config (or WINFLEET_CONFIG), else
@@ -93,6 +93,9 @@ func configFile(cmd *cobra.Command, stdio Stdio) (string, error) {
 	}
 	if p, ok := stdio.Getenv("WINFLEET_CONFIG"); ok && p != "" {
 		return p, nil
+	}
+	if cmd.Flags().Lookup("config") == nil {
+		return "", nil
 	}
 	candidates := []string{"winfleet.yaml"}
 	if dir, ok := stdio.Getenv("XDG_CONFIG_HOME"); ok && dir != "" {
@@ -110,65 +113,195 @@ func configFile(cmd *cobra.Command, stdio Stdio) (string, error) {
 	return "", nil
 }
 
-// resolveRunOptions turns flags, environment and config into runOptions.
-func resolveRunOptions(cmd *cobra.Command, stdio Stdio) (runOptions, error) {
-	v, path, err := newViper(cmd, stdio)
+// envName is the environment variable of a key.
+func envName(key string) string {
+	return "WINFLEET_" + strings.ToUpper(strings.ReplaceAll(key, "-", "_"))
+}
+
+// where names the place key's value comes from, for messages: "--forks",
+// "WINFLEET_FORKS", "winfleet.yaml: forks" or "--forks (default)".
+func (s *settings) where(key string) string {
+	if f := s.cmd.Flags().Lookup(key); f != nil && f.Changed {
+		return "--" + key
+	}
+	if v, ok := s.env(envName(key)); ok && v != "" {
+		return envName(key)
+	}
+	if s.file != "" && s.v.InConfig(key) {
+		return s.file + ": " + key
+	}
+	return "--" + key + " (default)"
+}
+
+// bad records a problem with key's value.
+func (s *settings) bad(key string, format string, args ...any) {
+	s.errs = append(s.errs, fmt.Errorf("%s: %s", s.where(key), fmt.Sprintf(format, args...)))
+}
+
+// err is every problem found, joined; nil when there is none.
+func (s *settings) err() error { return errors.Join(s.errs...) }
+
+func (s *settings) str(key string) string {
+	switch x := s.v.Get(key).(type) {
+	case nil:
+		return ""
+	case string:
+		return x
+	case []string:
+		return strings.Join(x, ",")
+	case []any, map[string]any:
+		s.bad(key, "want a single value, not %v", x)
+		return ""
+	default:
+		return fmt.Sprint(x)
+	}
+}
+
+// strs reads a repeatable value: a flag given several times, a list in the
+// config file, or one value (split at blanks when split is set, as for
+// WINFLEET_REPORT="json=a.json csv=b.csv").
+func (s *settings) strs(key string, split bool) []string {
+	switch x := s.v.Get(key).(type) {
+	case nil:
+		return nil
+	case []string:
+		if len(x) == 0 {
+			return nil
+		}
+		return x
+	case []any:
+		out := make([]string, 0, len(x))
+		for _, e := range x {
+			if _, isMap := e.(map[string]any); isMap {
+				s.bad(key, "list elements must be strings, not %v", e)
+				continue
+			}
+			out = append(out, fmt.Sprint(e))
+		}
+		return out
+	case string:
+		if split {
+			return strings.Fields(x)
+		}
+		if x == "" {
+			return nil
+		}
+		return []string{x}
+	default:
+		s.bad(key, "want a string or a list, not %v", x)
+		return nil
+	}
+}
+
+func (s *settings) int(key string) int {
+	switch x := s.v.Get(key).(type) {
+	case int:
+		return x
+	case int64:
+		return int(x)
+	case float64:
+		if x == math.Trunc(x) && math.Abs(x) < 1<<31 {
+			return int(x)
+		}
+	case string:
+		n, err := strconv.Atoi(strings.TrimSpace(x))
+		if err == nil {
+			return n
+		}
+	}
+	s.bad(key, "%v is not a whole number", s.v.Get(key))
+	return 0
+}
+
+func (s *settings) float(key string) float64 {
+	var f float64
+	switch x := s.v.Get(key).(type) {
+	case float64:
+		f = x
+	case int:
+		f = float64(x)
+	case string:
+		v, err := strconv.ParseFloat(strings.TrimSpace(x), 64)
+		if err != nil {
+			s.bad(key, "%q is not a number", x)
+			return 0
+		}
+		f = v
+	default:
+		s.bad(key, "%v is not a number", x)
+		return 0
+	}
+	if math.IsNaN(f) || math.IsInf(f, 0) {
+		s.bad(key, "%v is not a number", f)
+		return 0
+	}
+	return f
+}
+
+func (s *settings) bool(key string) bool {
+	switch x := s.v.Get(key).(type) {
+	case bool:
+		return x
+	case int:
+		if x == 0 || x == 1 {
+			return x == 1
+		}
+	case string:
+		b, err := inventory.ParseBool(x)
+		if err == nil {
+			return b
+		}
+	case nil:
+		return false
+	}
+	s.bad(key, "%v is not a boolean (want true/false, yes/no, on/off or 1/0)", s.v.Get(key))
+	return false
+}
+
+// duration reads a duration; a number without a unit is refused (30 could
+// mean seconds or nanoseconds), with the fix in the message.
+func (s *settings) duration(key string) time.Duration {
+	switch x := s.v.Get(key).(type) {
+	case time.Duration:
+		return x
+	case string:
+		d, err := time.ParseDuration(strings.TrimSpace(x))
+		if err == nil {
+			return d
+		}
+		if _, nerr := strconv.ParseFloat(strings.TrimSpace(x), 64); nerr == nil {
+			s.bad(key, "%q has no unit: write %ss (or ms, m, h)", x, strings.TrimSpace(x))
+			return 0
+		}
+		s.bad(key, "%q is not a duration (e.g. 30s, 2m, 1h30m)", x)
+	case int, float64:
+		s.bad(key, "%v has no unit: write %vs (or ms, m, h)", x, x)
+	default:
+		s.bad(key, "%v is not a duration (e.g. 30s, 2m)", x)
+	}
+	return 0
+}
+
+// boolValue is a boolean flag that accepts the same words as the config file
+// and the environment (inventory.ParseBool): --check=yes, --no-progress=off.
+type boolValue bool
+
+func (b *boolValue) Set(s string) error {
+	v, err := inventory.ParseBool(s)
 	if err != nil {
-		return runOptions{}, err
+		return err
 	}
-	o := runOptions{
-		Inventory:      v.GetString("inventory"),
-		Playbook:       v.GetString("playbook"),
-		Limit:          v.GetString("limit"),
-		Forks:          v.GetInt("forks"),
-		Timeout:        v.GetDuration("timeout"),
-		ConnectTimeout: v.GetDuration("connect-timeout"),
-		Serial:         v.GetString("serial"),
-		MaxFail:        v.GetFloat64("max-fail"),
-		Reports:        v.GetStringSlice("report"),
-		User:           v.GetString("user"),
-		PasswordEnv:    v.GetString("password-env"),
-		AskPass:        v.GetBool("ask-pass"),
-		Dialect:        v.GetString("dialect"),
-		LogFormat:      v.GetString("log-format"),
-		Verbose:        v.GetInt("verbose"),
-		NoProgress:     v.GetBool("no-progress"),
-		ConfigFile:     path,
-	}
-	if f := cmd.Flags().Lookup("check"); f != nil {
-		o.Check = v.GetBool("check")
-	}
-	return o, o.validate()
+	*b = boolValue(v)
+	return nil
 }
 
-func (o runOptions) validate() error {
-	var errs []error
-	if o.Inventory == "" {
-		errs = append(errs, errNoInventory)
-	}
-	if o.Forks < 1 {
-		errs = append(errs, fmt.Errorf("--forks %d: must be at least 1", o.Forks))
-	}
-	if o.Timeout <= 0 {
-		errs = append(errs, fmt.Errorf("--timeout %s: must be positive", o.Timeout))
-	}
-	if o.ConnectTimeout <= 0 {
-		errs = append(errs, fmt.Errorf("--connect-timeout %s: must be positive", o.ConnectTimeout))
-	}
-	if o.MaxFail < 0 || o.MaxFail > 100 {
-		errs = append(errs, fmt.Errorf("--max-fail %g: must be a percentage from 0 to 100", o.MaxFail))
-	}
-	switch o.Dialect {
-	case "auto", "legacy", "advfirewall":
-	default:
-		errs = append(errs, fmt.Errorf("--dialect %q: must be auto, legacy or advfirewall", o.Dialect))
-	}
-	switch o.LogFormat {
-	case "text", "json":
-	default:
-		errs = append(errs, fmt.Errorf("--log-format %q: must be text or json", o.LogFormat))
-	}
-	return errors.Join(errs...)
-}
+func (b *boolValue) String() string   { return strconv.FormatBool(bool(*b)) }
+func (b *boolValue) Type() string     { return "bool" }
+func (b *boolValue) IsBoolFlag() bool { return true }
 
-var errNoInventory = errors.New("no inventory: use -i FILE (or WINFLEET_INVENTORY, or inventory: in the config file)")
+// boolFlag declares a boolean flag that reads like every other boolean.
+func boolFlag(fs *pflag.FlagSet, name, short, usage string) {
+	var b boolValue
+	f := fs.VarPF(&b, name, short, usage)
+	f.NoOptDefVal = "true"
+}

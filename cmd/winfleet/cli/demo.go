@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/winfleet/winfleet/lab/fleet"
+	"github.com/winfleet/winfleet/playbook"
 	"github.com/winfleet/winfleet/reports"
 )
 
@@ -46,7 +47,7 @@ what happened. It needs no setup and sends nothing beyond loopback.`,
 // demoStep is one run of the demo.
 type demoStep struct {
 	title  string
-	mode   reports.Mode
+	mode   playbook.Mode
 	serial string
 	base   string // report file base name
 }
@@ -86,33 +87,26 @@ func runDemo(ctx context.Context, stdio Stdio, dir string) error {
 	fmt.Fprintf(out, "inventory: %s (the password stays in this process: the inventory names $%s)\n\n", invPath, lab.PasswordEnv())
 
 	steps := []demoStep{
-		{"1/3 scan: what does the fleet look like?", reports.ModeScan, "100%", "scan-before"},
-		{"2/3 apply: converge every host, canary first (--serial 1,100%)", reports.ModeApply, "1,100%", "apply"},
-		{"3/3 scan again: is the fleet compliant now?", reports.ModeScan, "100%", "scan-after"},
+		{"1/3 scan: what does the fleet look like?", playbook.ModeScan, "100%", "scan-before"},
+		{"2/3 apply: converge every host, canary first (--serial 1,100%)", playbook.ModeApply, "1,100%", "apply"},
+		{"3/3 scan again: is the fleet compliant now?", playbook.ModeScan, "100%", "scan-after"},
 	}
 	var reps []*reports.Report
 	for _, s := range steps {
 		fmt.Fprintf(out, "== %s\n", s.title)
-		o := runOptions{
-			Inventory: invPath, Playbook: "ssis-firewall", Forks: 24, Timeout: 20 * time.Second,
-			ConnectTimeout: 2 * time.Second, Serial: s.serial, MaxFail: 100, Dialect: "auto",
-			LogFormat: "text", NoProgress: true,
+		o := fleetOptions{
+			Mode: s.mode, Select: selection{Inventory: []string{invPath}}, Playbook: "ssis-firewall", Dialect: "auto",
+			Forks: 24, Timeout: 20 * time.Second, ConnectTimeout: 2 * time.Second, Serial: s.serial, MaxFail: 100,
+			Log: logOptions{Format: "text"}, NoProgress: true,
 			Reports: []string{
 				"json=" + filepath.Join(dir, s.base+".json"),
 				"csv=" + filepath.Join(dir, s.base+".csv"),
 			},
 		}
-		log := newLogger(demoIO, o.LogFormat, o.Verbose)
-		fr, err := prepare(demoIO, o, log)
-		if err != nil {
+		rep, err := runFleet(ctx, demoIO, o)
+		var ee *exitError
+		if err != nil && (!errors.As(err, &ee) || ee.code == ExitFatal || ee.code == ExitInterrupted) {
 			return err
-		}
-		rep := execute(ctx, demoIO, o, s.mode, fr, log)
-		if err := finish(ctx, demoIO, rep, fr.outputs); err != nil {
-			var ee *exitError
-			if !errors.As(err, &ee) || ee.code == ExitFatal || ee.code == ExitInterrupted {
-				return err
-			}
 		}
 		reps = append(reps, rep)
 		fmt.Fprintln(out)

@@ -1,17 +1,42 @@
 package cli
 
 import (
-	"os"
+	"context"
+	"fmt"
 
 	"github.com/spf13/cobra"
 
 	"github.com/winfleet/winfleet/inventory"
 )
 
-func newInventoryCmd(stdio Stdio) *cobra.Command {
+// inventoryOptions are the settings of `winfleet inventory list|graph`. They
+// come from the same flags, environment and config file as a scan, so the
+// inventory a scan would use is the one listed.
+type inventoryOptions struct {
+	Graph  bool
+	Select selection
+	Format string // list: table or json
+}
+
+// newInventoryCmd is `winfleet inventory`; run does the work.
+func newInventoryCmd(stdio Stdio, run func(context.Context, inventoryOptions) error) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "inventory",
 		Short: "Show the resolved inventory: hosts, groups and vars (secrets masked)",
+	}
+	resolve := func(c *cobra.Command, graph bool) (inventoryOptions, error) {
+		s, err := loadSettings(c.Context(), c, stdio)
+		if err != nil {
+			return inventoryOptions{}, err
+		}
+		o := inventoryOptions{Graph: graph, Select: s.selection()}
+		if !graph {
+			o.Format, _ = c.Flags().GetString("output")
+			if o.Format != "table" && o.Format != "json" {
+				return o, fmt.Errorf("-o %q: must be table or json", o.Format)
+			}
+		}
+		return o, s.err()
 	}
 	list := &cobra.Command{
 		Use:   "list",
@@ -19,26 +44,16 @@ func newInventoryCmd(stdio Stdio) *cobra.Command {
 		Example: `  winfleet inventory list -i hosts.ini
   winfleet inventory list -i hosts.yaml -l 'sql:&prod' -o json | jq '.hosts[].address'`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			path, _ := cmd.Flags().GetString("inventory")
-			limit, _ := cmd.Flags().GetString("limit")
-			format, _ := cmd.Flags().GetString("output")
-			inv, err := loadInventory(stdio, path)
+		RunE: func(c *cobra.Command, _ []string) error {
+			o, err := resolve(c, false)
 			if err != nil {
 				return err
 			}
-			if limit == "" {
-				limit = "all"
-			}
-			hosts, err := inv.Select(limit, os.ReadFile)
-			if err != nil {
-				return err
-			}
-			return inventory.WriteList(stdio.Out, hosts, format)
+			return run(c.Context(), o)
 		},
 	}
-	list.Flags().StringP("inventory", "i", "", "inventory file")
-	list.Flags().StringP("limit", "l", "", "limit to hosts matching an Ansible pattern")
+	addInventoryFlags(list)
+	addConfigFlag(list)
 	list.Flags().StringP("output", "o", "table", "output format: table or json")
 
 	graph := &cobra.Command{
@@ -46,35 +61,33 @@ func newInventoryCmd(stdio Stdio) *cobra.Command {
 		Short:   "Print the group tree, as ansible-inventory --graph does",
 		Example: `  winfleet inventory graph -i hosts.ini`,
 		Args:    cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			path, _ := cmd.Flags().GetString("inventory")
-			inv, err := loadInventory(stdio, path)
+		RunE: func(c *cobra.Command, _ []string) error {
+			o, err := resolve(c, true)
 			if err != nil {
 				return err
 			}
-			return inventory.WriteGraph(stdio.Out, inv)
+			return run(c.Context(), o)
 		},
 	}
-	graph.Flags().StringP("inventory", "i", "", "inventory file")
+	addInventoryFlags(graph)
+	addConfigFlag(graph)
 	cmd.AddCommand(list, graph)
 	return cmd
 }
 
-// loadInventory loads path (or WINFLEET_INVENTORY) and prints its warnings.
-func loadInventory(stdio Stdio, path string) (*inventory.Inventory, error) {
-	if path == "" {
-		path, _ = stdio.Getenv("WINFLEET_INVENTORY")
+// runInventory lists or graphs the inventory.
+func runInventory(ctx context.Context, stdio Stdio, o inventoryOptions) error {
+	log := newLogger(stdio, logOptions{Format: "text"})
+	if o.Graph {
+		inv, err := loadInventory(ctx, o.Select, log)
+		if err != nil {
+			return err
+		}
+		return inventory.WriteGraph(stdio.Out, inv)
 	}
-	if path == "" {
-		return nil, errNoInventory
-	}
-	inv, err := inventory.Load(path)
+	hosts, err := selectHosts(ctx, o.Select, log)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	log := newLogger(stdio, "text", 0)
-	for _, w := range inv.Warnings() {
-		log.Warn("inventory", "warning", w.String())
-	}
-	return inv, nil
+	return inventory.WriteList(stdio.Out, hosts, o.Format)
 }

@@ -1,77 +1,77 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"io"
-	"log/slog"
 
 	"github.com/spf13/cobra"
 
-	"github.com/winfleet/winfleet/inventory"
 	"github.com/winfleet/winfleet/playbook"
 )
 
-func newPlanCmd(stdio Stdio) *cobra.Command {
+// planOptions are the settings of `winfleet plan`: it connects to nothing,
+// so it has no connection, rollout or report settings.
+type planOptions struct {
+	Select   selection
+	Playbook string
+	Dialect  string
+	Log      logOptions
+}
+
+// newPlanCmd is `winfleet plan`; run does the work.
+func newPlanCmd(stdio Stdio, run func(context.Context, planOptions) error) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "plan",
 		Short: "Print, per host, the exact commands apply would send (offline)",
 		Long: `plan connects to nothing. For every targeted host it prints the read commands a
 scan sends and the write commands apply would send if every rule were missing,
 rendered in the host's dialect (from --dialect, the host var "dialect", or the
-host var "windows_version"; else both are assumed, as the notes say).`,
+host var "windows_version"; else advfirewall is assumed, as the notes say).`,
 		Example: `  winfleet plan -i hosts.ini
   winfleet plan -i hosts.ini -l sql01.corp.example --dialect legacy`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			opts, err := resolveRunOptions(cmd, stdio)
+			s, err := loadSettings(cmd.Context(), cmd, stdio)
 			if err != nil {
 				return err
 			}
-			return runPlan(stdio, opts)
+			o := planOptions{Select: s.selection(), Playbook: s.str("playbook"), Dialect: s.str("dialect"), Log: s.logOptions()}
+			switch o.Dialect {
+			case "auto", "legacy", "advfirewall":
+			default:
+				s.bad("dialect", "%q: must be auto, legacy or advfirewall", o.Dialect)
+			}
+			if err := s.err(); err != nil {
+				return err
+			}
+			return run(cmd.Context(), o)
 		},
 	}
-	addRunFlags(cmd)
+	addInventoryFlags(cmd)
+	cmd.Flags().StringP("playbook", "p", "ssis-firewall", "playbook file or built-in name")
+	cmd.Flags().String("dialect", "auto", "netsh dialect: auto, legacy or advfirewall")
+	addLogFlags(cmd)
+	addConfigFlag(cmd)
 	return cmd
 }
 
 // runPlan loads inventory and playbook and prints each host's plan.
-func runPlan(stdio Stdio, opts runOptions) error {
-	log := newLogger(stdio, opts.LogFormat, opts.Verbose)
-	hosts, err := selectHosts(opts, log)
+func runPlan(ctx context.Context, stdio Stdio, o planOptions) error {
+	log := newLogger(stdio, o.Log)
+	hosts, err := selectHosts(ctx, o.Select, log)
 	if err != nil {
 		return err
 	}
-	pb, err := playbook.Resolve(opts.Playbook)
+	pb, err := playbook.Resolve(o.Playbook, inputReader(ctx))
 	if err != nil {
 		return err
 	}
-	targets := make([]playbook.Target, len(hosts))
-	for i, h := range hosts {
-		targets[i] = playbook.Target{Name: h.Name, Address: hostAddress(h, stdio, log), Vars: plainVars(h)}
-	}
-	plans, err := playbook.Plan(pb, targets, playbook.Options{Dialect: opts.Dialect})
-	if err != nil {
-		return err
-	}
-	failed := writePlans(stdio.Out, plans)
-	if failed > 0 {
-		return &exitError{code: ExitFatal, err: fmt.Errorf("%d host(s) cannot be planned", failed)}
+	plans, err := playbook.Plan(pb, hostTargets(hosts), playbook.Options{Dialect: o.Dialect})
+	if failed := writePlans(stdio.Out, plans); failed > 0 {
+		return &exitError{code: ExitFatal, err: fmt.Errorf("%d host(s) cannot be planned:\n%w", failed, err)}
 	}
 	return nil
-}
-
-// hostAddress is the host's connection address, or its name when its
-// connection settings do not resolve (plan needs no password).
-func hostAddress(h *inventory.Host, stdio Stdio, log *slog.Logger) string {
-	c, err := h.Conn(stdio.Getenv)
-	if err != nil {
-		log.Debug("plan: connection settings", "host", h.Name, "error", err)
-		if v, ok := h.Var("ansible_host"); ok {
-			return fmt.Sprint(v.Value)
-		}
-		return h.Name
-	}
-	return c.Address
 }
 
 // writePlans prints the plans and returns how many hosts could not be

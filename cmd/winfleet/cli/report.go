@@ -1,6 +1,8 @@
 package cli
 
 import (
+	"bytes"
+	"context"
 	"errors"
 	"fmt"
 
@@ -14,34 +16,63 @@ func newReportCmd(stdio Stdio) *cobra.Command {
 		Use:   "report",
 		Short: "Re-render, compare and combine JSON reports",
 	}
-	render := &cobra.Command{
+	cmd.AddCommand(
+		newReportRenderCmd(stdio, func(ctx context.Context, o renderOptions) error { return runReportRender(ctx, stdio, o) }),
+		newReportDiffCmd(stdio, func(ctx context.Context, o diffOptions) error { return runReportDiff(ctx, stdio, o) }),
+		newReportMergeCmd(stdio, func(ctx context.Context, o mergeOptions) error { return runReportMerge(ctx, stdio, o) }),
+	)
+	return cmd
+}
+
+// renderOptions are the settings of `winfleet report render`.
+type renderOptions struct {
+	Input   string
+	Reports []string
+}
+
+func newReportRenderCmd(stdio Stdio, run func(context.Context, renderOptions) error) *cobra.Command {
+	cmd := &cobra.Command{
 		Use:   "render REPORT.json -o FORMAT=PATH...",
 		Short: "Turn a JSON report into other formats",
 		Example: `  winfleet report render scan.json -o csv=scan.csv -o html=scan.html
   winfleet report render scan.json -o markdown=-`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			outs, _ := cmd.Flags().GetStringArray("report")
-			if len(outs) == 0 {
-				outs = []string{"text=-"}
+			o := renderOptions{Input: args[0]}
+			o.Reports, _ = cmd.Flags().GetStringArray("report")
+			if len(o.Reports) == 0 {
+				o.Reports = []string{"text=-"}
 			}
-			targets, err := reports.ParseTargets(outs)
-			if err != nil {
-				return err
-			}
-			r, err := reports.ReadFile(args[0])
-			if err != nil {
-				return err
-			}
-			if _, err := reports.WriteTargets(r, targets, stdio.Out); err != nil {
-				return fmt.Errorf("report: %w", err)
-			}
-			return nil
+			return run(cmd.Context(), o)
 		},
 	}
-	render.Flags().StringArrayP("report", "o", nil, "FORMAT=PATH (repeatable; default text=-)")
+	cmd.Flags().StringArrayP("report", "o", nil, "FORMAT=PATH (repeatable; default text=-)")
+	return cmd
+}
 
-	diff := &cobra.Command{
+func runReportRender(ctx context.Context, stdio Stdio, o renderOptions) error {
+	targets, err := reports.ParseTargets(o.Reports)
+	if err != nil {
+		return err
+	}
+	r, err := readReport(ctx, o.Input)
+	if err != nil {
+		return err
+	}
+	if _, err := reports.WriteTargets(r, targets, stdio.Out); err != nil {
+		return fmt.Errorf("report: %w", err)
+	}
+	return nil
+}
+
+// diffOptions are the settings of `winfleet report diff`.
+type diffOptions struct {
+	Old, New string
+	Format   string // text or json
+}
+
+func newReportDiffCmd(stdio Stdio, run func(context.Context, diffOptions) error) *cobra.Command {
+	cmd := &cobra.Command{
 		Use:   "diff OLD.json NEW.json",
 		Short: "Compare two runs host by host: what drifted, what was fixed",
 		Long: `diff compares two JSON reports host by host. It exits 2 when the new run has
@@ -51,68 +82,102 @@ nightly job can alert on change rather than on state.`,
   winfleet report diff yesterday.json today.json --format json`,
 		Args: cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			format, _ := cmd.Flags().GetString("format")
-			oldR, err := reports.ReadFile(args[0])
-			if err != nil {
-				return err
-			}
-			newR, err := reports.ReadFile(args[1])
-			if err != nil {
-				return err
-			}
-			d := reports.Diff(oldR, newR)
-			switch format {
-			case "text":
-				err = d.WriteText(stdio.Out)
-			case "json":
-				err = d.WriteJSON(stdio.Out)
+			o := diffOptions{Old: args[0], New: args[1]}
+			o.Format, _ = cmd.Flags().GetString("format")
+			switch o.Format {
+			case "text", "json":
 			default:
-				return fmt.Errorf("--format %q: must be text or json", format)
+				return fmt.Errorf("--format %q: must be text or json", o.Format)
 			}
-			if err != nil {
-				return err
-			}
-			if d.NewDrift() {
-				return &exitError{code: ExitDrift}
-			}
-			return nil
+			return run(cmd.Context(), o)
 		},
 	}
-	diff.Flags().String("format", "text", "output format: text or json")
+	cmd.Flags().String("format", "text", "output format: text or json")
+	return cmd
+}
 
-	merge := &cobra.Command{
+func runReportDiff(ctx context.Context, stdio Stdio, o diffOptions) error {
+	oldR, err := readReport(ctx, o.Old)
+	if err != nil {
+		return err
+	}
+	newR, err := readReport(ctx, o.New)
+	if err != nil {
+		return err
+	}
+	d := reports.Diff(oldR, newR)
+	if o.Format == "json" {
+		err = d.WriteJSON(stdio.Out)
+	} else {
+		err = d.WriteText(stdio.Out)
+	}
+	if err != nil {
+		return err
+	}
+	if d.NewDrift() {
+		return &exitError{code: ExitDrift}
+	}
+	return nil
+}
+
+// mergeOptions are the settings of `winfleet report merge`.
+type mergeOptions struct {
+	Inputs  []string
+	Reports []string
+}
+
+func newReportMergeCmd(stdio Stdio, run func(context.Context, mergeOptions) error) *cobra.Command {
+	cmd := &cobra.Command{
 		Use:     "merge SHARD.json... -o json=ALL.json",
 		Short:   "Combine reports of disjoint host sets (shards) into one",
 		Example: `  winfleet report merge east.json west.json -o json=all.json -o csv=all.csv`,
 		Args:    cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			outs, _ := cmd.Flags().GetStringArray("report")
-			if len(outs) == 0 {
+			o := mergeOptions{Inputs: args}
+			o.Reports, _ = cmd.Flags().GetStringArray("report")
+			if len(o.Reports) == 0 {
 				return errors.New("merge: give at least one -o FORMAT=PATH")
 			}
-			targets, err := reports.ParseTargets(outs)
-			if err != nil {
-				return err
-			}
-			shards := make([]reports.Shard, len(args))
-			for i, p := range args {
-				r, err := reports.ReadFile(p)
-				if err != nil {
-					return err
-				}
-				shards[i] = reports.Shard{Name: p, Report: r}
-			}
-			merged, err := reports.MergeShards(shards...)
-			if err != nil {
-				return err
-			}
-			if _, err := reports.WriteTargets(merged, targets, stdio.Out); err != nil {
-				return fmt.Errorf("report: %w", err)
-			}
-			return nil
+			return run(cmd.Context(), o)
 		},
 	}
-	merge.Flags().StringArrayP("report", "o", nil, "FORMAT=PATH (repeatable)")
-	cmd.AddCommand(render, diff, merge)
+	cmd.Flags().StringArrayP("report", "o", nil, "FORMAT=PATH (repeatable)")
 	return cmd
+}
+
+func runReportMerge(ctx context.Context, stdio Stdio, o mergeOptions) error {
+	targets, err := reports.ParseTargets(o.Reports)
+	if err != nil {
+		return err
+	}
+	shards := make([]reports.Shard, len(o.Inputs))
+	for i, p := range o.Inputs {
+		r, err := readReport(ctx, p)
+		if err != nil {
+			return err
+		}
+		shards[i] = reports.Shard{Name: p, Report: r}
+	}
+	merged, err := reports.MergeShards(shards...)
+	if err != nil {
+		return err
+	}
+	if _, err := reports.WriteTargets(merged, targets, stdio.Out); err != nil {
+		return fmt.Errorf("report: %w", err)
+	}
+	return nil
+}
+
+// readReport reads a JSON report with the input size cap; errors name the
+// file.
+func readReport(ctx context.Context, path string) (*reports.Report, error) {
+	data, err := readInput(ctx, path)
+	if err != nil {
+		return nil, err
+	}
+	r, err := reports.ReadJSON(bytes.NewReader(data))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return r, nil
 }

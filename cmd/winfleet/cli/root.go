@@ -13,15 +13,6 @@ import (
 	"github.com/spf13/cobra"
 )
 
-// Exit codes, as documented in DESIGN.md and the README.
-const (
-	ExitOK          = 0   // every targeted host compliant (scan) or converged and verified (apply)
-	ExitFatal       = 1   // bad flags, invalid inventory or playbook, no host matched, a report not written
-	ExitDrift       = 2   // a host is non-compliant, failed, or would change
-	ExitUnchecked   = 3   // no drift on the hosts reached, but a host could not be checked
-	ExitInterrupted = 130 // interrupted; partial reports were still written
-)
-
 // Stdio is the process's standard streams and environment, injected so that
 // tests can run commands in-process.
 type Stdio struct {
@@ -33,27 +24,15 @@ type Stdio struct {
 	// IsTerminal reports whether Err is an interactive terminal (for the
 	// progress bar) and In is one (for --ask-pass).
 	IsTerminal func(f any) bool
+	// Args is the command line (without the program name), which reports
+	// record with secrets removed; Main sets it.
+	Args []string
 }
 
 // OSStdio returns the real process streams and environment.
 func OSStdio() Stdio {
 	return Stdio{In: os.Stdin, Out: os.Stdout, Err: os.Stderr, Getenv: os.LookupEnv, IsTerminal: isTerminal}
 }
-
-// exitError carries an exit code other than ExitFatal out of a command.
-type exitError struct {
-	code int
-	err  error // nil when the command already said everything it had to say
-}
-
-func (e *exitError) Error() string {
-	if e.err == nil {
-		return fmt.Sprintf("exit %d", e.code)
-	}
-	return e.err.Error()
-}
-
-func (e *exitError) Unwrap() error { return e.err }
 
 // Main runs winfleet with args (without the program name) and returns the
 // process exit code.
@@ -64,6 +43,7 @@ func Main(ctx context.Context, args []string, stdio Stdio) int {
 	if stdio.IsTerminal == nil {
 		stdio.IsTerminal = func(any) bool { return false }
 	}
+	stdio.Args = args
 	root := newRootCmd(stdio)
 	root.SetArgs(args)
 	root.SetIn(stdio.In)
@@ -99,11 +79,12 @@ and MsDtsSrvr.exe "SSIS Service"), writing compliance reports.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
+	fleet := func(ctx context.Context, o fleetOptions) error { _, err := runFleet(ctx, stdio, o); return err }
 	root.AddCommand(
-		newScanCmd(stdio),
-		newApplyCmd(stdio),
-		newPlanCmd(stdio),
-		newInventoryCmd(stdio),
+		newScanCmd(stdio, fleet),
+		newApplyCmd(stdio, fleet),
+		newPlanCmd(stdio, func(ctx context.Context, o planOptions) error { return runPlan(ctx, stdio, o) }),
+		newInventoryCmd(stdio, func(ctx context.Context, o inventoryOptions) error { return runInventory(ctx, stdio, o) }),
 		newPlaybookCmd(stdio),
 		newReportCmd(stdio),
 		newLabCmd(stdio),

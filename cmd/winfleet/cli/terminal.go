@@ -22,16 +22,16 @@ func isTerminal(f any) bool {
 
 // newLogger builds the run's logger on stderr: text or JSON, warnings and
 // errors by default, info with -v, debug with -vv.
-func newLogger(stdio Stdio, format string, verbose int) *slog.Logger {
+func newLogger(stdio Stdio, o logOptions) *slog.Logger {
 	level := slog.LevelWarn
 	switch {
-	case verbose >= 2:
+	case o.Verbose >= 2:
 		level = slog.LevelDebug
-	case verbose == 1:
+	case o.Verbose == 1:
 		level = slog.LevelInfo
 	}
 	opts := &slog.HandlerOptions{Level: level}
-	if format == "json" {
+	if o.Format == "json" {
 		return slog.New(slog.NewJSONHandler(stdio.Err, opts))
 	}
 	return slog.New(slog.NewTextHandler(stdio.Err, opts))

@@ -2,48 +2,29 @@ package playbook
 
 import (
 	"errors"
-	"fmt"
 	"regexp"
 	"sort"
 	"strconv"
 	"strings"
 
+	"github.com/winfleet/winfleet/inventory"
 	"github.com/winfleet/winfleet/playbook/netsh"
 )
-
-// checkKind says which netsh evaluation a check uses.
-type checkKind int
-
-const (
-	kindRule checkKind = iota + 1
-	kindDCOM
-	kindService
-)
-
-// check is one playbook item resolved for one host (and, for each: ssis
-// items, one SSIS version).
-type check struct {
-	id, name string
-	kind     checkKind
-	rule     netsh.Desired
-	reg      netsh.RegistryWant
-	service  string
-	svcState State
-	// err is a resolution error: the check cannot be evaluated.
-	err error
-}
 
 // ssisInstall is one SSIS version found on (or declared for) a host.
 type ssisInstall struct {
 	v       netsh.SSISVersion
 	program string // MsDtsSrvr.exe path: sc qc's, or the plan's guess
 	dirNum  int
+	// source says where program came from, for errors: the sc qc command
+	// that read it, or "" before it was read.
+	source string
 }
 
 // hostVars builds the var lookup of a target: inventory vars over the
 // playbook's defaults.
 func hostVars(pb *Playbook, t Target) vars {
-	return vars{host: t.Name, layers: []map[string]any{t.Vars, pb.Vars}}
+	return vars{host: t.Name, layers: []map[string]inventory.Var{t.Vars, pb.Vars}}
 }
 
 // applies reports whether an item applies to the host (its when: var).
@@ -51,26 +32,33 @@ func applies(it Item, v vars) (bool, error) {
 	if it.When == "" {
 		return true, nil
 	}
-	if _, ok := v.get(it.When); !ok {
-		return false, &VarError{Host: v.host, Pos: it.Pos, Var: it.When, Msg: "undefined (used in when:)"}
+	x, ok := v.get(it.When)
+	if !ok {
+		return false, &VarError{Host: v.host, Pos: it.Pos, Var: it.When, Code: CodeUndefinedVar, Msg: "undefined (used in when:)"}
 	}
-	return v.truthy(it.When), nil
+	return v.truthy(it.Pos, x)
 }
 
 // ssisVarsFor returns the vars bound for one SSIS install. The newest
 // install keeps the playbook's rule name (suffix ""); older ones get " NNN"
 // so that two versions never share a rule name.
-func ssisVarsFor(in ssisInstall, newest bool) map[string]any {
+func ssisVarsFor(in ssisInstall, newest bool) map[string]inventory.Var {
 	suffix := ""
 	if !newest {
 		suffix = " " + in.v.Dir
 	}
-	return map[string]any{
+	// The values were found on the host (or given by sql_version): errors
+	// about them name where they came from.
+	src := in.source
+	if src == "" {
+		src = "discovered SSIS " + in.v.Dir
+	}
+	return inventory.VarsFrom(src, map[string]any{
 		"ssis_version":     in.v.Dir,
 		"ssis_service":     in.v.Service,
 		"ssis_program":     in.program,
 		"ssis_rule_suffix": suffix,
-	}
+	})
 }
 
 // expand resolves every item of pb for a host. installs are the SSIS
@@ -99,7 +87,7 @@ func expand(pb *Playbook, v vars, installs []ssisInstall, discovered bool) ([]ch
 			return nil
 		}
 		if len(installs) == 0 {
-			out = append(out, check{id: it.ID, name: it.ID, err: errNoSSIS})
+			out = append(out, unresolved{item{it.ID, it.ID}, errNoSSIS})
 			return nil
 		}
 		for i, in := range installs {
@@ -120,39 +108,35 @@ func expand(pb *Playbook, v vars, installs []ssisInstall, discovered bool) ([]ch
 	return out, errors.Join(errs...)
 }
 
-// errNoSSIS is the error of an each: ssis check on a host with no SSIS.
-var errNoSSIS = errors.New("no SSIS service (MsDtsServer*) is installed on the host")
-
 // unsafe adds host, position and var to a netsh.UnsafeValueError.
 func unsafe(err error, v vars, t Template) error {
 	var ue *netsh.UnsafeValueError
 	if errors.As(err, &ue) {
 		name := firstRef(t)
 		if name == "" {
-			name = "(literal)"
+			return &VarError{Host: v.host, Pos: t.Pos, Var: "(literal)", Code: CodeUnsafeValue, Msg: "refused: " + ue.Error()}
 		}
-		return &VarError{Host: v.host, Pos: t.Pos, Var: name, Msg: "refused: " + ue.Error()}
+		x, _ := v.get(name)
+		x.Name = name
+		return v.errAt(t.Pos, x, CodeUnsafeValue, "refused: %s", ue.Error())
 	}
 	return err
 }
 
-func resolveName(it Item, v vars, sfx string) (check, vars) {
-	c := check{id: it.ID + sfx}
+// resolveName resolves the item's name; on failure the check is
+// unresolved.
+func resolveName(it Item, v vars, sfx string) (item, error) {
 	name, err := it.Name.str(v, "name")
-	if err != nil {
-		c.err = err
-	}
-	c.name = name
-	return c, v
+	return item{id: it.ID + sfx, name: name}, err
 }
 
 func resolveRule(r Rule, v vars, sfx string) check {
-	c, _ := resolveName(r.Item, v, sfx)
-	c.kind = kindRule
-	if c.err != nil {
-		return c
+	it, err := resolveName(r.Item, v, sfx)
+	if err != nil {
+		return unresolved{it, err}
 	}
-	d := netsh.Desired{Name: c.name, State: netsh.StatePresent}
+	fail := func(err error) check { return unresolved{it, err} }
+	d := netsh.Desired{Name: it.name, State: netsh.StatePresent}
 	if r.State == Absent {
 		d.State = netsh.StateAbsent
 	}
@@ -160,12 +144,10 @@ func resolveRule(r Rule, v vars, sfx string) check {
 		d.Kind = netsh.KindProgram
 		p, err := r.Program.str(v, "program")
 		if err != nil {
-			c.err = err
-			return c
+			return fail(err)
 		}
 		if p == "" {
-			c.err = &VarError{Host: v.host, Pos: r.Program.Pos, Var: firstRef(r.Program), Msg: "program is empty"}
-			return c
+			return fail(r.Program.shapeErr(v, "program is empty"))
 		}
 		d.Program = p
 	} else {
@@ -173,20 +155,17 @@ func resolveRule(r Rule, v vars, sfx string) check {
 		d.Protocol = strings.ToUpper(r.Protocol)
 		ps, err := r.Port.str(v, "port")
 		if err != nil {
-			c.err = err
-			return c
+			return fail(err)
 		}
 		pr, err := netsh.ParsePortRange(ps)
 		if err != nil {
-			c.err = &VarError{Host: v.host, Pos: r.Port.Pos, Var: firstRef(r.Port), Msg: err.Error()}
-			return c
+			return fail(r.Port.shapeErr(v, "%v", err))
 		}
 		d.Ports = pr
 	}
 	scope, err := resolveScope(r.Scope, v)
 	if err != nil {
-		c.err = err
-		return c
+		return fail(err)
 	}
 	d.Scope = scope
 	// Render once to refuse unsafe values now, naming the var they came from.
@@ -202,12 +181,10 @@ func resolveRule(r Rule, v vars, sfx string) check {
 			case strings.Contains(ue.Field, "port") || strings.Contains(ue.Field, "protocol"):
 				t = r.Port
 			}
-			c.err = unsafe(err, v, t)
-			return c
+			return fail(unsafe(err, v, t))
 		}
 	}
-	c.rule = d
-	return c
+	return ruleCheck{it, d}
 }
 
 func resolveScope(t Template, v vars) (netsh.Scope, error) {
@@ -215,9 +192,7 @@ func resolveScope(t Template, v vars) (netsh.Scope, error) {
 	if err != nil {
 		return netsh.Scope{}, err
 	}
-	bad := func(err error) error {
-		return &VarError{Host: v.host, Pos: t.Pos, Var: firstRef(t), Msg: "scope: " + err.Error()}
-	}
+	bad := func(err error) error { return t.shapeErr(v, "scope: %v", err) }
 	switch {
 	case len(l) == 0:
 		return netsh.Scope{}, bad(errors.New("empty (want subnet, all, or addresses)"))
@@ -236,10 +211,9 @@ func resolveScope(t Template, v vars) (netsh.Scope, error) {
 }
 
 func resolveDCOM(d DCOMItem, v vars, sfx string) check {
-	c, _ := resolveName(d.Item, v, sfx)
-	c.kind = kindDCOM
-	if c.err != nil {
-		return c
+	it, err := resolveName(d.Item, v, sfx)
+	if err != nil {
+		return unresolved{it, err}
 	}
 	want := netsh.RegistryWant{Key: netsh.RPCInternetKey, State: netsh.StatePresent}
 	if d.State == Absent {
@@ -249,62 +223,49 @@ func resolveDCOM(d DCOMItem, v vars, sfx string) check {
 	if d.Ports.set {
 		l, err := d.Ports.list(v, "ports")
 		if err != nil {
-			c.err = err
-			return c
+			return unresolved{it, err}
 		}
 		for _, s := range l {
 			pr, err := netsh.ParsePortRange(s)
 			if err != nil {
-				c.err = &VarError{Host: v.host, Pos: d.Ports.Pos, Var: firstRef(d.Ports), Msg: err.Error()}
-				return c
+				return unresolved{it, d.Ports.shapeErr(v, "%v", err)}
 			}
 			ports = append(ports, pr)
 		}
 		if len(ports) == 0 && want.State == netsh.StatePresent {
-			c.err = &VarError{Host: v.host, Pos: d.Ports.Pos, Var: firstRef(d.Ports), Msg: "no port range given"}
-			return c
+			return unresolved{it, d.Ports.shapeErr(v, "no port range given")}
 		}
 	}
 	want.Values = netsh.DCOMValues(ports...)
-	c.reg = want
-	return c
+	return registryCheck{it, want}
 }
 
 func resolveService(s ServiceItem, v vars, sfx string) check {
-	c, _ := resolveName(s.Item, v, sfx)
-	c.kind = kindService
-	c.svcState = s.State
-	if c.err != nil {
-		return c
+	it, err := resolveName(s.Item, v, sfx)
+	if err != nil {
+		return unresolved{it, err}
 	}
 	name, err := s.Service.str(v, "service")
 	if err != nil {
-		c.err = err
-		return c
+		return unresolved{it, err}
 	}
 	if _, err := netsh.ScQueryCommand(name); err != nil {
-		c.err = unsafe(err, v, s.Service)
-		return c
+		return unresolved{it, unsafe(err, v, s.Service)}
 	}
-	c.service = name
-	return c
+	return serviceCheck{it, name, s.State != Stopped}
 }
 
 // ssisFromVar returns the SSIS version named by the sql_version var, or
 // ok=false when the var is not set.
 func ssisFromVar(v vars) (netsh.SSISVersion, bool, error) {
-	x, ok := v.get("sql_version")
-	if !ok || x == nil {
-		return netsh.SSISVersion{}, false, nil
+	s, x, ok, err := v.lookupText("sql_version")
+	if err != nil || !ok {
+		return netsh.SSISVersion{}, false, err
 	}
-	s, _ := scalar(x)
-	if strings.TrimSpace(s) == "" {
-		return netsh.SSISVersion{}, false, nil
-	}
-	sv, found := netsh.LookupSSIS(strings.TrimSpace(s))
+	sv, found := netsh.LookupSSIS(s)
 	if !found {
-		return netsh.SSISVersion{}, false, &VarError{Host: v.host, Var: "sql_version", Pos: Pos{File: "inventory"},
-			Msg: fmt.Sprintf("%q is not a known SQL Server version (90..160, 2005..2022, or MsDtsServerNNN)", s)}
+		return netsh.SSISVersion{}, false, v.errAt(Pos{}, x, CodeUndefinedVar,
+			"%q is not a known SQL Server version (90..160, 2005..2022, or MsDtsServerNNN)", s)
 	}
 	return sv, true, nil
 }

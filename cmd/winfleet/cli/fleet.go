@@ -1,0 +1,283 @@
+package cli
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/winfleet/winfleet/inventory"
+	"github.com/winfleet/winfleet/playbook"
+	"github.com/winfleet/winfleet/remote/session"
+	"github.com/winfleet/winfleet/reports"
+)
+
+// fleetOptions are the settings of a run over hosts: scan, apply, apply
+// --check, and each step of the demo.
+type fleetOptions struct {
+	Mode           playbook.Mode
+	Select         selection
+	Playbook       string
+	Dialect        string
+	Forks          int
+	Timeout        time.Duration // per-host budget, whole run of that host
+	ConnectTimeout time.Duration
+	Serial         string  // apply only; scan runs one batch
+	MaxFail        float64 // apply only
+	Reports        []string
+	User           string
+	PasswordEnv    string
+	AskPass        bool
+	Log            logOptions
+	NoProgress     bool
+	ConfigFile     string // the config file that was read, "" if none
+}
+
+// addFleetFlags declares the flags every run over hosts has.
+func addFleetFlags(cmd *cobra.Command) {
+	addInventoryFlags(cmd)
+	f := cmd.Flags()
+	f.StringP("playbook", "p", "ssis-firewall", "playbook file or built-in name")
+	f.String("dialect", "auto", "netsh dialect: auto, legacy or advfirewall")
+	f.IntP("forks", "f", 50, "hosts worked on at once")
+	f.Duration("timeout", 2*time.Minute, "budget for the whole work on one host")
+	f.Duration("connect-timeout", 10*time.Second, "TCP and TLS connect timeout")
+	f.StringArrayP("report", "o", nil, "write a report: FORMAT=PATH (repeatable; formats: "+joinFormats()+"; PATH - for stdout)")
+	f.StringP("user", "u", "", "WinRM user for hosts whose inventory sets none")
+	f.String("password-env", "", "name of the environment variable holding the WinRM password")
+	boolFlag(f, "ask-pass", "", "prompt for the WinRM password (no echo)")
+	boolFlag(f, "no-progress", "", "no progress bar")
+	addLogFlags(cmd)
+	addConfigFlag(cmd)
+}
+
+// addRolloutFlags declares the flags of rolling batches (apply).
+func addRolloutFlags(cmd *cobra.Command) {
+	f := cmd.Flags()
+	f.String("serial", "100%", "rolling batches, e.g. 1,10%,100%")
+	f.Float64("max-fail", 100, "stop the rollout when more than this percent of a batch's hosts failed")
+}
+
+// fleetOptionsFrom resolves cmd's flags, environment and config file into
+// fleetOptions; any problem is an error before anything is contacted.
+func fleetOptionsFrom(ctx context.Context, cmd *cobra.Command, stdio Stdio, mode playbook.Mode) (fleetOptions, error) {
+	s, err := loadSettings(ctx, cmd, stdio)
+	if err != nil {
+		return fleetOptions{}, err
+	}
+	o := fleetOptions{
+		Mode:           mode,
+		Select:         s.selection(),
+		Playbook:       s.str("playbook"),
+		Dialect:        s.str("dialect"),
+		Forks:          s.int("forks"),
+		Timeout:        s.duration("timeout"),
+		ConnectTimeout: s.duration("connect-timeout"),
+		Serial:         "100%",
+		MaxFail:        100,
+		Reports:        s.strs("report", true),
+		User:           s.str("user"),
+		PasswordEnv:    s.str("password-env"),
+		AskPass:        s.bool("ask-pass"),
+		Log:            s.logOptions(),
+		NoProgress:     s.bool("no-progress"),
+		ConfigFile:     s.file,
+	}
+	if cmd.Flags().Lookup("serial") != nil {
+		o.Serial, o.MaxFail = s.str("serial"), s.float("max-fail")
+	}
+	if mode == playbook.ModeApply && cmd.Flags().Lookup("check") != nil && s.bool("check") {
+		o.Mode = playbook.ModeCheck
+	}
+	if o.Forks < 1 {
+		s.bad("forks", "%d: must be at least 1", o.Forks)
+	}
+	if o.Timeout <= 0 {
+		s.bad("timeout", "%s: must be positive", o.Timeout)
+	}
+	if o.ConnectTimeout <= 0 {
+		s.bad("connect-timeout", "%s: must be positive", o.ConnectTimeout)
+	}
+	if o.MaxFail < 0 || o.MaxFail > 100 {
+		s.bad("max-fail", "%g: must be a percentage from 0 to 100", o.MaxFail)
+	}
+	switch o.Dialect {
+	case "auto", "legacy", "advfirewall":
+	default:
+		s.bad("dialect", "%q: must be auto, legacy or advfirewall", o.Dialect)
+	}
+	return o, s.err()
+}
+
+// fleetRun is everything a scan or apply needs, resolved before any host is
+// contacted.
+type fleetRun struct {
+	pb      *playbook.Playbook
+	targets []playbook.Target
+	dialer  session.Dialer
+	outputs []reports.Target
+	serial  []playbook.Batch
+}
+
+// prepare loads and checks everything a run needs; any error is fatal
+// (exit 1) and nothing has been contacted yet.
+func prepare(ctx context.Context, stdio Stdio, o fleetOptions, log *slog.Logger) (*fleetRun, error) {
+	fr := &fleetRun{}
+	var err error
+	if fr.outputs, err = reports.ParseTargets(o.Reports); err != nil {
+		return nil, err
+	}
+	if fr.serial, err = playbook.ParseSerial(o.Serial); err != nil {
+		return nil, fmt.Errorf("--serial: %w", err)
+	}
+	hosts, err := selectHosts(ctx, o.Select, log)
+	if err != nil {
+		return nil, err
+	}
+	if fr.pb, err = playbook.Resolve(o.Playbook, inputReader(ctx)); err != nil {
+		return nil, err
+	}
+	asked, err := askPassword(stdio, o.AskPass)
+	if err != nil {
+		return nil, err
+	}
+	if fr.dialer, fr.targets, err = connect(stdio, o, hosts, asked, log); err != nil {
+		return nil, err
+	}
+	return fr, nil
+}
+
+// runFleet runs a scan or apply, writes its reports and returns the report
+// (nil when the run could not start) with the error that carries the exit
+// code. The reports are written even when the run is interrupted.
+func runFleet(ctx context.Context, stdio Stdio, o fleetOptions) (*reports.Report, error) {
+	log := newLogger(stdio, o.Log)
+	fr, err := prepare(ctx, stdio, o, log)
+	if err != nil {
+		return nil, err
+	}
+	rep := execute(ctx, stdio, o, fr, log)
+	return rep, finish(ctx, stdio, rep, fr.outputs)
+}
+
+// execute runs the executor over the prepared hosts and returns the report.
+func execute(ctx context.Context, stdio Stdio, o fleetOptions, fr *fleetRun, log *slog.Logger) *reports.Report {
+	bar := newProgress(stdio, len(fr.targets), string(o.Mode), o.NoProgress)
+	run := reports.Run{
+		RunID:          newRunID(),
+		Mode:           o.Mode,
+		Playbook:       fr.pb.Name,
+		Inventory:      o.Select.inventoryName(),
+		PlaybookDigest: fr.pb.Digest,
+		Operator:       operator(stdio),
+		Controller:     controller(),
+		CommandLine:    stdio.Args,
+		StartedAt:      time.Now().UTC(),
+	}
+	po := playbook.Options{
+		Mode:           o.Mode,
+		Forks:          o.Forks,
+		HostTimeout:    o.Timeout,
+		Serial:         fr.serial,
+		MaxFailPercent: o.MaxFail,
+		Dialect:        o.Dialect,
+		Grace:          2 * time.Second,
+		Events: func(e playbook.Event) {
+			switch e.Kind {
+			case playbook.HostFinished:
+				bar.done(string(o.Mode), reports.HostStatus(e.Result.Status))
+				log.Info("host finished", "host", e.Host, "status", e.Result.Status, "reason", e.Result.Reason)
+			case playbook.BatchStarted:
+				log.Info("batch started", "batch", e.Batch)
+			case playbook.RolloutStopped:
+				log.Warn("rollout stopped: --max-fail exceeded; the remaining hosts are skipped", "batch", e.Batch)
+			}
+		},
+	}
+	results := playbook.Run(ctx, fr.pb, fr.targets, fr.dialer, po)
+	bar.finish()
+	run.FinishedAt = time.Now().UTC()
+	return reports.FromRun(run, results)
+}
+
+// inventoryName is how reports name the inventory: its sources, joined.
+func (s selection) inventoryName() string {
+	name := ""
+	for i, p := range s.Inventory {
+		if i > 0 {
+			name += ","
+		}
+		name += p
+	}
+	return name
+}
+
+// finish writes the reports and the summary and turns the outcome into the
+// exit code.
+func finish(ctx context.Context, stdio Stdio, rep *reports.Report, outputs []reports.Target) error {
+	paths, werr := reports.WriteTargets(rep, outputs, stdio.Out)
+	if err := reports.WriteSummary(stdio.Err, rep, paths); err != nil && werr == nil {
+		werr = err
+	}
+	switch {
+	case werr != nil:
+		return &exitError{code: ExitFatal, err: fmt.Errorf("report: %w", werr)}
+	case ctx.Err() != nil:
+		return &exitError{code: ExitInterrupted, err: errors.New("interrupted; partial reports written")}
+	}
+	if code := exitFor(reports.Outcome(rep)); code != ExitOK {
+		return &exitError{code: code}
+	}
+	return nil
+}
+
+// newRunID returns a time-ordered unique run id.
+func newRunID() string {
+	var b [4]byte
+	_, _ = rand.Read(b[:])
+	return time.Now().UTC().Format("20060102T150405Z") + "-" + hex.EncodeToString(b[:])
+}
+
+// operator is the user running winfleet, for the report.
+func operator(stdio Stdio) string {
+	for _, k := range []string{"USER", "USERNAME", "LOGNAME"} {
+		if u, ok := stdio.Getenv(k); ok && u != "" {
+			return u
+		}
+	}
+	return ""
+}
+
+// controller is the machine winfleet runs on, for the report.
+func controller() string {
+	h, _ := os.Hostname()
+	return h
+}
+
+// joinFormats lists the report formats for help texts.
+func joinFormats() string {
+	s := ""
+	for i, f := range reports.Formats() {
+		if i > 0 {
+			s += ", "
+		}
+		s += f
+	}
+	return s
+}
+
+// vars of a host, for commands that show or plan without connecting.
+func hostTargets(hosts []*inventory.Host) []playbook.Target {
+	ts := make([]playbook.Target, len(hosts))
+	for i, h := range hosts {
+		addr, _ := h.Address()
+		ts[i] = playbook.Target{Name: h.Name, Address: addr, Groups: h.Groups(), Vars: h.Vars()}
+	}
+	return ts
+}

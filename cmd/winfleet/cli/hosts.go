@@ -1,0 +1,231 @@
+package cli
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"maps"
+	"os"
+	"slices"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+
+	"github.com/winfleet/winfleet/inventory"
+	"github.com/winfleet/winfleet/playbook"
+	"github.com/winfleet/winfleet/remote"
+	"github.com/winfleet/winfleet/remote/session"
+)
+
+var errNoInventory = errors.New("no inventory: use -i FILE (or WINFLEET_INVENTORY, or inventory: in the config file)")
+
+// addInventoryFlags declares -i (repeatable, merged as Ansible merges) and
+// -l.
+func addInventoryFlags(cmd *cobra.Command) {
+	f := cmd.Flags()
+	f.StringArrayP("inventory", "i", nil, "inventory file or directory: Ansible INI or YAML, or CSV (repeatable: merged as Ansible does)")
+	f.StringP("limit", "l", "", "limit to hosts matching an Ansible pattern (a:b, a:&b, a:!b, sql0*, ~regex, @file)")
+}
+
+// addConfigFlag declares --config.
+func addConfigFlag(cmd *cobra.Command) {
+	cmd.Flags().String("config", "", "config file (default ./winfleet.yaml, else the user config dir's winfleet/config.yaml)")
+}
+
+// addLogFlags declares --log-format and -v.
+func addLogFlags(cmd *cobra.Command) {
+	f := cmd.Flags()
+	f.String("log-format", "text", "log format: text or json")
+	f.CountP("verbose", "v", "more log output (repeatable)")
+}
+
+// logOptions are the logging settings every command that logs has.
+type logOptions struct {
+	Format  string // text or json
+	Verbose int
+}
+
+func (s *settings) logOptions() logOptions {
+	o := logOptions{Format: s.str("log-format"), Verbose: s.int("verbose")}
+	switch o.Format {
+	case "text", "json":
+	default:
+		s.bad("log-format", "%q: must be text or json", o.Format)
+	}
+	return o
+}
+
+// selection is which inventory and which hosts of it a command works on.
+type selection struct {
+	Inventory []string
+	Limit     string
+}
+
+func (s *settings) selection() selection {
+	sel := selection{Inventory: s.strs("inventory", false), Limit: s.str("limit")}
+	if len(sel.Inventory) == 0 {
+		s.errs = append(s.errs, errNoInventory)
+	}
+	return sel
+}
+
+// selectHosts loads the inventory, logs its warnings and returns the hosts
+// --limit selects (all of them without --limit). A --limit that does not
+// parse is an error, never "everything".
+func selectHosts(ctx context.Context, sel selection, log *slog.Logger) ([]*inventory.Host, error) {
+	inv, err := loadInventory(ctx, sel, log)
+	if err != nil {
+		return nil, err
+	}
+	pattern := sel.Limit
+	if strings.TrimSpace(pattern) == "" {
+		pattern = "all"
+	}
+	hosts, err := inv.Select(pattern, inputReader(ctx))
+	if err != nil {
+		return nil, fmt.Errorf("--limit: %w", err)
+	}
+	return hosts, nil
+}
+
+// loadInventory loads every -i source into one inventory and logs its
+// warnings.
+func loadInventory(ctx context.Context, sel selection, log *slog.Logger) (*inventory.Inventory, error) {
+	inv, err := inventory.Loader{ReadFile: inputReader(ctx)}.Load(sel.Inventory...)
+	if err != nil {
+		return nil, err
+	}
+	for _, w := range inv.Warnings() {
+		log.Warn("inventory", "warning", w.String())
+	}
+	return inv, nil
+}
+
+// passwordFallbacks are the CLI's password sources, in order, for hosts
+// whose inventory gives none: --password-env, --ask-pass, WINFLEET_PASSWORD.
+func passwordFallbacks(passwordEnv string, askPass bool, asked inventory.Secret) []inventory.PasswordFallback {
+	var fs []inventory.PasswordFallback
+	if passwordEnv != "" {
+		fs = append(fs, inventory.EnvFallback("--password-env "+passwordEnv, passwordEnv, true))
+	}
+	if askPass {
+		fs = append(fs, inventory.ValueFallback("--ask-pass", asked))
+	}
+	return append(fs, inventory.EnvFallback("WINFLEET_PASSWORD", "WINFLEET_PASSWORD", false))
+}
+
+// connect resolves every host's connection: the dialer the executor uses
+// and the targets it works on, in inventory order. Every host's settings are
+// checked before any host is contacted; the errors of all hosts are
+// returned together.
+func connect(stdio Stdio, o fleetOptions, hosts []*inventory.Host, asked inventory.Secret, log *slog.Logger) (session.Dialer, []playbook.Target, error) {
+	d := session.Dialer{}
+	targets := make([]playbook.Target, 0, len(hosts))
+	var errs []error
+	var clear []string
+	warned := map[string]int{} // one line per inventory warning, not per host
+	fallbacks := passwordFallbacks(o.PasswordEnv, o.AskPass, asked)
+	for _, h := range hosts {
+		c, err := h.Conn(stdio.Getenv, fallbacks...)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		for _, w := range c.Warnings {
+			w.Host = ""
+			warned[w.String()]++
+		}
+		t, err := remoteTarget(h.Name, c, o.User)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		if !t.HTTPS && t.AllowUnencrypted {
+			clear = append(clear, h.Name)
+		}
+		ro := remote.Options{ConnectTimeout: o.ConnectTimeout, OperationTimeout: c.OperationTimeout, ReadTimeout: c.ReadTimeout}
+		if o.Log.Verbose > 0 {
+			ro.Logger = log // per-request debug lines and per-host warnings only with -v
+		}
+		d[h.Name] = session.Conn{Target: t, Options: ro}
+		targets = append(targets, playbook.Target{Name: h.Name, Address: t.Host, Groups: h.Groups(), Vars: h.Vars(),
+			Credential: credentialOf(t.User, c.PasswordSource)})
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, nil, err
+	}
+	for _, w := range slices.Sorted(maps.Keys(warned)) {
+		log.Warn("inventory", "warning", w, "hosts", warned[w])
+	}
+	if len(clear) > 0 {
+		log.Warn("WinRM over plain HTTP without encryption (allowed by message_encryption=never or allow_unencrypted): commands and output travel in clear",
+			"hosts", len(clear), "first", clear[0])
+	}
+	return d, targets, nil
+}
+
+// credentialOf identifies the credential a host logs on with, without the
+// secret: the user and where the password comes from. Hosts sharing it
+// share an account; a password set on one host alone is its own.
+func credentialOf(user string, src inventory.PasswordSource) string {
+	if src.Kind == inventory.SourceNone {
+		return ""
+	}
+	return user + " with " + src.String()
+}
+
+// remoteTarget turns a host's resolved connection into a remote.Target.
+func remoteTarget(host string, c inventory.Conn, defaultUser string) (remote.Target, error) {
+	user := c.User
+	if user == "" {
+		user = defaultUser
+	}
+	t := remote.Target{
+		Host:               c.Address,
+		Port:               c.Port,
+		HTTPS:              c.Scheme == inventory.HTTPS,
+		Transport:          string(c.Transport),
+		User:               user,
+		Password:           c.Password.Reveal(),
+		AllowUnencrypted:   c.AllowUnencrypted,
+		MessageEncryption:  string(c.MessageEncryption),
+		CAFile:             c.CAFile,
+		ServerName:         c.ServerName,
+		InsecureSkipVerify: c.CertValidation == inventory.CertIgnore,
+	}
+	if c.Transport == inventory.TransportCertificate {
+		var err error
+		if t.ClientCertPEM, err = os.ReadFile(c.ClientCert); err != nil {
+			return t, fmt.Errorf("host %s: client certificate: %w", host, err)
+		}
+		if t.ClientKeyPEM, err = os.ReadFile(c.ClientKey); err != nil {
+			return t, fmt.Errorf("host %s: client key: %w", host, err)
+		}
+	}
+	return t, nil
+}
+
+// askPassword reads the password once for --ask-pass: without echo from a
+// terminal, else one line from standard input.
+func askPassword(stdio Stdio, ask bool) (inventory.Secret, error) {
+	if !ask {
+		return inventory.Secret{}, nil
+	}
+	if f, ok := stdio.In.(*os.File); ok && stdio.IsTerminal(f) {
+		fmt.Fprint(stdio.Err, "WinRM password: ")
+		b, err := term.ReadPassword(int(f.Fd()))
+		fmt.Fprintln(stdio.Err)
+		if err != nil {
+			return inventory.Secret{}, fmt.Errorf("--ask-pass: %w", err)
+		}
+		return inventory.NewSecret(string(b)), nil
+	}
+	line, err := bufio.NewReader(stdio.In).ReadString('\n')
+	if err != nil && line == "" {
+		return inventory.Secret{}, fmt.Errorf("--ask-pass: no password on standard input: %w", err)
+	}
+	return inventory.NewSecret(strings.TrimRight(line, "\r\n")), nil
+}

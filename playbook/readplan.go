@@ -1,0 +1,103 @@
+package playbook
+
+import (
+	"slices"
+
+	"github.com/winfleet/winfleet/playbook/netsh"
+)
+
+// facts is what is known about a host: from its vars before connecting,
+// then from each round trip.
+type facts struct {
+	// dialect is "" until known (from the options, the dialect or
+	// windows_version var, or the host's ver).
+	dialect netsh.Dialect
+	// installs are the SSIS versions; their program paths are guesses
+	// until sc qc has been read.
+	installs []ssisInstall
+	// known says installs is complete: sql_version named it, or the
+	// service list was read.
+	known bool
+}
+
+// readPlan is what a host must be asked, and the checks that result, for
+// what is known. It is pure: Run computes it before and after each round
+// trip, and Plan computes it once, offline, from the vars.
+type readPlan struct {
+	// discovery is ver, net session and the SSIS discovery: the service
+	// list while the versions are unknown, then sc qc of each version.
+	discovery []string
+	// checks are the items resolved with these facts; each: ssis items
+	// only once the versions are known.
+	checks []check
+	// reads are the checks' read commands that can be rendered with these
+	// facts (a firewall read needs the dialect).
+	reads []string
+}
+
+// all is discovery then reads, without duplicates.
+func (p readPlan) all() []string { return appendNew(slices.Clone(p.discovery), p.reads...) }
+
+// planReads computes the read plan of a host. o carries the netsh options
+// but its dialect, which comes from f.
+func planReads(pb *Playbook, v vars, f facts, o netsh.Options) (readPlan, error) {
+	needSSIS, err := usesSSIS(pb, v)
+	if err != nil {
+		return readPlan{}, err
+	}
+	p := readPlan{discovery: []string{netsh.VerCommand, netsh.NetSessionCommand}}
+	switch {
+	case needSSIS && !f.known:
+		p.discovery = append(p.discovery, netsh.ScListCommand)
+	case needSSIS:
+		for _, in := range f.installs {
+			qc, err := netsh.ScQcCommand(in.v.Service)
+			if err != nil {
+				return readPlan{}, err
+			}
+			p.discovery = appendNew(p.discovery, qc)
+		}
+	}
+	if p.checks, err = expand(pb, v, f.installs, f.known || !needSSIS); err != nil {
+		return readPlan{}, err
+	}
+	o.Dialect = f.dialect
+	p.reads = readCommands(p.checks, o)
+	return p, nil
+}
+
+// usesSSIS reports whether any item that applies to the host has each: ssis.
+func usesSSIS(pb *Playbook, v vars) (bool, error) {
+	for _, it := range pb.items() {
+		if it.Each != "ssis" {
+			continue
+		}
+		ok, err := applies(it, v)
+		if err != nil {
+			return false, err
+		}
+		if ok {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+func installsOf(versions ...netsh.SSISVersion) []ssisInstall {
+	var out []ssisInstall
+	for _, sv := range versions {
+		out = append(out, ssisInstall{v: sv, program: sv.ProgramPath(""), dirNum: dirNum(sv.Dir)})
+	}
+	return out
+}
+
+// appendNew appends the cmds that l does not hold yet, in order. Lists are
+// a handful of commands, so a linear search beats a set.
+func appendNew(l []string, cmds ...string) []string {
+	for _, c := range cmds {
+		if !slices.Contains(l, c) {
+			l = append(l, c)
+		}
+	}
+	return l
+}
