@@ -280,7 +280,7 @@ func parseLine(line string) (*node, error) {
 // run executes a parsed line; it returns the node's own return code (what
 // && and || test).
 func (p *proc) run(n *node, s streams) int {
-	if p.exited || p.ctx.Err() != nil {
+	if p.exited || (p.line != nil && p.line.cut) || p.ctx.Err() != nil {
 		return p.errorlevel
 	}
 	switch n.op {

@@ -477,10 +477,8 @@ func (h *Host) exec(ctx context.Context, line string, cmd *winrmtest.Command, sh
 	if stdin == nil {
 		stdin = strings.NewReader("")
 	}
-	lctx, cancel := context.WithCancelCause(ctx)
-	defer cancel(nil)
-	ls := &lineState{h: h, cmd: cmd, line: line, received: received, cancel: cancel}
-	p := h.newProc(lctx, shell, false, false)
+	ls := &lineState{h: h, cmd: cmd, line: line, received: received}
+	p := h.newProc(ctx, shell, false, false)
 	p.line = ls
 	rc := p.runCmdLine(line, streams{in: stdin, out: stdout, err: stderr})
 	return ls.finish(ctx, rc)

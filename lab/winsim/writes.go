@@ -2,7 +2,6 @@ package winsim
 
 import (
 	"context"
-	"errors"
 	"strings"
 	"time"
 
@@ -76,9 +75,6 @@ type WriteCounts struct {
 	// client, Faulted the lines a write fault cut.
 	Commands, Programs, Applied, Answered, Faulted int64
 }
-
-// errWriteFault ends a line cut by a write fault.
-var errWriteFault = errors.New("winsim: write fault")
 
 // WriteLog returns the write command lines in arrival order (the most
 // recent Config.LogLimit of them).
@@ -163,10 +159,11 @@ type lineState struct {
 	cmd      *winrmtest.Command // nil under Exec
 	line     string
 	received time.Time
-	cancel   context.CancelCauseFunc
 
 	rec   *WriteRecord   // set at the first write program
 	fault WriteFaultMode // decided at the first write program
+	// cut stops the line (every process of it runs on one goroutine).
+	cut bool
 }
 
 // beforeWrite is called when a write program is about to run; false means
@@ -236,7 +233,7 @@ func (l *lineState) withhold() {
 			l.cmd.DropAnswer()
 		}
 	}
-	l.cancel(errWriteFault)
+	l.cut = true
 }
 
 // finish records the line's exit code; it returns the code the handler
