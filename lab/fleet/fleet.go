@@ -175,6 +175,42 @@ type Faults struct {
 	// Signal, Delete) with the WS-Man fault of that code, e.g.
 	// {Create: 2150859173}.
 	SOAPFaults map[string]uint32 `yaml:"soap_faults,omitempty"`
+
+	// Write faults (at most one) act on a command line's first write
+	// program (netsh add/set/delete/reset, reg add/delete, sc start/stop)
+	// and cut the line there. DropBeforeWrite closes the connection instead
+	// of answering and the write does not run; DropAfterWrite runs it, then
+	// closes the connection; HangOnWrite runs it and never answers.
+	DropBeforeWrite bool `yaml:"drop_before_write,omitempty"`
+	DropAfterWrite  bool `yaml:"drop_after_write,omitempty"`
+	HangOnWrite     bool `yaml:"hang_on_write,omitempty"`
+	// WriteFaultsAfter lets the first N write command lines through
+	// normally; the write fault hits the next ones.
+	WriteFaultsAfter int `yaml:"write_faults_after,omitempty"`
+}
+
+// writeFault is the winsim write fault the keys above describe.
+func (ft *Faults) writeFault() (winsim.WriteFault, error) {
+	var modes []winsim.WriteFaultMode
+	for _, m := range []struct {
+		on   bool
+		mode winsim.WriteFaultMode
+	}{{ft.DropBeforeWrite, winsim.DropBeforeWrite}, {ft.DropAfterWrite, winsim.DropAfterWrite}, {ft.HangOnWrite, winsim.HangOnWrite}} {
+		if m.on {
+			modes = append(modes, m.mode)
+		}
+	}
+	switch {
+	case len(modes) > 1:
+		return winsim.WriteFault{}, fmt.Errorf("faults.%s and faults.%s: at most one write fault", modes[0], modes[1])
+	case ft.WriteFaultsAfter < 0:
+		return winsim.WriteFault{}, fmt.Errorf("faults.write_faults_after: %d is negative", ft.WriteFaultsAfter)
+	case ft.WriteFaultsAfter > 0 && len(modes) == 0:
+		return winsim.WriteFault{}, errors.New("faults.write_faults_after: needs drop_before_write, drop_after_write or hang_on_write")
+	case len(modes) == 0:
+		return winsim.WriteFault{}, nil
+	}
+	return winsim.WriteFault{Mode: modes[0], After: ft.WriteFaultsAfter}, nil
 }
 
 // Canned is a scripted answer: a regular expression on the command line
@@ -430,7 +466,11 @@ func (f *Fleet) HostConfig(i int) (winsim.Config, error) {
 		cfg.Registry = append(cfg.Registry, winsim.RegValue{Key: r.Key, Name: r.Name, Type: r.Type, Data: r.Data})
 	}
 	ft := h.Faults
-	cfg.Faults = winsim.Faults{NotElevated: ft.NotElevated, FirewallStopped: ft.FirewallStopped, Language: ft.Language, OEMCodePage: ft.CodePage}
+	wf, err := ft.writeFault()
+	if err != nil {
+		return winsim.Config{}, f.errorf(h, "%v", err)
+	}
+	cfg.Faults = winsim.Faults{NotElevated: ft.NotElevated, FirewallStopped: ft.FirewallStopped, Language: ft.Language, OEMCodePage: ft.CodePage, Write: wf}
 	for _, c := range ft.Canned {
 		cfg.Faults.Canned = append(cfg.Faults.Canned, winsim.Canned{Match: c.Match, Stdout: c.Stdout, Stderr: c.Stderr, Exit: c.Exit})
 	}

@@ -67,6 +67,12 @@ func TestLoadErrors(t *testing.T) {
 		{"bad expect", "hosts:\n  - name: a.example\n    expect: fine\n", `expect: "fine" is not one of`},
 		{"bad name", "hosts:\n  - name: \"a b\"\n", `name: "a b" is not a valid host name`},
 		{"bad soap op", "hosts:\n  - name: a.example\n    faults: {soap_faults: {Open: 5}}\n", `faults.soap_faults: unknown operation "Open"`},
+		{"two write faults", "hosts:\n  - name: a.example\n    faults: {drop_before_write: true, hang_on_write: true}\n",
+			"bad.yaml:2: host a.example: faults.drop_before_write and faults.hang_on_write: at most one write fault"},
+		{"write_faults_after alone", "hosts:\n  - name: a.example\n    faults: {write_faults_after: 2}\n",
+			"bad.yaml:2: host a.example: faults.write_faults_after: needs drop_before_write"},
+		{"negative write_faults_after", "hosts:\n  - name: a.example\n    faults: {drop_after_write: true, write_faults_after: -1}\n",
+			"bad.yaml:2: host a.example: faults.write_faults_after: -1 is negative"},
 	}
 	for _, tt := range tests {
 		_, err := Parse("bad.yaml", []byte(tt.yaml))

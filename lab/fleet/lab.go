@@ -12,6 +12,7 @@ import (
 	"sort"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.yaml.in/yaml/v3"
@@ -49,6 +50,18 @@ type ServeOptions struct {
 	// certificates; the caller writes (*Lab).CACertPEM there. Empty: the
 	// inventory sets ansible_winrm_server_cert_validation: ignore.
 	CAFile string
+	// WriteFault is the write fault of every host whose fleet entry sets
+	// none (drop_before_write, drop_after_write, hang_on_write,
+	// write_faults_after). The zero value injects nothing.
+	WriteFault winsim.WriteFault
+	// LockoutThreshold models a domain account lockout policy across the
+	// whole lab: after that many rejected logons for a wrong password or
+	// unknown user of one account, every further logon of that account is
+	// rejected, right password or not, until the lab closes. An account is
+	// the host's domain (or, on a workgroup host, its computer name) and
+	// the user name. A successful logon resets the account's count, as
+	// Active Directory does. 0 (the default) turns the model off.
+	LockoutThreshold int
 }
 
 // labLogLimit bounds each host's request log (Server.Log): a lab may serve
@@ -65,6 +78,11 @@ type Lab struct {
 	passwordEnv string
 	ca          *winrmtest.CA
 	caFile      string
+
+	// lockout is the account lockout model (nil when off); lockedOut
+	// counts, per host in fleet order, the logons it refused.
+	lockout   *lockout
+	lockedOut []atomic.Int64
 
 	closeOnce sync.Once
 }
@@ -106,6 +124,17 @@ func Serve(ctx context.Context, f *Fleet, opts ServeOptions) (*Lab, error) {
 		}
 		l.password, l.generated = base64.RawURLEncoding.EncodeToString(b), true
 	}
+	if !opts.WriteFault.Mode.Valid() || opts.WriteFault.After < 0 {
+		return nil, fmt.Errorf("write fault %q after %d write commands: want %s, %s or %s and a count of 0 or more",
+			opts.WriteFault.Mode, opts.WriteFault.After, winsim.DropBeforeWrite, winsim.DropAfterWrite, winsim.HangOnWrite)
+	}
+	if opts.LockoutThreshold < 0 {
+		return nil, fmt.Errorf("lockout threshold %d: must not be negative", opts.LockoutThreshold)
+	}
+	if opts.LockoutThreshold > 0 {
+		l.lockout = newLockout(opts.LockoutThreshold)
+	}
+	l.lockedOut = make([]atomic.Int64, len(f.Hosts))
 	first := opts.FirstAddr
 	if !first.IsValid() {
 		first = netip.MustParseAddr("127.0.0.2")
@@ -162,6 +191,9 @@ func Serve(ctx context.Context, f *Fleet, opts ServeOptions) (*Lab, error) {
 
 func (l *Lab) start(f *Fleet, i int, cfg winsim.Config, addr netip.Addr, opts ServeOptions) (LabHost, error) {
 	h := &f.Hosts[i]
+	if cfg.Faults.Write.Mode == "" {
+		cfg.Faults.Write = opts.WriteFault
+	}
 	sim, err := winsim.New(cfg)
 	if err != nil {
 		return LabHost{}, f.errorf(h, "%v", err)
@@ -200,7 +232,17 @@ func (l *Lab) start(f *Fleet, i int, cfg winsim.Config, addr netip.Addr, opts Se
 		so = append(so, winrmtest.WithRestrictedUsers(user))
 	}
 	transport, scheme := f.transport(h), f.scheme(h)
-	if transport == "ntlm" {
+	switch {
+	case l.lockout != nil:
+		// Every scheme goes through the lab's lockout policy.
+		acct := lockoutAuth{policy: l.lockout, domain: accountDomain(cfg), refused: &l.lockedOut[i]}
+		if transport == "ntlm" {
+			so = append(so, winrmtest.WithAuthenticator(acct.wrap(&winrmtest.NTLM{})))
+		} else {
+			so = append(so, winrmtest.WithAuthenticator(acct.wrap(winrmtest.BasicAuth{})))
+		}
+		so = append(so, winrmtest.WithBasicAuth(false))
+	case transport == "ntlm":
 		so = append(so, winrmtest.WithNTLM(), winrmtest.WithBasicAuth(false))
 	}
 	if h.AllowUnencrypted != nil {

@@ -35,6 +35,8 @@ type proc struct {
 	lastNotFound bool
 	exited       bool
 	exitCode     int
+
+	line *lineState // the received line, shared by child processes
 }
 
 func (h *Host) newProc(ctx context.Context, shell winrmtest.ShellInfo, delayed, ps bool) *proc {
@@ -42,7 +44,7 @@ func (h *Host) newProc(ctx context.Context, shell winrmtest.ShellInfo, delayed, 
 }
 
 func (p *proc) child(delayed, ps bool) *proc {
-	return &proc{h: p.h, ctx: p.ctx, shell: p.shell, env: p.env.clone(), delayed: delayed, ps: ps, cp: p.cp}
+	return &proc{h: p.h, ctx: p.ctx, shell: p.shell, env: p.env.clone(), delayed: delayed, ps: ps, cp: p.cp, line: p.line}
 }
 
 // dyn resolves cmd.exe's pseudo variables.
@@ -278,7 +280,7 @@ func parseLine(line string) (*node, error) {
 // run executes a parsed line; it returns the node's own return code (what
 // && and || test).
 func (p *proc) run(n *node, s streams) int {
-	if p.exited || p.ctx.Err() != nil {
+	if p.exited || (p.line != nil && p.line.cut) || p.ctx.Err() != nil {
 		return p.errorlevel
 	}
 	switch n.op {
@@ -361,7 +363,18 @@ func (p *proc) runSimple(c *simple, s streams) int {
 		return 9009
 	}
 	inv := &invocation{p: p, name: prog, raw: rest, args: splitArgs(rest), s: hs}
+	write := p.line != nil && IsWriteProgram(p.h.cfg.Version, prog, inv.args)
+	if write && !p.line.beforeWrite() {
+		p.errorlevel, p.lastNotFound = 1, false
+		return 1
+	}
 	rc := ext(inv)
+	if write && p.line.afterWrite(inv.write) {
+		// The answer is withheld: what the program printed never leaves.
+		p.h.record(Invocation{Line: strings.TrimSpace(trimmed), Program: prog, Write: inv.write, Exit: rc})
+		p.errorlevel, p.lastNotFound = rc, false
+		return rc
+	}
 	inv.flush()
 	p.h.record(Invocation{Line: strings.TrimSpace(trimmed), Program: prog, Write: inv.write, Exit: rc})
 	p.errorlevel, p.lastNotFound = rc, false

@@ -145,6 +145,8 @@ type Faults struct {
 	Latency time.Duration
 	// Hang makes every command line block until its context is done.
 	Hang bool
+	// Write fails write commands (see WriteFault, WriteFaultMode).
+	Write WriteFault
 }
 
 // Config describes a simulated host.
@@ -201,6 +203,11 @@ type Host struct {
 	log      []Invocation
 	writes   int
 	fwOff    Profiles
+
+	wlog   []*WriteRecord // write command lines (WriteLog)
+	wcount WriteCounts    // Applied is writes
+	wfault WriteFault     // Faults.Write, SetWriteFault
+	wfSeen int            // write lines since wfault was set
 }
 
 type cannedRE struct {
@@ -236,7 +243,13 @@ func New(cfg Config) (*Host, error) {
 			cfg.CurrentProfile = Domain
 		}
 	}
-	h := &Host{cfg: cfg, reg: newRegistry(), files: map[string]bool{}, fwOff: cfg.FirewallOff}
+	if !cfg.Faults.Write.Mode.Valid() {
+		return nil, fmt.Errorf("host %q: unknown write fault %q (want %s, %s or %s)", cfg.ComputerName, cfg.Faults.Write.Mode, DropBeforeWrite, DropAfterWrite, HangOnWrite)
+	}
+	if cfg.Faults.Write.After < 0 {
+		return nil, fmt.Errorf("host %q: write fault after %d write commands: negative", cfg.ComputerName, cfg.Faults.Write.After)
+	}
+	h := &Host{cfg: cfg, reg: newRegistry(), files: map[string]bool{}, fwOff: cfg.FirewallOff, wfault: cfg.Faults.Write}
 	lang, err := languageFor(cfg.Faults.Language)
 	if err != nil {
 		return nil, fmt.Errorf("host %q: %w", cfg.ComputerName, err)
@@ -356,12 +369,13 @@ func (h *Host) Writes() int {
 	return h.writes
 }
 
-// ResetLog empties the command log and the write count, e.g. between the
-// steps of a test.
+// ResetLog empties the command log, the write log and the write counts,
+// e.g. between the steps of a test.
 func (h *Host) ResetLog() {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.lines, h.log, h.writes = nil, nil, 0
+	h.wlog, h.wcount = nil, WriteCounts{}
 }
 
 func (h *Host) logLimit() int {
@@ -429,15 +443,18 @@ func (h *Host) Run(ctx context.Context, cmd *winrmtest.Command) int {
 	if len(cmd.Args) > 0 {
 		line += " " + strings.Join(cmd.Args, " ")
 	}
-	return h.exec(ctx, line, cmd.Shell, cmd.Stdin, cmd.Stdout, cmd.Stderr)
+	return h.exec(ctx, line, cmd, cmd.Shell, cmd.Stdin, cmd.Stdout, cmd.Stderr)
 }
 
-// Exec runs one command line as Run does, without a WinRM shell.
+// Exec runs one command line as Run does, without a WinRM shell. A write
+// fault cuts the line as under Run; HangOnWrite then blocks until ctx is
+// done.
 func (h *Host) Exec(ctx context.Context, line string, stdout, stderr io.Writer) int {
-	return h.exec(ctx, line, winrmtest.ShellInfo{}, nil, stdout, stderr)
+	return h.exec(ctx, line, nil, winrmtest.ShellInfo{}, nil, stdout, stderr)
 }
 
-func (h *Host) exec(ctx context.Context, line string, shell winrmtest.ShellInfo, stdin io.Reader, stdout, stderr io.Writer) int {
+func (h *Host) exec(ctx context.Context, line string, cmd *winrmtest.Command, shell winrmtest.ShellInfo, stdin io.Reader, stdout, stderr io.Writer) int {
+	received := time.Now()
 	h.mu.Lock()
 	h.lines = trim(append(h.lines, line), h.logLimit())
 	h.mu.Unlock()
@@ -460,8 +477,11 @@ func (h *Host) exec(ctx context.Context, line string, shell winrmtest.ShellInfo,
 	if stdin == nil {
 		stdin = strings.NewReader("")
 	}
+	ls := &lineState{h: h, cmd: cmd, line: line, received: received}
 	p := h.newProc(ctx, shell, false, false)
-	return p.runCmdLine(line, streams{in: stdin, out: stdout, err: stderr})
+	p.line = ls
+	rc := p.runCmdLine(line, streams{in: stdin, out: stdout, err: stderr})
+	return ls.finish(ctx, rc)
 }
 
 func (h *Host) cannedFor(line string) (Canned, bool) {

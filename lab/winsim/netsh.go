@@ -61,11 +61,7 @@ func progNetsh(inv *invocation) int {
 		// Interactive netsh reads commands from stdin; with none it exits.
 		return 0
 	}
-	ctxs := []string{"firewall", "interface", "http", "winhttp", "wlan", "lan", "ipsec", "dhcpclient", "bridge", "rpc", "winsock", "routing", "ras", "nap", "namespace", "netio", "p2p", "trace", "wcn", "wfp", "branchcache", "dnsclient", "mbn"}
-	if h.cfg.Version.HasAdvfirewall() {
-		ctxs = append(ctxs, "advfirewall")
-	}
-	switch kw(args[0], ctxs...) {
+	switch kw(args[0], netshContexts(h.cfg.Version)...) {
 	case "firewall":
 		return legacyFirewall(inv, raw, args[1:])
 	case "advfirewall":
@@ -73,6 +69,15 @@ func progNetsh(inv *invocation) int {
 	}
 	inv.out(notFound(raw))
 	return 1
+}
+
+// netshContexts are the netsh contexts of Windows version v.
+func netshContexts(v Version) []string {
+	ctxs := []string{"firewall", "interface", "http", "winhttp", "wlan", "lan", "ipsec", "dhcpclient", "bridge", "rpc", "winsock", "routing", "ras", "nap", "namespace", "netio", "p2p", "trace", "wcn", "wfp", "branchcache", "dnsclient", "mbn"}
+	if v.HasAdvfirewall() {
+		ctxs = append(ctxs, "advfirewall")
+	}
+	return ctxs
 }
 
 // firewallGate applies the host faults every firewall command meets: the

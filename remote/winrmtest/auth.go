@@ -113,7 +113,9 @@ type AuthRequest struct {
 
 // An AuthResult is an Authenticator's decision; see Authenticator.
 type AuthResult struct {
-	// User is the authenticated user name as the client sent it.
+	// User is the authenticated user name as the client sent it. With Reply,
+	// it names the user a handshake leg authenticated (the 200 that ends an
+	// NTLM handshake), so that a wrapping Authenticator sees the logon.
 	User string
 	// Body, if not nil, replaces the raw body for the SOAP layer.
 	Body []byte
@@ -132,8 +134,27 @@ type Response struct {
 }
 
 // ErrBadCredentials is returned by BasicAuth for an unknown user or a wrong
-// password.
+// password, wrapped in a *LogonError.
 var ErrBadCredentials = errors.New("bad user name or password")
+
+// A LogonError is what an Authenticator returns when it checked a request's
+// credentials against an account and they are wrong: an unknown user or a
+// wrong password (a domain controller's "bad password"). BasicAuth and NTLM
+// return one; refusals for other reasons (a malformed token, a policy) are
+// plain errors. A wrapping Authenticator can count failures per user with
+// errors.As, e.g. to model an account lockout policy.
+type LogonError struct {
+	// User is the user name as the client sent it (maybe with a domain).
+	User string
+	// Err is the reason, e.g. ErrBadCredentials.
+	Err error
+}
+
+// Error returns the reason's text (never the password).
+func (e *LogonError) Error() string { return e.Err.Error() }
+
+// Unwrap returns the reason.
+func (e *LogonError) Unwrap() error { return e.Err }
 
 // ErrUnencryptedRefused is returned by BasicAuth for Basic over plain HTTP
 // while AllowUnencrypted is false.
@@ -166,7 +187,7 @@ func (BasicAuth) Authenticate(req *AuthRequest) (*AuthResult, error) {
 	}
 	want, known := req.Password(user)
 	if !known || subtle.ConstantTimeCompare([]byte(want), []byte(pass)) != 1 {
-		return nil, ErrBadCredentials
+		return nil, &LogonError{User: user, Err: ErrBadCredentials}
 	}
 	return &AuthResult{User: user}, nil
 }

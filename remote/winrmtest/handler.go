@@ -48,6 +48,44 @@ type Command struct {
 	// Stdout and Stderr are the command's output streams.
 	Stdout io.Writer
 	Stderr io.Writer
+
+	c *command // nil for a Command not made by a Server
+}
+
+// DropAnswer makes the server close the connection of every Receive for
+// this command, from now on and including a Receive parked at that moment,
+// instead of answering it (Faults.DropReceive for one command): the client
+// sees the connection drop and never learns the command's result. Output
+// not yet received is lost. A handler calls it before or after doing the
+// command's work, to model a connection lost before or after the work
+// happened. It does nothing on a Command not made by a Server.
+func (cmd *Command) DropAnswer() {
+	if cmd.c != nil {
+		cmd.c.withhold(withholdDrop)
+	}
+}
+
+// HangAnswer makes the server park every Receive for this command without
+// an answer until the client leaves or the server closes, as DropAnswer
+// does with a hang-up (Faults.HangReceive for one command).
+func (cmd *Command) HangAnswer() {
+	if cmd.c != nil {
+		cmd.c.withhold(withholdHang)
+	}
+}
+
+// OnAnswered sets fn to be called once, when the ReceiveResponse carrying
+// the command's final state (CommandState Done and its exit code) has been
+// written to a connection in full and flushed. It is not called when that
+// answer was dropped, withheld, cut short by a fault or could not be
+// written. fn runs on the server's request goroutine, after the client may
+// already have read the answer (a later request on the same connection is
+// served after it); it must not block. Set it before Run returns. It does
+// nothing on a Command not made by a Server.
+func (cmd *Command) OnAnswered(fn func()) {
+	if cmd.c != nil {
+		cmd.c.setOnAnswered(fn)
+	}
 }
 
 // ShellInfo is what the server knows of a shell when a command arrives.

@@ -221,7 +221,7 @@ func (a *ntlmAcceptor) Authenticate(auth []byte) error {
 	}
 	password, ok := a.lookup(user)
 	if !ok {
-		return errNTLMUnknownUser
+		return &LogonError{User: user, Err: errNTLMUnknownUser}
 	}
 
 	// MS-NLMP 3.3.2: NTOWFv2 with the user and domain as the client sent them.
@@ -229,7 +229,7 @@ func (a *ntlmAcceptor) Authenticate(auth []byte) error {
 	proof, temp := nt[:16], nt[16:]
 	want := ntlmHMAC(responseKeyNT, a.srvChal[:], temp)
 	if !hmac.Equal(proof, want) {
-		return errNTLMBadResponse
+		return &LogonError{User: user, Err: errNTLMBadResponse}
 	}
 	// The AV pairs are covered by NTProofStr, so they can be trusted now.
 	if err := checkChannelBinding(temp, a.channelBinding, a.strictCBT); err != nil {

@@ -198,7 +198,7 @@ func (a *NTLM) handshake(req *AuthRequest, st *ntlmConnState, scheme, token stri
 		req.Conn.SetAuthenticated(user)
 		switch {
 		case len(req.Body) == 0:
-			return &AuthResult{Reply: &Response{Status: http.StatusOK, Header: http.Header{}}}, nil
+			return &AuthResult{User: user, Reply: &Response{Status: http.StatusOK, Header: http.Header{}}}, nil
 		case isEncryptedContentType(req.HTTP.Header.Get("Content-Type")):
 			return a.decrypt(req, st)
 		case !req.Conn.TLS && !req.AllowUnencrypted:

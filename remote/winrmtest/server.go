@@ -55,6 +55,8 @@ type Server struct {
 	logChanged chan struct{} // closed and replaced on every change
 	seq        int
 	log        []*Request
+
+	stats serverStats
 }
 
 // NewServer starts a server on 127.0.0.1 over HTTP. It panics if it cannot
@@ -380,6 +382,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer s.reqWG.Done()
+	s.stats.requests.Add(1)
 	start := time.Now()
 	rec := s.logStart(&Request{Time: start, ConnID: conn.ID, Op: OpUnknown})
 	a := s.serve(r, conn, rec)
@@ -403,7 +406,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if a.partial == partialNone {
-		s.writeResponse(w, a.resp, a.wrap)
+		if err := s.writeResponse(w, a.resp, a.wrap); err == nil && a.sent != nil {
+			a.sent()
+		}
 		return
 	}
 	// Headers and half the body, then a stall or a hang-up.
@@ -427,6 +432,8 @@ type answer struct {
 	partial   int // partialNone, or how the body is cut short
 	faultCode uint32
 	note      string
+	// sent, if not nil, is called once the response was written in full.
+	sent func()
 }
 
 // How a Receive response body is cut short (Faults.StallReceiveBody,
@@ -492,6 +499,8 @@ func (s *Server) serve(r *http.Request, conn *Conn, rec *Request) answer {
 	if r.TLS != nil && s.tlsConf != nil {
 		areq.ServerCertificate = s.tlsConf.Certificates[0].Leaf
 	}
+	// Stats: a request with an Authorization header is a logon attempt.
+	creds := r.Header.Get("Authorization") != ""
 	var res *AuthResult
 	var authErr error
 	if f.Unauthorized {
@@ -506,14 +515,24 @@ func (s *Server) serve(r *http.Request, conn *Conn, rec *Request) answer {
 	}
 	if res != nil && res.Reply != nil {
 		rec.setOp(s, OpAuth)
+		// A 401 Reply carries a challenge; any other ends a handshake.
+		if creds && res.Reply.Status != http.StatusUnauthorized {
+			s.stats.logonsAccepted.Add(1)
+		}
 		return answer{resp: res.Reply, note: "authentication leg"}
 	}
 	if res == nil || res.User == "" {
 		rec.setOp(s, OpAuth)
+		if creds {
+			s.stats.logonsRejected.Add(1)
+		}
 		if authErr == nil {
 			authErr = errors.New("no credentials")
 		}
 		return plain(http.StatusUnauthorized, s.challenge(), nil, authErr.Error())
+	}
+	if creds {
+		s.stats.logonsAccepted.Add(1)
 	}
 	user := res.User
 	s.logUpdate(rec, func(q *Request) { q.User = user })
@@ -529,9 +548,12 @@ func (s *Server) serve(r *http.Request, conn *Conn, rec *Request) answer {
 	if !s.sleep(r.Context(), f.HeaderDelay) {
 		return dropped("request ended during HeaderDelay")
 	}
-	a := answer{resp: &resp.Response, wrap: res.Wrap, faultCode: resp.faultCode, note: note}
+	a := answer{resp: &resp.Response, wrap: res.Wrap, faultCode: resp.faultCode, note: note, sent: resp.sent}
 	if resp.Status == http.StatusUnauthorized {
 		a.wrap = nil // a 401 is never sealed
+		if creds {
+			s.stats.logonsRejected.Add(1) // UnauthorizedOn
+		}
 	}
 	if rec.op(s) == OpReceive && resp.Status == http.StatusOK {
 		switch {
@@ -565,13 +587,16 @@ func (r *Request) setOp(s *Server, op Op) {
 	s.logUpdate(r, func(q *Request) { q.Op = op })
 }
 
-func (s *Server) writeResponse(w http.ResponseWriter, resp *Response, wrap func(*Response)) {
+// writeResponse writes resp and reports whether it reached the connection
+// (nil: written and flushed to the socket).
+func (s *Server) writeResponse(w http.ResponseWriter, resp *Response, wrap func(*Response)) error {
+	var err error
 	s.writeHead(w, resp, wrap, func(body []byte) {
-		_, _ = w.Write(body)
-		if fl, ok := w.(http.Flusher); ok {
-			fl.Flush()
+		if _, err = w.Write(body); err == nil {
+			err = http.NewResponseController(w).Flush()
 		}
 	})
+	return err
 }
 
 // writeHead writes the status and headers of resp (after wrap), with the

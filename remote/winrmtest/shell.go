@@ -76,7 +76,22 @@ type command struct {
 	finalSent bool
 	stdin     []byte
 	stdinEOF  bool
+
+	// withheld is how the handler asked the server not to answer
+	// (Command.DropAnswer, Command.HangAnswer); onAnswered is
+	// Command.OnAnswered's function.
+	withheld   withhold
+	onAnswered func()
 }
+
+// withhold is what Receives of a command get instead of an answer.
+type withhold int
+
+const (
+	withholdNone withhold = iota
+	withholdDrop
+	withholdHang
+)
 
 func newCommand(parent context.Context, id string) *command {
 	ctx, cancel := context.WithCancelCause(parent)
@@ -238,10 +253,12 @@ func (s *Server) dispatch(ctx context.Context, user string, conn *Conn, body []b
 	return s.faultResponse(faultActionNotSupported(env.Header.Action), msgID), "unsupported action"
 }
 
-// soapResponse is a response with the fault code it carries, for the log.
+// soapResponse is a response with the fault code it carries, for the log,
+// and what to do once it was written in full (sent).
 type soapResponse struct {
 	Response
 	faultCode uint32
+	sent      func()
 }
 
 func (s *Server) faultResponse(f *fault, msgID string) *soapResponse {
@@ -282,6 +299,7 @@ func (s *Server) removeShellLocked(id string, sh *shell) {
 		delete(s.ops, sh.canon)
 	}
 	delete(s.shells, id)
+	s.stats.shellsDeleted.Add(1)
 }
 
 func (s *Server) create(env *envelope, conn *Conn, user, msgID string) (*soapResponse, string) {
@@ -310,6 +328,7 @@ func (s *Server) create(env *envelope, conn *Conn, user, msgID string) (*soapRes
 	}
 	s.shells[id] = sh
 	s.mu.Unlock()
+	s.stats.shellsCreated.Add(1)
 
 	in, outStreams := "stdin", "stdout stderr"
 	if env.Body.Shell != nil {
@@ -382,6 +401,7 @@ func (s *Server) command(env *envelope, user, shellID, msgID string, rec *Reques
 	s.ops[sh.canon]++
 	s.cmdWG.Add(1)
 	s.mu.Unlock()
+	s.stats.commands.Add(1)
 	s.logUpdate(rec, func(q *Request) { q.CommandID = id })
 
 	cmd := &Command{
@@ -392,6 +412,7 @@ func (s *Server) command(env *envelope, user, shellID, msgID string, rec *Reques
 		Stdin:        stdinReader{c},
 		Stdout:       streamWriter{c: c, stream: "stdout", srv: s},
 		Stderr:       streamWriter{c: c, stream: "stderr", srv: s},
+		c:            c,
 	}
 	go s.run(c, cmd)
 	return s.okResponse("http://schemas.microsoft.com/wbem/wsman/1/windows/shell/CommandResponse", msgID,
@@ -460,10 +481,26 @@ func (s *Server) receive(ctx context.Context, env *envelope, user, shellID, msgI
 		default:
 		}
 		c.mu.Lock()
-		if len(c.out) > 0 || c.finished {
-			body := c.takeLocked(maxEnv - envelopeOverhead - len(xmlEscape(msgID)))
+		switch c.withheld {
+		case withholdDrop:
 			c.mu.Unlock()
-			return s.okResponse("http://schemas.microsoft.com/wbem/wsman/1/windows/shell/ReceiveResponse", msgID, body), ""
+			return nil, "answer withheld (Command.DropAnswer)"
+		case withholdHang:
+			c.mu.Unlock()
+			s.hang(ctx)
+			return nil, "answer withheld (Command.HangAnswer)"
+		}
+		if len(c.out) > 0 || c.finished {
+			first := !c.finalSent
+			body := c.takeLocked(maxEnv - envelopeOverhead - len(xmlEscape(msgID)))
+			var sent func()
+			if first && c.finalSent {
+				sent = s.answered(c.onAnswered)
+			}
+			c.mu.Unlock()
+			resp := s.okResponse("http://schemas.microsoft.com/wbem/wsman/1/windows/shell/ReceiveResponse", msgID, body)
+			resp.sent = sent
+			return resp, ""
 		}
 		ch := c.changed
 		c.mu.Unlock()
@@ -600,4 +637,30 @@ func (s *Server) delete(user, shellID, msgID string) (*soapResponse, string) {
 	s.removeShellLocked(sh.info.ID, sh)
 	s.mu.Unlock()
 	return s.okResponse("http://schemas.xmlsoap.org/ws/2004/09/transfer/DeleteResponse", msgID, ``), ""
+}
+
+// answered returns what runs once a command's final ReceiveResponse was
+// written: the count, then the handler's OnAnswered function.
+func (s *Server) answered(fn func()) func() {
+	return func() {
+		s.stats.commandsAnswered.Add(1)
+		if fn != nil {
+			fn()
+		}
+	}
+}
+
+// withhold makes the command's Receives, parked ones included, get w
+// instead of an answer.
+func (c *command) withhold(w withhold) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.withheld = w
+	c.notifyLocked()
+}
+
+func (c *command) setOnAnswered(fn func()) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.onAnswered = fn
 }
