@@ -385,7 +385,7 @@ func execute(ctx context.Context, stdio Stdio, opts runOptions, mode reports.Mod
 // exit code.
 func finish(ctx context.Context, stdio Stdio, rep *reports.Report, outputs []reports.Target) error {
 	paths, werr := reports.WriteTargets(rep, outputs, stdio.Out)
-	if err := reports.WriteSummary(stdio.Err, rep, paths); err != nil && werr == nil {
+	if err := reports.WriteSummary(stdio.Err, rep, reports.SummaryOptions{Paths: paths}); err != nil && werr == nil {
 		werr = err
 	}
 	switch {
