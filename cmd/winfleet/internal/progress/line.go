@@ -63,19 +63,38 @@ type slowHost struct {
 	elapsed time.Duration
 }
 
-// line composes the status line, cut to max columns:
+// line composes the status line, at most max columns wide:
 //
-//	apply batch 2/3 (30 hosts) 31/61 [=====>    ] 50% 1m12s  20 changed 1 failed
-//	scan 318/320 [=========>] 99% 5m02s  waiting for 2: sql098 2m05s, sql099 1m58s
+//	apply batch 2/3 (30 hosts) 31/61 [=====>    ] 50% 1m12s 20 changed 1 failed
+//	scan 318/320 [=========>] 99% 5m02s waiting for 2: sql098 2m05s, sql099 1m58s
 //
-// The fixed part comes first so that a narrow terminal keeps what matters
-// most; the bar appears from 60 columns on.
+// The head (title, batch, count, bar, percentage, elapsed time) comes
+// first, then the tail: the counts by status, or the slow hosts. To keep
+// the whole tail (all counts; at least one slow host's name) the bar is
+// dropped first, then the batch size; if it still does not fit, the line
+// is cut and ends in "…".
 func (s *state) line(now time.Time, max int, slowAfter time.Duration) spans {
+	tails, last := s.tails(now, slowAfter)
+	heads := []spans{s.head(now, max, true, true), s.head(now, max, false, true), s.head(now, max, false, false)}
+	for _, head := range heads {
+		for _, tail := range tails {
+			if head.width()+tail.width() <= max {
+				return append(head, tail...)
+			}
+		}
+	}
+	head := heads[len(heads)-1]
+	return append(head, last...).cut(max)
+}
+
+// head is "apply batch 2/3 (30 hosts) 31/61 [=====>    ] 50% 1m12s"; the
+// bar only from 60 columns on.
+func (s *state) head(now time.Time, max int, withBar, withSize bool) spans {
 	var l spans
 	l.add(clean(s.title), "")
 	if s.batches > 1 {
 		l.add(fmt.Sprintf(" batch %d/%d", s.batch, s.batches), "")
-		if s.batchSize > 0 {
+		if withSize && s.batchSize > 0 {
 			l.add(fmt.Sprintf(" (%d %s)", s.batchSize, plural(s.batchSize, "host", "hosts")), "")
 		}
 	}
@@ -84,41 +103,41 @@ func (s *state) line(now time.Time, max int, slowAfter time.Duration) spans {
 	if s.total > 0 {
 		pct = 100 * s.done / s.total
 	}
-	if max >= 59 {
-		cells := min(20, max/8)
-		l.add(" "+bar(cells, s.done, s.total), "")
+	if withBar && max >= 59 {
+		l.add(" "+bar(min(20, max/8), s.done, s.total), "")
 	}
 	l.add(fmt.Sprintf(" %d%% %s", pct, elapsed(now.Sub(s.start))), "")
-	if slow := s.slow(now, slowAfter); slow != nil {
-		l.add(" ", "")
-		l.addFitting(waiting(slow), max-l.width(), yellow)
-	} else {
+	return l
+}
+
+// tails returns the tails to try, best first, and the one to use (cut if
+// need be) when none fits: the counts by status; or, when only slow hosts
+// are in flight, "waiting for 2: a 2m05s, b 1m58s", then with fewer names
+// and "+N more", and as the last resort "waiting for 2 hosts".
+func (s *state) tails(now time.Time, slowAfter time.Duration) ([]spans, spans) {
+	slow := s.slow(now, slowAfter)
+	if slow == nil {
+		var l spans
 		for _, st := range statusOrder(s.counts) {
 			l.add(" "+strconv.Itoa(s.counts[st])+" ", "")
 			l.add(clean(st), statusColor(st))
 		}
+		return []spans{l}, l
 	}
-	return l.cut(max)
-}
-
-// waiting lists slow hosts as "waiting for 2: a 2m05s, b 1m58s"; the
-// variants drop hosts from the end in favour of "+N more", so addFitting
-// can pick the longest that fits.
-func waiting(slow []slowHost) []string {
-	head := fmt.Sprintf("waiting for %d: ", len(slow))
-	var variants []string
+	lead := fmt.Sprintf(" waiting for %d: ", len(slow))
+	var out []spans
 	var names []string
 	for i, h := range slow {
 		names = append(names, clean(h.name)+" "+elapsed(h.elapsed))
-		v := head + strings.Join(names, ", ")
+		v := lead + strings.Join(names, ", ")
 		if rest := len(slow) - i - 1; rest > 0 {
 			v += fmt.Sprintf(" +%d more", rest)
 		}
-		variants = append(variants, v)
+		out = append(out, spans{{v, yellow}})
 	}
-	// Longest first; the last resort is only the count.
-	slices.Reverse(variants)
-	return append(variants, fmt.Sprintf("waiting for %d %s", len(slow), plural(len(slow), "host", "hosts")))
+	slices.Reverse(out) // most names first
+	last := spans{{fmt.Sprintf(" waiting for %d %s", len(slow), plural(len(slow), "host", "hosts")), yellow}}
+	return out, last
 }
 
 // statusOrder is the order of the counts: reports.HostStatuses first, then
@@ -217,18 +236,6 @@ type span struct {
 type spans []span
 
 func (l *spans) add(text, color string) { *l = append(*l, span{text, color}) }
-
-// addFitting adds the first of variants that fits in room columns, or the
-// last one (cut later) if none does.
-func (l *spans) addFitting(variants []string, room int, color string) {
-	for _, v := range variants {
-		if textWidth(v) <= room {
-			l.add(v, color)
-			return
-		}
-	}
-	l.add(variants[len(variants)-1], color)
-}
 
 func (l spans) width() int {
 	n := 0

@@ -59,8 +59,9 @@ func TestLineAtWidths(t *testing.T) {
 		width int
 		want  string
 	}{
-		{40, "scan batch 2/3 (160 hosts) 310/320 96%…"},
-		{80, "scan batch 2/3 (160 hosts) 310/320 [========>] 96% 48s 186 compliant 31 noncom…"},
+		// Too many counts to fit: the bar and the batch size give way.
+		{40, "scan batch 2/3 310/320 96% 48s 186 com…"},
+		{80, "scan batch 2/3 310/320 96% 48s 186 compliant 31 noncompliant 31 unreachable 31…"},
 		{200, "scan batch 2/3 (160 hosts) 310/320 [===================>] 96% 48s 186 compliant 31 noncompliant 31 unreachable 31 auth_failed 31 timeout"},
 	}
 	for _, tt := range tests {
@@ -182,6 +183,24 @@ func TestSlowHostsNamed(t *testing.T) {
 		t.Errorf("with a fresh host in flight: %q, want no waiting list", got)
 	}
 	f.scr.check(t)
+}
+
+func TestSlowHostNamedInSerialAt80(t *testing.T) {
+	f := newFixture(t, 80, Options{Total: 40, Title: "apply"})
+	f.d.BatchStarted(3, 3, 35)
+	for i := 6; i <= 40; i++ {
+		f.d.HostStarted(fmt.Sprintf("sql%03d.corp.example", i))
+	}
+	for i := 6; i <= 37; i++ {
+		f.d.HostFinished(fmt.Sprintf("sql%03d.corp.example", i), "changed")
+	}
+	f.clk.Advance(12 * time.Second)
+	f.tick()
+	// The bar and the batch size give way so that a name fits.
+	want := "apply batch 3/3 32/40 80% 12s waiting for 3: sql038.corp.example 12s +2 more"
+	if got := f.scr.last(); got != want {
+		t.Errorf("three hung hosts in the last batch:\n got %q\nwant %q", got, want)
+	}
 }
 
 func TestSlowHostsMoreThanFit(t *testing.T) {
