@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"regexp"
 	"strings"
 	"testing"
@@ -300,5 +301,28 @@ func TestSummaryJSON(t *testing.T) {
 	}
 	if strings.Contains(b.String(), `"time"`) {
 		t.Errorf("JSON summary of a run without an end time has a time: %s", b.String())
+	}
+}
+
+// BenchmarkWriteSummary10k: the end summary of a 10,000-host run (the
+// 320-host mix repeated), text and JSON.
+func BenchmarkWriteSummary10k(b *testing.B) {
+	base := fleetReport()
+	r := *base
+	r.Hosts = nil
+	for k := range 32 {
+		for _, h := range base.Hosts {
+			h.Host = fmt.Sprintf("%s-%02d", h.Host, k)
+			r.Hosts = append(r.Hosts, h)
+		}
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := WriteSummary(io.Discard, &r, SummaryOptions{}); err != nil {
+			b.Fatal(err)
+		}
+		if err := WriteSummaryJSON(io.Discard, &r, SummaryOptions{}); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
