@@ -36,7 +36,7 @@ func ExampleWriteSummary() {
 			{Host: "sql03", Status: reports.StatusNoncompliant, Reason: `rule "SSIS Service" missing`},
 		},
 	}
-	if err := reports.WriteSummary(os.Stdout, r, []string{"run.json", "run.csv"}); err != nil {
+	if err := reports.WriteSummary(os.Stdout, r, reports.SummaryOptions{Paths: []string{"run.json", "run.csv"}}); err != nil {
 		fmt.Println(err)
 	}
 	fmt.Println("drift:", reports.Outcome(r) == playbook.OutcomeDrift)

@@ -264,22 +264,24 @@ func TestSummaryCapsTheList(t *testing.T) {
 	r := manyHosts(25, StatusNoncompliant)
 	r.Hosts = append(r.Hosts, Host{Host: "aaa-unreachable", Status: StatusUnreachable}, Host{Host: "zzz-ok", Status: StatusCompliant})
 	var b bytes.Buffer
-	if err := WriteSummary(&b, r, nil); err != nil {
+	if err := WriteSummary(&b, r, SummaryOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	out := b.String()
 	lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
-	// headline, "needs attention (26):", 20 hosts, "and 6 more".
-	if len(lines) != 23 {
-		t.Fatalf("summary has %d lines, want 23:\n%s", len(lines), out)
+	// headline, "needs attention: 26 hosts, by cause:", 2 causes,
+	// "first 20 of 26:", 20 hosts, "and 6 more".
+	if len(lines) != 26 {
+		t.Fatalf("summary has %d lines, want 26:\n%s", len(lines), out)
 	}
-	if lines[1] != "needs attention (26):" || strings.TrimSpace(lines[22]) != "and 6 more" {
+	if lines[1] != "needs attention: 26 hosts, by cause:" || lines[4] != "first 20 of 26:" || strings.TrimSpace(lines[25]) != "and 6 more" {
 		t.Errorf("summary framing wrong:\n%s", out)
 	}
-	if !strings.Contains(lines[2], "sql0000") {
-		t.Errorf("first listed host = %q, want drift (sql0000) before unreachable", lines[2])
+	if !strings.Contains(lines[5], "sql0000") {
+		t.Errorf("first listed host = %q, want drift (sql0000) before unreachable", lines[5])
 	}
-	if strings.Contains(out, "zzz-ok") || strings.Contains(out, "aaa-unreachable") {
+	details := strings.Join(lines[5:], "\n")
+	if strings.Contains(out, "zzz-ok") || strings.Contains(details, "aaa-unreachable") {
 		t.Errorf("summary lists a compliant host or an unchecked one before drift hosts:\n%s", out)
 	}
 	if strings.Contains(out, "reports written") {
@@ -290,7 +292,7 @@ func TestSummaryCapsTheList(t *testing.T) {
 func TestSummaryEscapesTerminalControl(t *testing.T) {
 	r := &Report{Mode: ModeScan, Hosts: []Host{{Host: "h", Status: StatusError, Reason: "boom \x1b[2J\x1b]0;pwned\x07 done\r\nnext"}}}
 	var b bytes.Buffer
-	if err := WriteSummary(&b, r, []string{"-"}); err != nil {
+	if err := WriteSummary(&b, r, SummaryOptions{Paths: []string{"-"}}); err != nil {
 		t.Fatal(err)
 	}
 	if strings.ContainsAny(b.String(), "\x1b\x07\r") {

@@ -227,7 +227,7 @@ func FuzzWriters(f *testing.F) {
 			case "text":
 				err = WriteText(&b, r)
 			case "summary":
-				err = WriteSummary(&b, r, []string{output})
+				err = WriteSummary(&b, r, SummaryOptions{Paths: []string{output}})
 			case "diff":
 				err = Diff(&Report{Mode: ModeScan}, r).WriteText(&b)
 			}

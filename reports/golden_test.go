@@ -48,7 +48,7 @@ func TestGoldenFormats(t *testing.T) {
 
 func TestGoldenSummary(t *testing.T) {
 	var b bytes.Buffer
-	if err := WriteSummary(&b, sampleReport(), []string{"reports/run.json", "reports/run.csv", "-"}); err != nil {
+	if err := WriteSummary(&b, sampleReport(), SummaryOptions{Paths: []string{"reports/run.json", "reports/run.csv", "-"}}); err != nil {
 		t.Fatal(err)
 	}
 	golden(t, "summary.txt", b.Bytes())

@@ -161,7 +161,7 @@ func TestWritersValidateAndDoNotModifyInput(t *testing.T) {
 			}
 		})
 	}
-	if err := WriteSummary(new(strings.Builder), bad, nil); !errors.Is(err, ErrInvalid) {
+	if err := WriteSummary(new(strings.Builder), bad, SummaryOptions{}); !errors.Is(err, ErrInvalid) {
 		t.Errorf("WriteSummary(invalid) = %v, want ErrInvalid", err)
 	}
 }

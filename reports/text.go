@@ -10,60 +10,6 @@ import (
 	"unicode"
 )
 
-// SummaryLimit is how many hosts WriteSummary lists before "and N more".
-const SummaryLimit = 20
-
-// WriteSummary writes the few lines printed at the end of every run: the
-// counts by status, the hosts that need attention (drift first, then hosts
-// that could not be checked; at most SummaryLimit, then "and N more") with
-// the reason for each, and where the reports were written (paths; "-" is
-// shown as "stdout"). Text taken from hosts is made single-line and its
-// control characters escaped, so remote output cannot move the terminal's
-// cursor or colour it.
-func WriteSummary(w io.Writer, r *Report, paths []string) error {
-	n, err := normalize(r)
-	if err != nil {
-		return err
-	}
-	ew := &errWriter{w: w}
-	ew.printf("%s\n", headline(n))
-	attention := needingAttention(n.Hosts)
-	if len(attention) > 0 {
-		ew.printf("needs attention (%d):\n", len(attention))
-		tw := tabwriter.NewWriter(ew, 0, 0, 2, ' ', 0)
-		for _, h := range attention[:min(len(attention), SummaryLimit)] {
-			fmt.Fprintf(tw, "  %s\t%s\t%s\n", oneLine(h.Host), h.Status, oneLine(hostMessage(h)))
-		}
-		ew.setErr(tw.Flush())
-		if more := len(attention) - SummaryLimit; more > 0 {
-			ew.printf("  and %d more\n", more)
-		}
-	}
-	if len(paths) > 0 {
-		shown := make([]string, len(paths))
-		for i, p := range paths {
-			shown[i] = oneLine(p)
-			if p == "-" {
-				shown[i] = "stdout"
-			}
-		}
-		ew.printf("reports written: %s\n", strings.Join(shown, ", "))
-	}
-	return ew.err
-}
-
-// headline is "scan of 6 hosts with ssis-firewall in 1m5s: 3 compliant, ...".
-func headline(n *Report) string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "%s of %d %s with %s", n.Mode, len(n.Hosts), plural(len(n.Hosts), "host", "hosts"), oneLine(orNone(n.Playbook)))
-	if d := n.Duration(); d > 0 {
-		fmt.Fprintf(&b, " in %s", d.Round(time.Millisecond))
-	}
-	b.WriteString(": ")
-	b.WriteString(countsLine(n.Summary))
-	return b.String()
-}
-
 // countsLine lists the non-zero counts in HostStatuses order, or "no hosts".
 func countsLine(summary map[HostStatus]int) string {
 	var parts []string

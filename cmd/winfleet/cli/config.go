@@ -29,7 +29,7 @@ import (
 func configKeys() []string {
 	return []string{
 		"inventory", "playbook", "limit", "dialect", "forks", "timeout", "connect-timeout", "serial", "max-fail",
-		"report", "user", "password-env", "ask-pass", "check", "log-format", "verbose", "no-progress",
+		"report", "user", "password-env", "ask-pass", "check", "log-format", "verbose", "no-progress", "quiet",
 	}
 }
 

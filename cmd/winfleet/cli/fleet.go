@@ -36,7 +36,10 @@ type fleetOptions struct {
 	AskPass        bool
 	Log            logOptions
 	NoProgress     bool
-	ConfigFile     string // the config file that was read, "" if none
+	// Quiet prints the end summary only when a host needs attention, and
+	// no progress line: for cron, which mails whatever is printed.
+	Quiet      bool
+	ConfigFile string // the config file that was read, "" if none
 }
 
 // addFleetFlags declares the flags every run over hosts has.
@@ -52,7 +55,8 @@ func addFleetFlags(cmd *cobra.Command) {
 	f.StringP("user", "u", "", "WinRM user for hosts whose inventory sets none")
 	f.String("password-env", "", "name of the environment variable holding the WinRM password")
 	boolFlag(f, "ask-pass", "", "prompt for the WinRM password (no echo)")
-	boolFlag(f, "no-progress", "", "no progress bar")
+	boolFlag(f, "no-progress", "", "no progress line")
+	boolFlag(f, "quiet", "q", "print the end summary only when a host needs attention (for cron)")
 	addLogFlags(cmd)
 	addConfigFlag(cmd)
 }
@@ -87,6 +91,7 @@ func fleetOptionsFrom(ctx context.Context, cmd *cobra.Command, stdio Stdio, mode
 		AskPass:        s.bool("ask-pass"),
 		Log:            s.logOptions(),
 		NoProgress:     s.bool("no-progress"),
+		Quiet:          s.bool("quiet"),
 		ConfigFile:     s.file,
 	}
 	if cmd.Flags().Lookup("serial") != nil {
@@ -157,18 +162,18 @@ func prepare(ctx context.Context, stdio Stdio, o fleetOptions, log *slog.Logger)
 // (nil when the run could not start) with the error that carries the exit
 // code. The reports are written even when the run is interrupted.
 func runFleet(ctx context.Context, stdio Stdio, o fleetOptions) (*reports.Report, error) {
-	log := newLogger(stdio, o.Log)
+	log := newLogger(stdio.Err, o.Log)
 	fr, err := prepare(ctx, stdio, o, log)
 	if err != nil {
 		return nil, err
 	}
-	rep := execute(ctx, stdio, o, fr, log)
-	return rep, finish(ctx, stdio, rep, fr.outputs)
+	term := newTerminal(stdio, len(fr.targets), string(o.Mode), o.NoProgress || o.Quiet || o.Log.Format == "json")
+	rep := execute(ctx, stdio, o, fr, term, newLogger(term.logWriter(stdio), o.Log))
+	return rep, finish(ctx, stdio, o, term, rep, fr.outputs)
 }
 
 // execute runs the executor over the prepared hosts and returns the report.
-func execute(ctx context.Context, stdio Stdio, o fleetOptions, fr *fleetRun, log *slog.Logger) *reports.Report {
-	bar := newProgress(stdio, len(fr.targets), string(o.Mode), o.NoProgress)
+func execute(ctx context.Context, stdio Stdio, o fleetOptions, fr *fleetRun, term terminal, log *slog.Logger) *reports.Report {
 	run := reports.Run{
 		RunID:          newRunID(),
 		Mode:           o.Mode,
@@ -180,6 +185,7 @@ func execute(ctx context.Context, stdio Stdio, o fleetOptions, fr *fleetRun, log
 		CommandLine:    stdio.Args,
 		StartedAt:      time.Now().UTC(),
 	}
+	d := term.display
 	po := playbook.Options{
 		Mode:           o.Mode,
 		Forks:          o.Forks,
@@ -190,18 +196,23 @@ func execute(ctx context.Context, stdio Stdio, o fleetOptions, fr *fleetRun, log
 		Grace:          2 * time.Second,
 		Events: func(e playbook.Event) {
 			switch e.Kind {
+			case playbook.HostStarted:
+				d.HostStarted(e.Host)
 			case playbook.HostFinished:
-				bar.done(string(o.Mode), reports.HostStatus(e.Result.Status))
-				log.Info("host finished", "host", e.Host, "status", e.Result.Status, "reason", e.Result.Reason)
+				d.HostFinished(e.Host, string(e.Result.Status))
+				log.Info("host finished", "host", e.Host, "status", e.Result.Status, "code", e.Result.Code, "reason", e.Result.Reason)
 			case playbook.BatchStarted:
-				log.Info("batch started", "batch", e.Batch)
+				if e.Batches > 1 {
+					d.BatchStarted(e.Batch, e.Batches, e.Size)
+				}
+				log.Info("batch started", "batch", e.Batch, "of", e.Batches, "hosts", e.Size)
 			case playbook.RolloutStopped:
-				log.Warn("rollout stopped: --max-fail exceeded; the remaining hosts are skipped", "batch", e.Batch)
+				log.Warn("rollout stopped: --max-fail exceeded", "batch", e.Batch, "skipped_hosts", e.Remaining)
 			}
 		},
 	}
 	results := playbook.Run(ctx, fr.pb, fr.targets, fr.dialer, po)
-	bar.finish()
+	d.Finish()
 	run.FinishedAt = time.Now().UTC()
 	return reports.FromRun(run, results)
 }
@@ -220,18 +231,29 @@ func (s selection) inventoryName() string {
 
 // finish writes the reports and the summary and turns the outcome into the
 // exit code.
-func finish(ctx context.Context, stdio Stdio, rep *reports.Report, outputs []reports.Target) error {
+func finish(ctx context.Context, stdio Stdio, o fleetOptions, term terminal, rep *reports.Report, outputs []reports.Target) error {
 	paths, werr := reports.WriteTargets(rep, outputs, stdio.Out)
-	if err := reports.WriteSummary(stdio.Err, rep, paths); err != nil && werr == nil {
-		werr = err
+	code := exitFor(reports.Outcome(rep))
+	switch {
+	case werr != nil:
+		code = ExitFatal
+	case ctx.Err() != nil:
+		code = ExitInterrupted
+	}
+	so := reports.SummaryOptions{Paths: paths, Color: term.color, Quiet: o.Quiet, ExitCode: code}
+	write := reports.WriteSummary
+	if o.Log.Format == "json" {
+		write = reports.WriteSummaryJSON
+	}
+	if err := write(stdio.Err, rep, so); err != nil && werr == nil {
+		werr, code = err, ExitFatal
 	}
 	switch {
 	case werr != nil:
 		return &exitError{code: ExitFatal, err: fmt.Errorf("report: %w", werr)}
-	case ctx.Err() != nil:
-		return &exitError{code: ExitInterrupted, err: errors.New("interrupted; partial reports written")}
-	}
-	if code := exitFor(reports.Outcome(rep)); code != ExitOK {
+	case code == ExitInterrupted:
+		return &exitError{code: code, err: errors.New("interrupted; partial reports written")}
+	case code != ExitOK:
 		return &exitError{code: code}
 	}
 	return nil

@@ -77,7 +77,7 @@ func newInventoryCmd(stdio Stdio, run func(context.Context, inventoryOptions) er
 
 // runInventory lists or graphs the inventory.
 func runInventory(ctx context.Context, stdio Stdio, o inventoryOptions) error {
-	log := newLogger(stdio, logOptions{Format: "text"})
+	log := newLogger(stdio.Err, logOptions{Format: "text"})
 	if o.Graph {
 		inv, err := loadInventory(ctx, o.Select, log)
 		if err != nil {

@@ -58,7 +58,7 @@ host var "windows_version"; else advfirewall is assumed, as the notes say).`,
 
 // runPlan loads inventory and playbook and prints each host's plan.
 func runPlan(ctx context.Context, stdio Stdio, o planOptions) error {
-	log := newLogger(stdio, o.Log)
+	log := newLogger(stdio.Err, o.Log)
 	hosts, err := selectHosts(ctx, o.Select, log)
 	if err != nil {
 		return err

@@ -1,17 +1,13 @@
 package cli
 
 import (
-	"fmt"
+	"io"
 	"log/slog"
 	"os"
-	"sort"
-	"strings"
-	"sync"
 
-	"github.com/schollz/progressbar/v3"
 	"golang.org/x/term"
 
-	"github.com/winfleet/winfleet/reports"
+	"github.com/winfleet/winfleet/cmd/winfleet/internal/progress"
 )
 
 // isTerminal reports whether f is an *os.File attached to a terminal.
@@ -20,9 +16,19 @@ func isTerminal(f any) bool {
 	return ok && term.IsTerminal(int(file.Fd()))
 }
 
-// newLogger builds the run's logger on stderr: text or JSON, warnings and
+// termWidth is the width of the terminal w writes to, or 0 when unknown.
+func termWidth(w io.Writer) int {
+	if f, ok := w.(*os.File); ok {
+		if width, _, err := term.GetSize(int(f.Fd())); err == nil {
+			return width
+		}
+	}
+	return 0
+}
+
+// newLogger builds a logger writing to w: text or JSON, warnings and
 // errors by default, info with -v, debug with -vv.
-func newLogger(stdio Stdio, o logOptions) *slog.Logger {
+func newLogger(w io.Writer, o logOptions) *slog.Logger {
 	level := slog.LevelWarn
 	switch {
 	case o.Verbose >= 2:
@@ -32,75 +38,36 @@ func newLogger(stdio Stdio, o logOptions) *slog.Logger {
 	}
 	opts := &slog.HandlerOptions{Level: level}
 	if o.Format == "json" {
-		return slog.New(slog.NewJSONHandler(stdio.Err, opts))
+		return slog.New(slog.NewJSONHandler(w, opts))
 	}
-	return slog.New(slog.NewTextHandler(stdio.Err, opts))
+	return slog.New(slog.NewTextHandler(w, opts))
 }
 
-// progress shows a live bar with counts by status and an ETA on a terminal.
-// Its methods are safe for concurrent use; a nil *progress does nothing.
-type progress struct {
-	mu     sync.Mutex
-	bar    *progressbar.ProgressBar
-	counts map[reports.HostStatus]int
+// terminal is how a run talks to the operator on standard error: the live
+// progress line (nil when off) and whether colour is on.
+type terminal struct {
+	display *progress.Display
+	color   bool
 }
 
-// newProgress returns a progress bar for total hosts, or nil when progress
-// is off (--no-progress, or stderr is not a terminal).
-func newProgress(stdio Stdio, total int, title string, off bool) *progress {
-	if off || !stdio.IsTerminal(stdio.Err) {
-		return nil
+// newTerminal sets up standard error for a run of total hosts. The progress
+// line is drawn only on a terminal (not with --no-progress, --quiet, a
+// dumb terminal or JSON logs); colour only on a terminal with NO_COLOR
+// unset.
+func newTerminal(stdio Stdio, total int, title string, off bool) terminal {
+	tty := stdio.IsTerminal(stdio.Err)
+	t := terminal{color: progress.ColorEnabled(tty, stdio.Getenv)}
+	if !off && progress.Enabled(tty, stdio.Getenv) {
+		t.display = progress.New(stdio.Err, progress.Options{Width: termWidth(stdio.Err), Color: t.color, Total: total, Title: title})
 	}
-	bar := progressbar.NewOptions(total,
-		progressbar.OptionSetWriter(stdio.Err),
-		progressbar.OptionSetDescription(title),
-		progressbar.OptionShowCount(),
-		progressbar.OptionSetPredictTime(true),
-		progressbar.OptionSetWidth(30),
-		progressbar.OptionClearOnFinish(),
-		progressbar.OptionThrottle(100_000_000),
-	)
-	return &progress{bar: bar, counts: map[reports.HostStatus]int{}}
+	return t
 }
 
-// done records one finished host.
-func (p *progress) done(title string, s reports.HostStatus) {
-	if p == nil {
-		return
+// logWriter is where log lines go: above the progress line when it is
+// drawn, else straight to standard error.
+func (t terminal) logWriter(stdio Stdio) io.Writer {
+	if t.display != nil {
+		return t.display
 	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.counts[s]++
-	p.bar.Describe(title + " " + formatCounts(p.counts))
-	_ = p.bar.Add(1)
-}
-
-func (p *progress) finish() {
-	if p == nil {
-		return
-	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	_ = p.bar.Finish()
-}
-
-// formatCounts renders counts as "compliant=3 noncompliant=1" in the report
-// order of statuses.
-func formatCounts(counts map[reports.HostStatus]int) string {
-	var parts []string
-	seen := map[reports.HostStatus]bool{}
-	for _, s := range reports.HostStatuses {
-		seen[s] = true
-		if counts[s] > 0 {
-			parts = append(parts, fmt.Sprintf("%s=%d", s, counts[s]))
-		}
-	}
-	var extra []string
-	for s, n := range counts {
-		if !seen[s] && n > 0 {
-			extra = append(extra, fmt.Sprintf("%s=%d", s, n))
-		}
-	}
-	sort.Strings(extra)
-	return strings.Join(append(parts, extra...), " ")
+	return stdio.Err
 }
