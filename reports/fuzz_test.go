@@ -53,7 +53,7 @@ func FuzzReadJSON(f *testing.F) {
 			t.Fatalf("write/read/write not stable:\n%s\n---\n%s", w1.Bytes(), w2.Bytes())
 		}
 		for _, f := range Formats() {
-			if err := Write(r, f, new(bytes.Buffer)); err != nil {
+			if err := Write(new(bytes.Buffer), r, f, WriteOptions{}); err != nil {
 				t.Fatalf("Write(%s) of an accepted report: %v", f, err)
 			}
 		}
@@ -90,14 +90,14 @@ func BenchmarkWrite2000Hosts(b *testing.B) {
 	for _, f := range Formats() {
 		b.Run(f, func(b *testing.B) {
 			var out bytes.Buffer
-			if err := Write(r, f, &out); err != nil {
+			if err := Write(&out, r, f, WriteOptions{}); err != nil {
 				b.Fatal(err)
 			}
 			b.SetBytes(int64(out.Len()))
 			b.ReportAllocs()
 			for b.Loop() {
 				out.Reset()
-				if err := Write(r, f, &out); err != nil {
+				if err := Write(&out, r, f, WriteOptions{}); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -124,7 +124,7 @@ func BenchmarkWriteFileJSON2000Hosts(b *testing.B) {
 	path := b.TempDir() + "/run.json"
 	b.ReportAllocs()
 	for b.Loop() {
-		if err := WriteFile(path, "json", r); err != nil {
+		if err := WriteFile(path, r, "json", WriteOptions{}); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -182,7 +182,7 @@ func FuzzWriters(f *testing.F) {
 		}
 
 		b.Reset()
-		if err := WriteJUnit(&b, r); err != nil {
+		if err := WriteJUnit(&b, r, WriteOptions{}); err != nil {
 			t.Fatal(err)
 		}
 		var doc junitDoc
@@ -214,8 +214,8 @@ func FuzzWriters(f *testing.F) {
 						n++
 					}
 				}
-				if n != 5 {
-					t.Errorf("Markdown row has %d separators, want 5: %q", n, line)
+				if n != 6 {
+					t.Errorf("Markdown row has %d separators, want 6: %q", n, line)
 				}
 			}
 		}
@@ -240,7 +240,7 @@ func FuzzWriters(f *testing.F) {
 				}
 			}
 		}
-		if err := WriteHTML(new(bytes.Buffer), r); err != nil {
+		if err := WriteHTML(new(bytes.Buffer), r, WriteOptions{}); err != nil {
 			t.Fatal(err)
 		}
 	})

@@ -33,7 +33,7 @@ func newReportCmd(stdio Stdio) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if _, err := reports.WriteTargets(r, targets, stdio.Out); err != nil {
+			if _, err := reports.WriteTargets(stdio.Out, r, targets, reports.WriteOptions{}); err != nil {
 				return fmt.Errorf("report: %w", err)
 			}
 			return nil
@@ -106,7 +106,7 @@ nightly job can alert on change rather than on state.`,
 			if err != nil {
 				return err
 			}
-			if _, err := reports.WriteTargets(merged, targets, stdio.Out); err != nil {
+			if _, err := reports.WriteTargets(stdio.Out, merged, targets, reports.WriteOptions{}); err != nil {
 				return fmt.Errorf("report: %w", err)
 			}
 			return nil

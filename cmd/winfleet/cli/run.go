@@ -384,7 +384,7 @@ func execute(ctx context.Context, stdio Stdio, opts runOptions, mode reports.Mod
 // finish writes the reports and the summary and turns the outcome into the
 // exit code.
 func finish(ctx context.Context, stdio Stdio, rep *reports.Report, outputs []reports.Target) error {
-	paths, werr := reports.WriteTargets(rep, outputs, stdio.Out)
+	paths, werr := reports.WriteTargets(stdio.Out, rep, outputs, reports.WriteOptions{})
 	if err := reports.WriteSummary(stdio.Err, rep, paths); err != nil && werr == nil {
 		werr = err
 	}
