@@ -31,6 +31,7 @@ type htmlMeta struct {
 type htmlCompliance struct {
 	Percent                                  string
 	OK, Checked, Total, Unchecked, Attention int
+	UncheckedNote                            string
 }
 
 type htmlCount struct {
@@ -277,6 +278,12 @@ func compliance(n *Report) htmlCompliance {
 	}
 	if c.Checked > 0 {
 		c.Percent = percent(c.OK, c.Checked)
+	}
+	switch {
+	case c.Unchecked == 1:
+		c.UncheckedNote = "The 1 host that could not be checked (unreachable, auth_failed, timeout, error, skipped, cancelled) is not counted in it: nothing is known about it."
+	case c.Unchecked > 1:
+		c.UncheckedNote = fmt.Sprintf("The %d hosts that could not be checked (unreachable, auth_failed, timeout, error, skipped, cancelled) are not counted in it: nothing is known about them.", c.Unchecked)
 	}
 	return c
 }
