@@ -68,9 +68,10 @@ type Host struct {
 	// Index is the host's position in inventory order (0-based).
 	Index int
 
-	vars     map[string]Var // inventory file
-	fileVars map[string]Var // host_vars/
-	groups   []*Group       // direct groups, in the order the host was added
+	vars      map[string]Var // inventory file
+	fileVars  map[string]Var // host_vars/
+	extraVars map[string]Var // --extra-vars: above everything
+	groups    []*Group       // direct groups, in the order the host was added
 }
 
 type pos struct {
@@ -270,7 +271,7 @@ func (h *Host) Groups() []string {
 //
 //	all (inventory file) < other groups (inventory file, sorted)
 //	< group_vars/all < group_vars/<group> (sorted)
-//	< host (inventory file) < host_vars/<host>
+//	< host (inventory file) < host_vars/<host> < --extra-vars
 //
 // Groups are sorted by depth, then ansible_group_priority, then name.
 func (h *Host) layers() []map[string]Var {
@@ -318,12 +319,12 @@ func (h *Host) layersCached(cache map[*Group][]map[string]Var) []map[string]Var 
 			gl = groupLayers(h.groups)
 			cache[h.groups[0]] = gl
 		}
-		out := make([]map[string]Var, len(gl), len(gl)+2)
+		out := make([]map[string]Var, len(gl), len(gl)+3)
 		copy(out, gl)
-		return append(out, h.vars, h.fileVars)
+		return append(out, h.vars, h.fileVars, h.extraVars)
 	}
 	gl = groupLayers(h.groups)
-	return append(gl, h.vars, h.fileVars)
+	return append(gl, h.vars, h.fileVars, h.extraVars)
 }
 
 func sortGroups(gs []*Group) {

@@ -2,6 +2,7 @@ package inventory
 
 import (
 	"encoding/json"
+	"os"
 	"strings"
 	"testing"
 )
@@ -87,5 +88,69 @@ func TestVarTruthy(t *testing.T) {
 	}
 	if _, err := (Var{Name: "x", Value: "$ANSIBLE_VAULT;1.1;AES256", Vault: true, File: "h.yml", Line: 7}).Truthy(); err == nil || !strings.Contains(err.Error(), "h.yml:7: var x: value is Ansible Vault") {
 		t.Errorf("Truthy of a Vault value: error %v, want it named at h.yml:7", err)
+	}
+}
+
+func TestExtraVars(t *testing.T) {
+	dir := t.TempDir()
+	file := dir + "/extra.yml"
+	if err := os.WriteFile(file, []byte("firewall_scope: all\nansible_port: 5985\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	inv := mustParse(t, FormatINI, "[g]\nh firewall_scope=subnet ansible_port=5986\n[g:vars]\ndialect=legacy\n")
+	var all []map[string]Var
+	for _, arg := range []string{"dialect=advfirewall 'note=two words'", `{"sql_version": 2016}`, "@" + file} {
+		m, err := ParseExtraVars(arg, os.ReadFile)
+		if err != nil {
+			t.Fatalf("ParseExtraVars(%q): %v", arg, err)
+		}
+		all = append(all, m)
+	}
+	merged := map[string]Var{}
+	for _, m := range all {
+		for k, v := range m {
+			merged[k] = v
+		}
+	}
+	inv.SetExtraVars(merged)
+	h := inv.Host("h")
+	for name, want := range map[string]any{"dialect": "advfirewall", "note": "two words", "sql_version": 2016, "firewall_scope": "all"} {
+		if v, _ := h.Var(name); v.Value != want {
+			t.Errorf("var %s = %#v, want %#v (extra vars win over host and group vars)", name, v.Value, want)
+		}
+	}
+	if v, _ := h.Var("firewall_scope"); v.Pos() != file+":1" {
+		t.Errorf("firewall_scope from @file set at %q, want %s:1", v.Pos(), file)
+	}
+	c, err := h.Conn(envOf(nil))
+	if err != nil || c.Port != 5985 || c.Scheme != HTTP {
+		t.Errorf("Conn with -e ansible_port=5985: port %d scheme %s err %v, want 5985 http", c.Port, c.Scheme, err)
+	}
+	for _, bad := range []string{"novalue", "=x", "a='unclosed"} {
+		if _, err := ParseExtraVars(bad, os.ReadFile); err == nil {
+			t.Errorf("ParseExtraVars(%q): no error", bad)
+		}
+	}
+}
+
+func TestRedactExtraVars(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"dialect=legacy", "dialect=legacy"},
+		{"ansible_password=hunter2 dialect=legacy", "ansible_password=**** dialect=legacy"},
+		{"ansible_password='two words' x=1", "ansible_password=**** x=1"},
+		{`note="a b" api_token=abc`, "'note=a b' api_token=****"},
+		{`{"ansible_winrm_pass": "hunter2"}`, "{****}"},
+		{`{"firewall_scope": "all"}`, `{"firewall_scope": "all"}`},
+		{`{broken`, "{****}"},
+		{"@secrets.yml", "@secrets.yml"},
+		{"x='unclosed hunter2", "****"},
+	}
+	for _, tt := range tests {
+		if got := RedactExtraVars(tt.in); got != tt.want {
+			t.Errorf("RedactExtraVars(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+		if strings.Contains(RedactExtraVars(tt.in), "hunter2") {
+			t.Errorf("RedactExtraVars(%q) leaks the password", tt.in)
+		}
 	}
 }

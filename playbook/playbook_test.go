@@ -2,11 +2,12 @@ package playbook
 
 import (
 	"errors"
-	"github.com/winfleet/winfleet/inventory"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/winfleet/winfleet/inventory"
 
 	"github.com/google/go-cmp/cmp"
 )

@@ -4,13 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/winfleet/winfleet/inventory"
 	"sort"
 	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/winfleet/winfleet/inventory"
 )
 
 // fakeSession is a Session with function fields.

@@ -9,12 +9,14 @@ import (
 )
 
 // CSVColumns are the columns of the CSV report, in order. The header row is
-// always written. See README.md for what each holds.
+// always written. See README.md for what each holds. Columns are only ever
+// appended, so scripts that read columns by position keep working.
 func CSVColumns() []string {
 	return []string{
 		"run_id", "mode", "playbook", "started_at",
 		"host", "address", "host_status", "reason", "windows_version", "dialect", "duration_ms", "error",
 		"check_id", "check_name", "check_status", "expected", "actual",
+		"host_code", "check_code", "before",
 	}
 }
 
@@ -22,7 +24,8 @@ func CSVColumns() []string {
 // UTF-8 without a byte-order mark): a header row, then one row per host and
 // check, hosts sorted by name and checks in report order. A host without
 // checks (unreachable, auth_failed, ...) still gets one row, with the check
-// columns empty. Commands and raw output are not in the CSV; the JSON report
+// columns empty. host_code is the host's reason code (for a drifted host,
+// the code of its first failing check), check_code the check's. Commands and raw output are not in the CSV; the JSON report
 // has them.
 //
 // Every text cell is neutralised against spreadsheet formula injection by
@@ -56,6 +59,7 @@ func WriteCSV(w io.Writer, r *Report) error {
 				strconv.FormatInt(h.DurationMS, 10), csvCell(h.Error),
 				csvCell(c.ID), csvCell(c.Name), string(c.Status),
 				csvCell(c.Expected), csvCell(c.Actual),
+				csvCell(hostCode(h)), csvCell(c.Code), csvCell(c.Before),
 			)
 			if err := cw.Write(row); err != nil {
 				return err

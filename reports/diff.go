@@ -1,9 +1,13 @@
 package reports
 
 import (
+	"bytes"
 	"cmp"
+	"crypto/sha256"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"html/template"
 	"io"
 	"slices"
 	"strings"
@@ -294,4 +298,172 @@ func orDash(s string) string {
 		return "-"
 	}
 	return s
+}
+
+// changeTitle is a Change as a heading: "still failing".
+func changeTitle(c Change) string { return strings.ReplaceAll(string(c), "_", " ") }
+
+// changeClass colours a Change like the host statuses it stands for.
+func changeClass(c Change) string {
+	switch c {
+	case ChangeDrifted, ChangeStillFailing:
+		return "drift"
+	case ChangeUnchecked, ChangeStillUnchecked, ChangeRemoved:
+		return "unchecked"
+	case ChangeFixed, ChangeRecovered:
+		return "ok"
+	}
+	return ""
+}
+
+// headline is the one sentence a morning mail leads with.
+func (d *Delta) headline() string {
+	var parts []string
+	for _, c := range []Change{ChangeDrifted, ChangeFixed, ChangeUnchecked, ChangeRecovered, ChangeAdded, ChangeRemoved} {
+		if k := d.Counts[c]; k > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s %s", k, plural(k, "host", "hosts"), changeTitle(c)))
+		}
+	}
+	if k := d.Counts[ChangeStillFailing]; k > 0 {
+		parts = append(parts, fmt.Sprintf("%d still failing", k))
+	}
+	if len(parts) == 0 {
+		return "Nothing changed."
+	}
+	return strings.Join(parts, ", ") + "."
+}
+
+// byChange returns d's hosts with change c, in name order.
+func (d *Delta) byChange(c Change) []HostDelta {
+	var hs []HostDelta
+	for _, h := range d.Hosts {
+		if h.Change == c {
+			hs = append(hs, h)
+		}
+	}
+	return hs
+}
+
+// WriteMarkdown writes d as GitHub-flavoured Markdown for the morning mail
+// or a ticket: the two runs, a headline sentence ("New drift:" first when
+// there is some), the counts by change, then a table per change (in
+// Changes order; at most MarkdownLimit hosts each) with each host's status
+// move, reason and changed checks. Text from the reports is escaped as in
+// WriteMarkdown.
+func (d *Delta) WriteMarkdown(w io.Writer) error {
+	ew := &errWriter{w: w}
+	ew.printf("## winfleet diff: %s\n\n", mdCell(orNone(d.New.Playbook)))
+	ew.printf("Old: %s. New: %s.\n\n", mdCell(refText(d.Old)), mdCell(refText(d.New)))
+	if d.NewDrift() {
+		ew.printf("**New drift:** %s\n\n", mdCell(d.headline()))
+	} else {
+		ew.printf("%s\n\n", mdCell(d.headline()))
+	}
+	ew.printf("| change | hosts |\n| --- | ---: |\n")
+	for _, c := range Changes() {
+		if k := d.Counts[c]; k > 0 {
+			ew.printf("| %s | %d |\n", mdCell(changeTitle(c)), k)
+		}
+	}
+	for _, c := range Changes() {
+		hs := d.byChange(c)
+		if len(hs) == 0 {
+			continue
+		}
+		ew.printf("\n### %s (%d)\n\n", mdCell(changeTitle(c)), len(hs))
+		ew.printf("| host | old | new | reason | checks that changed |\n| --- | --- | --- | --- | --- |\n")
+		for _, h := range hs[:min(len(hs), MarkdownLimit)] {
+			var checks []string
+			for _, cd := range h.Checks {
+				item := fmt.Sprintf("%s: %s → %s", mdCell(checkLabel(Check{ID: cd.ID, Name: cd.Name})),
+					mdCell(orDash(string(cd.OldStatus))), mdCell(orDash(string(cd.NewStatus))))
+				if cd.OldActual != cd.NewActual {
+					item += fmt.Sprintf(" (%s → %s)", mdCell(orNone(cd.OldActual)), mdCell(orNone(cd.NewActual)))
+				}
+				checks = append(checks, item)
+			}
+			ew.printf("| %s | %s | %s | %s | %s |\n", mdCell(h.Host), mdCell(orDash(string(h.OldStatus))),
+				mdCell(orDash(string(h.NewStatus))), mdCell(h.Reason), strings.Join(checks, "<br>"))
+		}
+		if more := len(hs) - MarkdownLimit; more > 0 {
+			ew.printf("\nand %d more; see `winfleet report diff --format json`.\n", more)
+		}
+	}
+	return ew.err
+}
+
+type diffHTMLCount struct {
+	Change       Change
+	Title, Class string
+	N            int
+	Listed       bool
+}
+
+type diffHTMLSection struct {
+	Change       Change
+	Title, Class string
+	Hosts        []HostDelta
+}
+
+type diffHTMLData struct {
+	D        *Delta
+	CSP      string
+	Style    template.CSS
+	Old, New string
+	Headline string
+	NewDrift bool
+	Counts   []diffHTMLCount
+	Sections []diffHTMLSection
+}
+
+// WriteHTML writes d as one self-contained HTML page (the report page's
+// style sheet, no script, nothing loaded from anywhere) for the morning
+// mail: the two runs, the headline ("New drift." in a banner when there is
+// some), the counts by change linked to a table per change with each host's
+// status move, reason and changed checks. All text is escaped by
+// html/template.
+func (d *Delta) WriteHTML(w io.Writer) error {
+	tmpl, err := template.New("diff.html.tmpl").Funcs(template.FuncMap{
+		"hclass": func(s HostStatus) string {
+			if s == "" {
+				return ""
+			}
+			return hostClass(s)
+		},
+		"cclass": func(s CheckStatus) string {
+			if s == "" {
+				return ""
+			}
+			return checkClass(s)
+		},
+		"dash":  func(s any) string { return orDash(fmt.Sprint(s)) },
+		"label": func(c CheckDelta) string { return checkLabel(Check{ID: c.ID, Name: c.Name}) },
+	}).ParseFS(htmlFS, "templates/diff.html.tmpl")
+	if err != nil {
+		return fmt.Errorf("parse html template: %w", err)
+	}
+	css, err := htmlFS.ReadFile("templates/report.css")
+	if err != nil {
+		return err
+	}
+	sum := sha256.Sum256(css)
+	data := diffHTMLData{
+		D:     d,
+		CSP:   "default-src 'none'; style-src 'sha256-" + base64.StdEncoding.EncodeToString(sum[:]) + "'; img-src 'none'; base-uri 'none'; form-action 'none'",
+		Style: template.CSS(css), Old: refText(d.Old), New: refText(d.New),
+		Headline: d.headline(), NewDrift: d.NewDrift(),
+	}
+	for _, c := range Changes() {
+		hs := d.byChange(c)
+		data.Counts = append(data.Counts, diffHTMLCount{Change: c, Title: changeTitle(c), Class: changeClass(c), N: d.Counts[c], Listed: len(hs) > 0})
+		if len(hs) > 0 {
+			data.Sections = append(data.Sections, diffHTMLSection{Change: c, Title: changeTitle(c), Class: changeClass(c), Hosts: hs})
+		}
+	}
+	var b bytes.Buffer
+	if err := tmpl.Execute(&b, data); err != nil {
+		return fmt.Errorf("render html: %w", err)
+	}
+	_, err = w.Write(b.Bytes())
+	return err
 }

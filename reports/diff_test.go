@@ -159,3 +159,35 @@ func TestDiffJSONMatchesSchema(t *testing.T) {
 		t.Error("diff schema accepts an unknown change")
 	}
 }
+
+func TestDiffMarkdownAndHTMLEscape(t *testing.T) {
+	old := &Report{Mode: ModeScan, Hosts: []Host{{Host: "a|b", Status: StatusCompliant}}}
+	new := &Report{Mode: ModeScan, RunID: "r`1", Hosts: []Host{{Host: "a|b", Status: StatusNoncompliant, Reason: "<script>x</script> | y\n[z](http://e)"}}}
+	d := Diff(old, new)
+	var md, page bytes.Buffer
+	if err := d.WriteMarkdown(&md); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.WriteHTML(&page); err != nil {
+		t.Fatal(err)
+	}
+	row := ""
+	for _, l := range strings.Split(md.String(), "\n") {
+		if strings.HasPrefix(l, `| a\|b |`) {
+			row = l
+		}
+	}
+	if n := strings.Count(strings.ReplaceAll(row, `\|`, ""), "|"); n != 6 || strings.Contains(row, "<script>") || strings.Contains(row, "[z](") {
+		t.Errorf("Markdown row not escaped (%d cell separators): %q", n, row)
+	}
+	if !strings.Contains(md.String(), "**New drift:** 1 host drifted.") {
+		t.Errorf("Markdown lacks the new-drift headline:\n%s", md.String())
+	}
+	out := page.String()
+	if strings.Contains(out, "<script") || strings.Contains(out, "src=") || !strings.Contains(out, "&lt;script&gt;x&lt;/script&gt;") {
+		t.Errorf("diff HTML has a script or unescaped text")
+	}
+	if !strings.Contains(out, `<p class="banner"><b>New drift.</b>`) || !strings.Contains(out, `href="#drifted"`) || !strings.Contains(out, `id="drifted"`) {
+		t.Errorf("diff HTML lacks the banner or the link to the drifted table")
+	}
+}

@@ -53,7 +53,7 @@ func FuzzReadJSON(f *testing.F) {
 			t.Fatalf("write/read/write not stable:\n%s\n---\n%s", w1.Bytes(), w2.Bytes())
 		}
 		for _, f := range Formats() {
-			if err := Write(r, f, new(bytes.Buffer)); err != nil {
+			if err := Write(new(bytes.Buffer), r, f, WriteOptions{}); err != nil {
 				t.Fatalf("Write(%s) of an accepted report: %v", f, err)
 			}
 		}
@@ -90,14 +90,14 @@ func BenchmarkWrite2000Hosts(b *testing.B) {
 	for _, f := range Formats() {
 		b.Run(f, func(b *testing.B) {
 			var out bytes.Buffer
-			if err := Write(r, f, &out); err != nil {
+			if err := Write(&out, r, f, WriteOptions{}); err != nil {
 				b.Fatal(err)
 			}
 			b.SetBytes(int64(out.Len()))
 			b.ReportAllocs()
 			for b.Loop() {
 				out.Reset()
-				if err := Write(r, f, &out); err != nil {
+				if err := Write(&out, r, f, WriteOptions{}); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -124,7 +124,7 @@ func BenchmarkWriteFileJSON2000Hosts(b *testing.B) {
 	path := b.TempDir() + "/run.json"
 	b.ReportAllocs()
 	for b.Loop() {
-		if err := WriteFile(path, "json", r); err != nil {
+		if err := WriteFile(path, r, "json", WriteOptions{}); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -134,7 +134,9 @@ func BenchmarkWriteFileJSON2000Hosts(b *testing.B) {
 // remote host or an inventory can influence, and checks each format's
 // escaping: the CSV reads back to the same cells (bar the formula quote),
 // the JUnit XML parses with the same counts, Markdown table rows keep their
-// column count, and text outputs hold no control characters but newlines.
+// column count, and text outputs (text, summary, diff, the -D commands)
+// hold no control characters but newlines. HTML and the diff's Markdown and
+// HTML must render.
 func FuzzWriters(f *testing.F) {
 	f.Add("sql01", "=1+1", "a|b\r\nc", "<script>", "\x1b[2J")
 	f.Add("h", "-2", "\"quoted\", comma", "]]>", "\x00\xff")
@@ -145,7 +147,8 @@ func FuzzWriters(f *testing.F) {
 		r := &Report{Mode: ModeScan, RunID: reason, Playbook: actual, Hosts: []Host{
 			{Host: host, Status: StatusNoncompliant, Reason: reason, Error: errText,
 				Checks: []Check{{ID: actual, Name: reason, Status: CheckFail, Expected: errText, Actual: actual,
-					Commands: []string{output}, Output: output}}},
+					Commands: []string{output}, Output: output, Code: reason, Before: errText,
+					Writes: []WriteRecord{{Command: output, State: WriteAnswered, ExitCode: 1, Output: errText}}}}},
 			{Host: host + "2", Status: StatusUnreachable, Reason: errText, Error: reason},
 		}}
 
@@ -182,7 +185,7 @@ func FuzzWriters(f *testing.F) {
 		}
 
 		b.Reset()
-		if err := WriteJUnit(&b, r); err != nil {
+		if err := WriteJUnit(&b, r, WriteOptions{}); err != nil {
 			t.Fatal(err)
 		}
 		var doc junitDoc
@@ -202,6 +205,9 @@ func FuzzWriters(f *testing.F) {
 			if strings.HasPrefix(line, "| host | status |") {
 				inAttention = true
 			}
+			if strings.HasPrefix(line, "### Commands") {
+				break
+			}
 			if inAttention && strings.HasPrefix(line, "|") {
 				// Count cell separators: pipes not escaped by a backslash.
 				n := 0
@@ -214,13 +220,13 @@ func FuzzWriters(f *testing.F) {
 						n++
 					}
 				}
-				if n != 5 {
-					t.Errorf("Markdown row has %d separators, want 5: %q", n, line)
+				if n != 6 {
+					t.Errorf("Markdown row has %d separators, want 6: %q", n, line)
 				}
 			}
 		}
 
-		for _, format := range []string{"text", "summary", "diff"} {
+		for _, format := range []string{"text", "summary", "diff", "commands"} {
 			b.Reset()
 			var err error
 			switch format {
@@ -230,6 +236,8 @@ func FuzzWriters(f *testing.F) {
 				err = WriteSummary(&b, r, SummaryOptions{Paths: []string{output}})
 			case "diff":
 				err = Diff(&Report{Mode: ModeScan}, r).WriteText(&b)
+			case "commands":
+				err = WriteCommandDiff(&b, r)
 			}
 			if err != nil {
 				t.Fatal(err)
@@ -240,8 +248,19 @@ func FuzzWriters(f *testing.F) {
 				}
 			}
 		}
-		if err := WriteHTML(new(bytes.Buffer), r); err != nil {
+		if err := WriteHTML(new(bytes.Buffer), r, WriteOptions{Evidence: EvidenceAll}); err != nil {
 			t.Fatal(err)
+		}
+		d := Diff(&Report{Mode: ModeScan, Hosts: []Host{{Host: host, Status: StatusCompliant}}}, r)
+		if err := d.WriteHTML(new(bytes.Buffer)); err != nil {
+			t.Fatal(err)
+		}
+		b.Reset()
+		if err := d.WriteMarkdown(&b); err != nil {
+			t.Fatal(err)
+		}
+		if strings.ContainsAny(b.String(), "\r\x00\x1b") {
+			t.Errorf("diff Markdown carries a control character: %q", b.String())
 		}
 	})
 }

@@ -38,10 +38,34 @@ func TestGoldenFormats(t *testing.T) {
 	for _, f := range formats() {
 		t.Run(f.name, func(t *testing.T) {
 			var b bytes.Buffer
-			if err := Write(sampleReport(), f.name, &b); err != nil {
+			if err := Write(&b, sampleReport(), f.name, WriteOptions{}); err != nil {
 				t.Fatalf("Write(sample, %q) = %v", f.name, err)
 			}
 			golden(t, "sample"+f.exts[0], b.Bytes())
+		})
+	}
+}
+
+func TestGoldenApply(t *testing.T) {
+	for _, f := range formats() {
+		t.Run(f.name, func(t *testing.T) {
+			var b bytes.Buffer
+			if err := Write(&b, applySampleReport(), f.name, WriteOptions{}); err != nil {
+				t.Fatalf("Write(apply sample, %q) = %v", f.name, err)
+			}
+			golden(t, "apply"+f.exts[0], b.Bytes())
+		})
+	}
+}
+
+func TestGoldenCommandDiff(t *testing.T) {
+	for name, r := range map[string]*Report{"check": checkSampleReport(), "apply": applySampleReport(), "scan": sampleReport()} {
+		t.Run(name, func(t *testing.T) {
+			var b bytes.Buffer
+			if err := WriteCommandDiff(&b, r); err != nil {
+				t.Fatal(err)
+			}
+			golden(t, "commands-"+name+".txt", b.Bytes())
 		})
 	}
 }
@@ -65,4 +89,13 @@ func TestGoldenDiff(t *testing.T) {
 	}
 	golden(t, "diff.txt", txt.Bytes())
 	golden(t, "diff.json", js.Bytes())
+	var md, html bytes.Buffer
+	if err := d.WriteMarkdown(&md); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.WriteHTML(&html); err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "diff.md", md.Bytes())
+	golden(t, "diff.html", html.Bytes())
 }

@@ -249,7 +249,7 @@ func TestReadFileNamesTheFile(t *testing.T) {
 		t.Errorf("ReadFile(%q) = %v, want an error naming the file", path, err)
 	}
 	ok := t.TempDir() + "/ok.json"
-	if err := WriteFile(ok, "json", sampleReport()); err != nil {
+	if err := WriteFile(ok, sampleReport(), "json", WriteOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	if r, err := ReadFile(ok); err != nil || len(r.Hosts) != 6 {

@@ -48,6 +48,10 @@ func Merge(reports ...*Report) (*Report, error) {
 //     distinct run ids (deterministic: the same shards give the same id);
 //   - inventory the shards' distinct inventories joined with ", " in first
 //     appearance order;
+//   - tool, operator, controller, command_line and playbook_digest kept
+//     when every shard has the same value, else empty (shard is always
+//     empty: the merge is not one shard); incomplete the shards' distinct
+//     notes joined with "; ";
 //   - the summary recomputed.
 //
 // Each shard must pass Validate. The inputs are not modified.
@@ -103,10 +107,47 @@ func MergeShards(shards ...Shard) (*Report, error) {
 		out.RunID = "merge-" + hex.EncodeToString(sum[:])[:12]
 	}
 	out.Inventory = strings.Join(inventories, ", ")
+	mergeMetadata(out, shards)
 	if out.Hosts == nil {
 		out.Hosts = []Host{}
 	}
 	slices.SortFunc(out.Hosts, func(a, b Host) int { return cmp.Compare(a.Host, b.Host) })
 	Summarize(out)
 	return out, nil
+}
+
+// mergeMetadata sets out's run metadata from the shards: what they all
+// agree on, and every incomplete note.
+func mergeMetadata(out *Report, shards []Shard) {
+	same := func(get func(*Report) string) string {
+		v := get(shards[0].Report)
+		for _, s := range shards[1:] {
+			if get(s.Report) != v {
+				return ""
+			}
+		}
+		return v
+	}
+	out.Operator = same(func(r *Report) string { return r.Operator })
+	out.Controller = same(func(r *Report) string { return r.Controller })
+	out.PlaybookDigest = same(func(r *Report) string { return r.PlaybookDigest })
+	if same(func(r *Report) string { return strings.Join(r.CommandLine, "\x00") }) != "" {
+		out.CommandLine = slices.Clone(shards[0].Report.CommandLine)
+	}
+	if t := shards[0].Report.Tool; t != nil && same(func(r *Report) string {
+		if r.Tool == nil {
+			return ""
+		}
+		return r.Tool.Name + "\x00" + r.Tool.Version + "\x00" + r.Tool.Revision
+	}) != "" {
+		tool := *t
+		out.Tool = &tool
+	}
+	var notes []string
+	for _, s := range shards {
+		if n := s.Report.Incomplete; n != "" && !slices.Contains(notes, n) {
+			notes = append(notes, n)
+		}
+	}
+	out.Incomplete = strings.Join(notes, "; ")
 }

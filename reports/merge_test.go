@@ -116,3 +116,28 @@ func TestMergeErrors(t *testing.T) {
 		t.Errorf("Merge duplicate = %v, want both reports named", err)
 	}
 }
+
+func TestMergeMetadata(t *testing.T) {
+	a, b := shardsOf(t)
+	a.Shard, b.Shard = "1/2", "2/2"
+	b.Operator = "someone-else"
+	b.CommandLine = append(b.CommandLine, "--shard", "2/2")
+	a.Incomplete = "rebuilt from the write journal"
+	got, err := Merge(a, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Tool == nil || *got.Tool != *a.Tool || got.Controller != a.Controller || got.PlaybookDigest != a.PlaybookDigest {
+		t.Errorf("merge lost what the shards agree on: tool %v, controller %q, digest %q", got.Tool, got.Controller, got.PlaybookDigest)
+	}
+	if got.Operator != "" || got.CommandLine != nil || got.Shard != "" {
+		t.Errorf("merge kept what the shards disagree on: operator %q, command line %q, shard %q", got.Operator, got.CommandLine, got.Shard)
+	}
+	if got.Incomplete != a.Incomplete {
+		t.Errorf("incomplete = %q, want the shard's note", got.Incomplete)
+	}
+	a.Tool.Version = "changed after the merge"
+	if got.Tool.Version == a.Tool.Version {
+		t.Errorf("the merged report shares its tool with a shard")
+	}
+}

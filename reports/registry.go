@@ -10,10 +10,11 @@ import (
 	"strings"
 )
 
-// A Writer renders a report in one format. Every Writer validates r first
-// (see Validate), never modifies it, and renders hosts sorted by name with
-// the summary recomputed from the hosts.
-type Writer func(w io.Writer, r *Report) error
+// A Writer renders a report in one format. Every Writer validates r and o
+// first (see Validate), never modifies r, and renders hosts sorted by name
+// with the summary recomputed from the hosts. Formats ignore the options
+// they have no use for.
+type Writer func(w io.Writer, r *Report, o WriteOptions) error
 
 // format is one entry of the fixed format table.
 type format struct {
@@ -26,12 +27,24 @@ type format struct {
 // is a function, not a package variable, so nothing can change it.
 func formats() []format {
 	return []format{
-		{"json", []string{".json"}, WriteJSON},
-		{"csv", []string{".csv"}, WriteCSV},
+		{"json", []string{".json"}, withoutOptions(WriteJSON)},
+		{"csv", []string{".csv"}, withoutOptions(WriteCSV)},
 		{"junit", []string{".xml"}, WriteJUnit},
-		{"markdown", []string{".md", ".markdown"}, WriteMarkdown},
+		{"markdown", []string{".md", ".markdown"}, withoutOptions(WriteMarkdown)},
 		{"html", []string{".html", ".htm"}, WriteHTML},
-		{"text", []string{".txt", ".text"}, WriteText},
+		{"text", []string{".txt", ".text"}, withoutOptions(WriteText)},
+	}
+}
+
+// withoutOptions makes a Writer of a format that takes no options; the
+// options are still validated, so a bad --evidence fails whatever the
+// formats asked for.
+func withoutOptions(write func(io.Writer, *Report) error) Writer {
+	return func(w io.Writer, r *Report, o WriteOptions) error {
+		if _, err := o.check(); err != nil {
+			return err
+		}
+		return write(w, r)
 	}
 }
 
@@ -66,12 +79,12 @@ func WriterFor(name string) (Writer, error) {
 }
 
 // Write renders r in the named format to w.
-func Write(r *Report, format string, w io.Writer) error {
+func Write(w io.Writer, r *Report, format string, o WriteOptions) error {
 	wr, err := WriterFor(format)
 	if err != nil {
 		return err
 	}
-	return wr(w, r)
+	return wr(w, r, o)
 }
 
 // Target is one -o/--report FORMAT=PATH request.
@@ -160,12 +173,12 @@ func ParseTargets(values []string) ([]Target, error) {
 // see either the old report or the complete new one, never a partial one.
 // A new file gets mode 0644; a replaced file keeps its mode. If path is a
 // symbolic link, the file it points to is replaced and the link kept.
-func WriteFile(path, format string, r *Report) error {
+func WriteFile(path string, r *Report, format string, o WriteOptions) error {
 	wr, err := WriterFor(format)
 	if err != nil {
 		return err
 	}
-	return writeFileAtomic(path, func(w io.Writer) error { return wr(w, r) })
+	return writeFileAtomic(path, func(w io.Writer) error { return wr(w, r, o) })
 }
 
 func writeFileAtomic(path string, render func(io.Writer) error) (err error) {
@@ -238,22 +251,22 @@ func syncDir(dir string) {
 
 // Write writes r to the target: to stdout for "-", else atomically with
 // WriteFile.
-func (t Target) Write(r *Report, stdout io.Writer) error {
+func (t Target) Write(stdout io.Writer, r *Report, o WriteOptions) error {
 	if t.Stdout() {
-		return Write(r, t.Format, stdout)
+		return Write(stdout, r, t.Format, o)
 	}
-	return WriteFile(t.Path, t.Format, r)
+	return WriteFile(t.Path, r, t.Format, o)
 }
 
 // WriteTargets writes r to every target, going on after a failure so one bad
 // path does not cost the other reports. It returns the paths written, in
 // order (for WriteSummary), and every failure joined; a non-nil error means
 // exit code 1.
-func WriteTargets(r *Report, targets []Target, stdout io.Writer) ([]string, error) {
+func WriteTargets(stdout io.Writer, r *Report, targets []Target, o WriteOptions) ([]string, error) {
 	var written []string
 	var errs []error
 	for _, t := range targets {
-		if err := t.Write(r, stdout); err != nil {
+		if err := t.Write(stdout, r, o); err != nil {
 			if t.Stdout() {
 				err = fmt.Errorf("write report %s: %w", t, err)
 			}

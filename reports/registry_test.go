@@ -109,7 +109,7 @@ func dirNames(t *testing.T, dir string) []string {
 func TestWriteFileCreatesAndReplaces(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "run.json")
-	if err := WriteFile(path, "json", sampleReport()); err != nil {
+	if err := WriteFile(path, sampleReport(), "json", WriteOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	got, err := os.ReadFile(path)
@@ -125,7 +125,7 @@ func TestWriteFileCreatesAndReplaces(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if err := WriteFile(path, "json", &Report{Mode: ModeApply}); err != nil {
+	if err := WriteFile(path, &Report{Mode: ModeApply}, "json", WriteOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	r, err := ReadFile(path)
@@ -162,8 +162,8 @@ func TestWriteFileFailureLeavesOldFileAndNoTemp(t *testing.T) {
 				return errHalfway
 			})
 		}, errHalfway},
-		{"invalid report", func(path string) error { return WriteFile(path, "csv", bad) }, ErrInvalid},
-		{"unknown format", func(path string) error { return WriteFile(path, "pdf", sampleReport()) }, nil},
+		{"invalid report", func(path string) error { return WriteFile(path, bad, "csv", WriteOptions{}) }, ErrInvalid},
+		{"unknown format", func(path string) error { return WriteFile(path, sampleReport(), "pdf", WriteOptions{}) }, nil},
 	}
 	for _, tt := range tests {
 		for _, existing := range []bool{true, false} {
@@ -200,7 +200,7 @@ func TestWriteFileFailureLeavesOldFileAndNoTemp(t *testing.T) {
 
 func TestWriteFileBadPaths(t *testing.T) {
 	dir := t.TempDir()
-	if err := WriteFile(filepath.Join(dir, "missing", "run.json"), "json", sampleReport()); err == nil ||
+	if err := WriteFile(filepath.Join(dir, "missing", "run.json"), sampleReport(), "json", WriteOptions{}); err == nil ||
 		!strings.Contains(err.Error(), filepath.Join(dir, "missing", "run.json")) {
 		t.Errorf("WriteFile into a missing directory = %v, want an error naming the path", err)
 	}
@@ -208,7 +208,7 @@ func TestWriteFileBadPaths(t *testing.T) {
 	if err := os.Mkdir(sub, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if err := WriteFile(sub, "json", sampleReport()); err == nil || !strings.Contains(err.Error(), "not a regular file") {
+	if err := WriteFile(sub, sampleReport(), "json", WriteOptions{}); err == nil || !strings.Contains(err.Error(), "not a regular file") {
 		t.Errorf("WriteFile over a directory = %v, want not a regular file", err)
 	}
 	if d := cmp.Diff([]string{"adir"}, dirNames(t, dir)); d != "" {
@@ -225,7 +225,7 @@ func TestWriteTargets(t *testing.T) {
 		{"markdown", filepath.Join(dir, "run.md")},
 	}
 	var stdout bytes.Buffer
-	written, err := WriteTargets(sampleReport(), targets, &stdout)
+	written, err := WriteTargets(&stdout, sampleReport(), targets, WriteOptions{})
 	if err == nil || !strings.Contains(err.Error(), filepath.Join("nope", "run.csv")) {
 		t.Errorf("WriteTargets error = %v, want the csv path named", err)
 	}
@@ -254,7 +254,7 @@ func TestWriteFileThroughSymlink(t *testing.T) {
 	if err := os.Symlink("archive-2026-11-26.json", link); err != nil {
 		t.Fatal(err)
 	}
-	if err := WriteFile(link, "json", sampleReport()); err != nil {
+	if err := WriteFile(link, sampleReport(), "json", WriteOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	if fi, err := os.Lstat(link); err != nil || fi.Mode()&os.ModeSymlink == 0 {

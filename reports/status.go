@@ -4,10 +4,11 @@ import (
 	"cmp"
 	"errors"
 	"fmt"
-	"github.com/winfleet/winfleet/playbook"
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/winfleet/winfleet/playbook"
 )
 
 // Valid reports whether s is one of the statuses in HostStatuses.

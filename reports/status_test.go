@@ -2,9 +2,10 @@ package reports
 
 import (
 	"errors"
-	"github.com/winfleet/winfleet/playbook"
 	"strings"
 	"testing"
+
+	"github.com/winfleet/winfleet/playbook"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -145,14 +146,14 @@ func TestWritersValidateAndDoNotModifyInput(t *testing.T) {
 			r := sampleReport()
 			before := sampleReport()
 			var b strings.Builder
-			if err := Write(r, f, &b); err != nil {
+			if err := Write(&b, r, f, WriteOptions{}); err != nil {
 				t.Fatal(err)
 			}
 			if d := cmp.Diff(before, r); d != "" {
 				t.Errorf("Write(%s) modified the report (-before +after):\n%s", f, d)
 			}
 			b.Reset()
-			err := Write(bad, f, &b)
+			err := Write(&b, bad, f, WriteOptions{})
 			if !errors.Is(err, ErrInvalid) {
 				t.Errorf("Write(%s, invalid report) = %v, want ErrInvalid", f, err)
 			}

@@ -45,8 +45,10 @@ func needingAttention(hosts []Host) []Host {
 }
 
 // WriteText writes r for a human reading a file or a terminal: the run's
-// metadata and counts, a table of every host, then for each host that needs
-// attention its reason, error and the checks that did not pass.
+// metadata and counts, a table of every host with its reason code, then for
+// each host that needs attention or had write commands its reason, error,
+// the checks that did not pass (with their code, and the state before a
+// change) and the write commands with how far they got.
 func WriteText(w io.Writer, r *Report) error {
 	n, err := normalize(r)
 	if err != nil {
@@ -54,12 +56,30 @@ func WriteText(w io.Writer, r *Report) error {
 	}
 	ew := &errWriter{w: w}
 	ew.printf("winfleet %s report (%s)\n", n.Mode, Schema)
+	if n.Incomplete != "" {
+		ew.printf("INCOMPLETE: %s\n", oneLine(n.Incomplete))
+	}
 	tw := tabwriter.NewWriter(ew, 0, 0, 1, ' ', 0)
 	fmt.Fprintf(tw, "run:\t%s\n", oneLine(n.RunID))
 	fmt.Fprintf(tw, "playbook:\t%s\n", oneLine(n.Playbook))
+	if n.PlaybookDigest != "" {
+		fmt.Fprintf(tw, "digest:\t%s\n", oneLine(n.PlaybookDigest))
+	}
 	fmt.Fprintf(tw, "inventory:\t%s\n", oneLine(n.Inventory))
+	if n.Shard != "" {
+		fmt.Fprintf(tw, "shard:\t%s\n", oneLine(n.Shard))
+	}
 	fmt.Fprintf(tw, "started:\t%s\n", timeText(n.StartedAt))
 	fmt.Fprintf(tw, "finished:\t%s\n", timeText(n.FinishedAt))
+	if n.Tool != nil {
+		fmt.Fprintf(tw, "tool:\t%s\n", oneLine(generator(n)))
+	}
+	if n.Operator != "" || n.Controller != "" {
+		fmt.Fprintf(tw, "operator:\t%s on %s\n", oneLine(orDash(n.Operator)), oneLine(orDash(n.Controller)))
+	}
+	if len(n.CommandLine) > 0 {
+		fmt.Fprintf(tw, "command:\t%s\n", oneLine(commandLineText(n.CommandLine)))
+	}
 	fmt.Fprintf(tw, "hosts:\t%d: %s\n", len(n.Hosts), countsLine(n.Summary))
 	ew.setErr(tw.Flush())
 	if len(n.Hosts) == 0 {
@@ -67,14 +87,18 @@ func WriteText(w io.Writer, r *Report) error {
 	}
 	ew.printf("\n")
 	tw = tabwriter.NewWriter(ew, 0, 0, 2, ' ', 0)
-	fmt.Fprintf(tw, "HOST\tADDRESS\tSTATUS\tWINDOWS\tDIALECT\tDURATION\tREASON\n")
+	fmt.Fprintf(tw, "HOST\tADDRESS\tSTATUS\tCODE\tWINDOWS\tDIALECT\tDURATION\tREASON\n")
 	for _, h := range n.Hosts {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", oneLine(h.Host), oneLine(h.Address), h.Status,
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", oneLine(h.Host), oneLine(h.Address), h.Status, oneLine(orDash(hostCode(h))),
 			oneLine(h.WindowsVersion), oneLine(h.Dialect), time.Duration(h.DurationMS)*time.Millisecond, oneLine(h.Reason))
 	}
 	ew.setErr(tw.Flush())
-	for _, h := range needingAttention(n.Hosts) {
-		ew.printf("\n%s: %s\n", oneLine(h.Host), h.Status)
+	for _, h := range textDetailHosts(n.Hosts) {
+		ew.printf("\n%s: %s", oneLine(h.Host), h.Status)
+		if c := hostCode(h); c != "" && c != string(h.Status) {
+			ew.printf(" (%s)", oneLine(c))
+		}
+		ew.printf("\n")
 		if h.Reason != "" {
 			ew.printf("  reason: %s\n", oneLine(h.Reason))
 		}
@@ -82,13 +106,38 @@ func WriteText(w io.Writer, r *Report) error {
 			ew.printf("  error:  %s\n", oneLine(h.Error))
 		}
 		for _, c := range h.Checks {
-			if c.Status.OK() {
+			if c.Status.OK() && len(c.Writes) == 0 {
 				continue
 			}
-			ew.printf("  %s %s: expected %s, actual %s\n", c.Status, oneLine(checkLabel(c)), oneLine(orNone(c.Expected)), oneLine(orNone(c.Actual)))
+			ew.printf("  %s", c.Status)
+			if c.Code != "" {
+				ew.printf(" [%s]", oneLine(c.Code))
+			}
+			ew.printf(" %s", oneLine(checkLabel(c)))
+			if c.Before != "" {
+				ew.printf(": before %s, after %s, expected %s\n", oneLine(c.Before), oneLine(orNone(c.Actual)), oneLine(orNone(c.Expected)))
+			} else {
+				ew.printf(": expected %s, actual %s\n", oneLine(orNone(c.Expected)), oneLine(orNone(c.Actual)))
+			}
+			for _, wr := range c.Writes {
+				ew.printf("    %-*s  %s\n", labelWidth, writeLabel(wr), oneLine(wr.Command))
+			}
 		}
 	}
 	return ew.err
+}
+
+// textDetailHosts are the hosts WriteText details: those needing attention
+// (in needingAttention order), then OK hosts that had write commands (the
+// changed ones), by name.
+func textDetailHosts(hosts []Host) []Host {
+	out := needingAttention(hosts)
+	for _, h := range hosts {
+		if !h.Status.NeedsAttention() && slices.ContainsFunc(h.Checks, func(c Check) bool { return len(c.Writes) > 0 }) {
+			out = append(out, h)
+		}
+	}
+	return out
 }
 
 func checkLabel(c Check) string {

@@ -26,7 +26,7 @@ reported as "skipped".
 Exit codes: 0 every host converged and verified; 2 a host failed or
 (--check) would change; 3 a host could not be reached; 1 fatal; 130
 interrupted.`,
-		Example: `  winfleet apply -i hosts.ini --check
+		Example: `  winfleet apply -i hosts.ini --check --diff
   winfleet apply -i hosts.ini --serial 1,10%,100% --max-fail 0 -o json=apply.json
   winfleet apply -i hosts.ini -l sql01.corp.example -p my-ssis.yaml`,
 		Args: cobra.NoArgs,
@@ -39,7 +39,6 @@ interrupted.`,
 		},
 	}
 	addFleetFlags(cmd)
-	addRolloutFlags(cmd)
-	boolFlag(cmd.Flags(), "check", "", "read state and report what would change; send no write")
+	addApplyFlags(cmd)
 	return cmd
 }

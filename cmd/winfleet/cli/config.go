@@ -29,7 +29,8 @@ import (
 func configKeys() []string {
 	return []string{
 		"inventory", "playbook", "limit", "dialect", "forks", "timeout", "connect-timeout", "serial", "max-fail",
-		"report", "user", "password-env", "ask-pass", "check", "log-format", "verbose", "no-progress", "quiet",
+		"report", "user", "password-env", "ask-pass", "check", "diff", "log-format", "verbose", "no-progress", "quiet",
+		"evidence", "extra-vars",
 	}
 }
 

@@ -38,7 +38,14 @@ type fleetOptions struct {
 	NoProgress     bool
 	// Quiet prints the end summary only when a host needs attention, and
 	// no progress line: for cron, which mails whatever is printed.
-	Quiet      bool
+	Quiet bool
+	// Evidence is which checks keep their raw output in html and junit.
+	Evidence reports.Evidence
+	// Diff prints, per host, the commands apply would send or sent
+	// (apply -D/--diff).
+	Diff bool
+	// ListHosts prints the targeted hosts and exits (--list-hosts).
+	ListHosts  bool
 	ConfigFile string // the config file that was read, "" if none
 }
 
@@ -54,18 +61,23 @@ func addFleetFlags(cmd *cobra.Command) {
 	f.StringArrayP("report", "o", nil, "write a report: FORMAT=PATH (repeatable; formats: "+joinFormats()+"; PATH - for stdout)")
 	f.StringP("user", "u", "", "WinRM user for hosts whose inventory sets none")
 	f.String("password-env", "", "name of the environment variable holding the WinRM password")
-	boolFlag(f, "ask-pass", "", "prompt for the WinRM password (no echo)")
+	boolFlag(f, "ask-pass", "k", "prompt for the WinRM password (no echo)")
 	boolFlag(f, "no-progress", "", "no progress line")
+	boolFlag(f, "list-hosts", "", "print the hosts the run would target, and exit")
+	f.String("evidence", "failing", "which checks keep their raw output in html and junit reports: failing or all")
 	boolFlag(f, "quiet", "q", "print the end summary only when a host needs attention (for cron)")
 	addLogFlags(cmd)
 	addConfigFlag(cmd)
 }
 
-// addRolloutFlags declares the flags of rolling batches (apply).
-func addRolloutFlags(cmd *cobra.Command) {
+// addApplyFlags declares the flags of apply: rolling batches, check mode
+// and the diff.
+func addApplyFlags(cmd *cobra.Command) {
 	f := cmd.Flags()
 	f.String("serial", "100%", "rolling batches, e.g. 1,10%,100%")
 	f.Float64("max-fail", 100, "stop the rollout when more than this percent of a batch's hosts failed")
+	boolFlag(f, "check", "C", "read state and report what would change; send no write")
+	boolFlag(f, "diff", "D", "print per host the exact commands apply would send (--check) or sent")
 }
 
 // fleetOptionsFrom resolves cmd's flags, environment and config file into
@@ -97,8 +109,24 @@ func fleetOptionsFrom(ctx context.Context, cmd *cobra.Command, stdio Stdio, mode
 	if cmd.Flags().Lookup("serial") != nil {
 		o.Serial, o.MaxFail = s.str("serial"), s.float("max-fail")
 	}
-	if mode == playbook.ModeApply && cmd.Flags().Lookup("check") != nil && s.bool("check") {
+	if mode == playbook.ModeApply && s.bool("check") {
 		o.Mode = playbook.ModeCheck
+	}
+	if mode == playbook.ModeApply {
+		o.Diff = s.bool("diff")
+	}
+	o.ListHosts = s.bool("list-hosts")
+	ev, err := reports.ParseEvidence(s.str("evidence"))
+	if err != nil {
+		s.bad("evidence", "%v", err)
+	}
+	o.Evidence = ev
+	if o.Diff {
+		for _, r := range o.Reports {
+			if t, err := reports.ParseTarget(r); err == nil && t.Stdout() {
+				s.bad("diff", "--diff prints on standard output, so -o %s cannot: write that report to a file", r)
+			}
+		}
 	}
 	if o.Forks < 1 {
 		s.bad("forks", "%d: must be at least 1", o.Forks)
@@ -163,6 +191,9 @@ func prepare(ctx context.Context, stdio Stdio, o fleetOptions, log *slog.Logger)
 // code. The reports are written even when the run is interrupted.
 func runFleet(ctx context.Context, stdio Stdio, o fleetOptions) (*reports.Report, error) {
 	log := newLogger(stdio.Err, o.Log)
+	if o.ListHosts {
+		return nil, listHosts(ctx, stdio, o.Select, log)
+	}
 	fr, err := prepare(ctx, stdio, o, log)
 	if err != nil {
 		return nil, err
@@ -182,7 +213,7 @@ func execute(ctx context.Context, stdio Stdio, o fleetOptions, fr *fleetRun, ter
 		PlaybookDigest: fr.pb.Digest,
 		Operator:       operator(stdio),
 		Controller:     controller(),
-		CommandLine:    stdio.Args,
+		CommandLine:    redactArgs(stdio.Args),
 		StartedAt:      time.Now().UTC(),
 	}
 	d := term.display
@@ -232,7 +263,12 @@ func (s selection) inventoryName() string {
 // finish writes the reports and the summary and turns the outcome into the
 // exit code.
 func finish(ctx context.Context, stdio Stdio, o fleetOptions, term terminal, rep *reports.Report, outputs []reports.Target) error {
-	paths, werr := reports.WriteTargets(rep, outputs, stdio.Out)
+	paths, werr := reports.WriteTargets(stdio.Out, rep, outputs, reports.WriteOptions{Evidence: o.Evidence})
+	if o.Diff {
+		if err := reports.WriteCommandDiff(stdio.Out, rep); err != nil && werr == nil {
+			werr = err
+		}
+	}
 	code := exitFor(reports.Outcome(rep))
 	switch {
 	case werr != nil:
@@ -255,6 +291,20 @@ func finish(ctx context.Context, stdio Stdio, o fleetOptions, term terminal, rep
 		return &exitError{code: code, err: errors.New("interrupted; partial reports written")}
 	case code != ExitOK:
 		return &exitError{code: code}
+	}
+	return nil
+}
+
+// listHosts prints the hosts a run would target, as ansible --list-hosts
+// does, without contacting any.
+func listHosts(ctx context.Context, stdio Stdio, sel selection, log *slog.Logger) error {
+	hosts, err := selectHosts(ctx, sel, log)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdio.Out, "  hosts (%d):\n", len(hosts))
+	for _, h := range hosts {
+		fmt.Fprintf(stdio.Out, "    %s\n", h.Name)
 	}
 	return nil
 }

@@ -22,12 +22,13 @@ import (
 
 var errNoInventory = errors.New("no inventory: use -i FILE (or WINFLEET_INVENTORY, or inventory: in the config file)")
 
-// addInventoryFlags declares -i (repeatable, merged as Ansible merges) and
-// -l.
+// addInventoryFlags declares -i (repeatable, merged as Ansible merges), -l
+// and -e.
 func addInventoryFlags(cmd *cobra.Command) {
 	f := cmd.Flags()
 	f.StringArrayP("inventory", "i", nil, "inventory file or directory: Ansible INI or YAML, or CSV (repeatable: merged as Ansible does)")
 	f.StringP("limit", "l", "", "limit to hosts matching an Ansible pattern (a:b, a:&b, a:!b, sql0*, ~regex, @file)")
+	f.StringArrayP("extra-vars", "e", nil, "vars for every host, above the inventory's (Ansible's precedence): key=value ..., a {...} YAML/JSON mapping, or @FILE (repeatable)")
 }
 
 // addConfigFlag declares --config.
@@ -62,10 +63,11 @@ func (s *settings) logOptions() logOptions {
 type selection struct {
 	Inventory []string
 	Limit     string
+	ExtraVars []string // -e values, in order
 }
 
 func (s *settings) selection() selection {
-	sel := selection{Inventory: s.strs("inventory", false), Limit: s.str("limit")}
+	sel := selection{Inventory: s.strs("inventory", false), Limit: s.str("limit"), ExtraVars: s.strs("extra-vars", false)}
 	if len(sel.Inventory) == 0 {
 		s.errs = append(s.errs, errNoInventory)
 	}
@@ -97,6 +99,17 @@ func loadInventory(ctx context.Context, sel selection, log *slog.Logger) (*inven
 	inv, err := inventory.Loader{ReadFile: inputReader(ctx)}.Load(sel.Inventory...)
 	if err != nil {
 		return nil, err
+	}
+	if len(sel.ExtraVars) > 0 {
+		extra := map[string]inventory.Var{}
+		for _, arg := range sel.ExtraVars {
+			m, err := inventory.ParseExtraVars(arg, inputReader(ctx))
+			if err != nil {
+				return nil, fmt.Errorf("-e: %w", err)
+			}
+			maps.Copy(extra, m)
+		}
+		inv.SetExtraVars(extra)
 	}
 	for _, w := range inv.Warnings() {
 		log.Warn("inventory", "warning", w.String())

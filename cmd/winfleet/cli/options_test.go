@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/winfleet/winfleet/playbook"
+	"github.com/winfleet/winfleet/reports"
 )
 
 // parseArgs runs cmd with args and the given environment (viper reads
@@ -43,7 +44,7 @@ func fleetDefaults() fleetOptions {
 	return fleetOptions{
 		Mode: playbook.ModeScan, Select: selection{Inventory: []string{"inv.ini"}}, Playbook: "ssis-firewall", Dialect: "auto",
 		Forks: 50, Timeout: 2 * time.Minute, ConnectTimeout: 10 * time.Second, Serial: "100%", MaxFail: 100,
-		Log: logOptions{Format: "text"},
+		Log: logOptions{Format: "text"}, Evidence: reports.EvidenceFailing,
 	}
 }
 
@@ -91,6 +92,13 @@ func TestScanApplyOptions(t *testing.T) {
 			}},
 		{name: "booleans from the environment", args: []string{"-i", "inv.ini"}, env: map[string]string{"WINFLEET_NO_PROGRESS": "YES", "WINFLEET_ASK_PASS": "0"},
 			want: func(o *fleetOptions) { o.NoProgress = true }},
+		{name: "Ansible's short flags", apply: true, args: []string{"-i", "inv.ini", "-C", "-D", "-k", "-e", "dialect=legacy", "-e", "@vars.yml"},
+			want: func(o *fleetOptions) {
+				o.Mode, o.Diff, o.AskPass = playbook.ModeCheck, true, true
+				o.Select.ExtraVars = []string{"dialect=legacy", "@vars.yml"}
+			}},
+		{name: "list hosts, quiet, evidence all", args: []string{"-i", "inv.ini", "--list-hosts", "-q", "--evidence", "all"},
+			want: func(o *fleetOptions) { o.ListHosts, o.Quiet, o.Evidence = true, true, reports.EvidenceAll }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -148,6 +156,8 @@ func TestStrictSettings(t *testing.T) {
 			want: []string{"c.yaml: check: sometimes is not a boolean"}},
 		{name: "unknown config key", args: []string{"-i", "x", "--config", "c.yaml"}, config: "forks: 3\nforkz: 4\n",
 			want: []string{`config file c.yaml: unknown key "forkz"`}},
+		{name: "evidence", args: []string{"-i", "x", "--evidence", "some"}, want: []string{`--evidence: evidence "some": want failing or all`}},
+		{name: "diff and a report on stdout", apply: true, args: []string{"-i", "x", "-D", "-o", "json=-"}, want: []string{"--diff prints on standard output, so -o json=- cannot"}},
 		{name: "several problems at once", args: []string{"-i", "x", "--config", "c.yaml"}, config: "forks: many\ntimeout: 5\n",
 			want: []string{"c.yaml: forks: many is not a whole number", "c.yaml: timeout: 5 has no unit"}},
 	}
@@ -240,5 +250,42 @@ func write(t *testing.T, path, content string) {
 	t.Helper()
 	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestAnsibleFlagHints: an Ansible flag winfleet does not have gets a hint
+// naming what to use instead; other unknown flags stay plain errors.
+func TestAnsibleFlagHints(t *testing.T) {
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-i", "x", "--become"}, "Administrators group"},
+		{[]string{"-i", "x", "-b"}, "Administrators group"},
+		{[]string{"-i", "x", "--vault-password-file", "f"}, "password_env"},
+		{[]string{"-i", "x", "--tags", "fw"}, "winfleet playbook show"},
+		{[]string{"-i", "x", "--syntax-check"}, "winfleet playbook validate"},
+	}
+	for _, tt := range tests {
+		root := newRootCmd(testStdio(nil))
+		root.SetArgs(append([]string{"apply"}, tt.args...))
+		err := root.ExecuteContext(context.Background())
+		if err == nil || !strings.Contains(err.Error(), "unknown") || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("apply %q: error %v, want an unknown-flag error with the hint %q", tt.args, err, tt.want)
+		}
+	}
+	root := newRootCmd(testStdio(nil))
+	root.SetArgs([]string{"scan", "-i", "x", "--frobnicate"})
+	if err := root.ExecuteContext(context.Background()); err == nil || strings.Contains(err.Error(), "Ansible") {
+		t.Errorf("unknown non-Ansible flag: error %v, want a plain unknown-flag error", err)
+	}
+}
+
+func TestRedactArgs(t *testing.T) {
+	in := []string{"apply", "-i", "h.ini", "-e", "ansible_password=hunter2 dialect=legacy", "--extra-vars=api_token=abc", "-ebecome_pass=x", "-l", "sql*"}
+	got := strings.Join(redactArgs(in), " ")
+	want := "apply -i h.ini -e ansible_password=**** dialect=legacy --extra-vars=api_token=**** -ebecome_pass=**** -l sql*"
+	if got != want {
+		t.Errorf("redactArgs = %q\nwant          %q", got, want)
 	}
 }

@@ -26,8 +26,23 @@ func newReportCmd(stdio Stdio) *cobra.Command {
 
 // renderOptions are the settings of `winfleet report render`.
 type renderOptions struct {
-	Input   string
-	Reports []string
+	Input    string
+	Reports  []string
+	Evidence reports.Evidence
+}
+
+// evidenceFlag declares --evidence; evidenceOf reads it.
+func evidenceFlag(cmd *cobra.Command) {
+	cmd.Flags().String("evidence", "failing", "which checks keep their raw output in html and junit reports: failing or all")
+}
+
+func evidenceOf(cmd *cobra.Command) (reports.Evidence, error) {
+	s, _ := cmd.Flags().GetString("evidence")
+	e, err := reports.ParseEvidence(s)
+	if err != nil {
+		return "", fmt.Errorf("--evidence: %w", err)
+	}
+	return e, nil
 }
 
 func newReportRenderCmd(stdio Stdio, run func(context.Context, renderOptions) error) *cobra.Command {
@@ -43,10 +58,15 @@ func newReportRenderCmd(stdio Stdio, run func(context.Context, renderOptions) er
 			if len(o.Reports) == 0 {
 				o.Reports = []string{"text=-"}
 			}
+			var err error
+			if o.Evidence, err = evidenceOf(cmd); err != nil {
+				return err
+			}
 			return run(cmd.Context(), o)
 		},
 	}
 	cmd.Flags().StringArrayP("report", "o", nil, "FORMAT=PATH (repeatable; default text=-)")
+	evidenceFlag(cmd)
 	return cmd
 }
 
@@ -59,7 +79,7 @@ func runReportRender(ctx context.Context, stdio Stdio, o renderOptions) error {
 	if err != nil {
 		return err
 	}
-	if _, err := reports.WriteTargets(r, targets, stdio.Out); err != nil {
+	if _, err := reports.WriteTargets(stdio.Out, r, targets, reports.WriteOptions{Evidence: o.Evidence}); err != nil {
 		return fmt.Errorf("report: %w", err)
 	}
 	return nil
@@ -68,7 +88,7 @@ func runReportRender(ctx context.Context, stdio Stdio, o renderOptions) error {
 // diffOptions are the settings of `winfleet report diff`.
 type diffOptions struct {
 	Old, New string
-	Format   string // text or json
+	Format   string // text, json, markdown or html
 }
 
 func newReportDiffCmd(stdio Stdio, run func(context.Context, diffOptions) error) *cobra.Command {
@@ -79,20 +99,21 @@ func newReportDiffCmd(stdio Stdio, run func(context.Context, diffOptions) error)
 drift the old one did not (a host newly non-compliant or failing), so a
 nightly job can alert on change rather than on state.`,
 		Example: `  winfleet report diff yesterday.json today.json
-  winfleet report diff yesterday.json today.json --format json`,
+  winfleet report diff yesterday.json today.json --format json
+  winfleet report diff yesterday.json today.json --format html > drift.html   # for the morning mail`,
 		Args: cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o := diffOptions{Old: args[0], New: args[1]}
 			o.Format, _ = cmd.Flags().GetString("format")
 			switch o.Format {
-			case "text", "json":
+			case "text", "json", "markdown", "html":
 			default:
-				return fmt.Errorf("--format %q: must be text or json", o.Format)
+				return fmt.Errorf("--format %q: must be text, json, markdown or html", o.Format)
 			}
 			return run(cmd.Context(), o)
 		},
 	}
-	cmd.Flags().String("format", "text", "output format: text or json")
+	cmd.Flags().String("format", "text", "output format: text, json, markdown or html")
 	return cmd
 }
 
@@ -106,9 +127,14 @@ func runReportDiff(ctx context.Context, stdio Stdio, o diffOptions) error {
 		return err
 	}
 	d := reports.Diff(oldR, newR)
-	if o.Format == "json" {
+	switch o.Format {
+	case "json":
 		err = d.WriteJSON(stdio.Out)
-	} else {
+	case "markdown":
+		err = d.WriteMarkdown(stdio.Out)
+	case "html":
+		err = d.WriteHTML(stdio.Out)
+	default:
 		err = d.WriteText(stdio.Out)
 	}
 	if err != nil {
@@ -122,8 +148,9 @@ func runReportDiff(ctx context.Context, stdio Stdio, o diffOptions) error {
 
 // mergeOptions are the settings of `winfleet report merge`.
 type mergeOptions struct {
-	Inputs  []string
-	Reports []string
+	Inputs   []string
+	Reports  []string
+	Evidence reports.Evidence
 }
 
 func newReportMergeCmd(stdio Stdio, run func(context.Context, mergeOptions) error) *cobra.Command {
@@ -138,10 +165,15 @@ func newReportMergeCmd(stdio Stdio, run func(context.Context, mergeOptions) erro
 			if len(o.Reports) == 0 {
 				return errors.New("merge: give at least one -o FORMAT=PATH")
 			}
+			var err error
+			if o.Evidence, err = evidenceOf(cmd); err != nil {
+				return err
+			}
 			return run(cmd.Context(), o)
 		},
 	}
 	cmd.Flags().StringArrayP("report", "o", nil, "FORMAT=PATH (repeatable)")
+	evidenceFlag(cmd)
 	return cmd
 }
 
@@ -162,7 +194,7 @@ func runReportMerge(ctx context.Context, stdio Stdio, o mergeOptions) error {
 	if err != nil {
 		return err
 	}
-	if _, err := reports.WriteTargets(merged, targets, stdio.Out); err != nil {
+	if _, err := reports.WriteTargets(stdio.Out, merged, targets, reports.WriteOptions{Evidence: o.Evidence}); err != nil {
 		return fmt.Errorf("report: %w", err)
 	}
 	return nil

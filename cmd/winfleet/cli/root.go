@@ -79,6 +79,7 @@ and MsDtsSrvr.exe "SSIS Service"), writing compliance reports.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
+	root.SetFlagErrorFunc(flagError)
 	fleet := func(ctx context.Context, o fleetOptions) error { _, err := runFleet(ctx, stdio, o); return err }
 	root.AddCommand(
 		newScanCmd(stdio, fleet),

@@ -1,0 +1,34 @@
+package cli
+
+import (
+	"strings"
+
+	"github.com/winfleet/winfleet/inventory"
+)
+
+// redactArgs returns the command line with secrets masked, for reports:
+// every -e/--extra-vars value goes through inventory.RedactExtraVars
+// (secret-named keys lose their values). winfleet has no flag that takes a
+// password, so nothing else on its command line is secret.
+func redactArgs(args []string) []string {
+	out := make([]string, len(args))
+	extra := false
+	for i, a := range args {
+		switch {
+		case extra:
+			out[i] = redactExtraVars(a)
+			extra = false
+		case a == "-e" || a == "--extra-vars":
+			out[i], extra = a, true
+		case strings.HasPrefix(a, "--extra-vars="):
+			out[i] = "--extra-vars=" + redactExtraVars(strings.TrimPrefix(a, "--extra-vars="))
+		case strings.HasPrefix(a, "-e") && len(a) > 2:
+			out[i] = "-e" + redactExtraVars(strings.TrimPrefix(strings.TrimPrefix(a, "-e"), "="))
+		default:
+			out[i] = a
+		}
+	}
+	return out
+}
+
+func redactExtraVars(v string) string { return inventory.RedactExtraVars(v) }
