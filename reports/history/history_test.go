@@ -255,7 +255,7 @@ func TestProblemsAreNotFatal(t *testing.T) {
 	os.WriteFile(corrupt, []byte(`{"schema": "winfleet.report/v1", "hosts": "nope"}`), 0o644)
 	os.WriteFile(filepath.Join(dir, "README"), []byte("x"), 0o644)
 	os.WriteFile(filepath.Join(dir, ".save-123.json.tmp"), []byte("{"), 0o644) // a Save in progress: silent
-	os.Mkdir(filepath.Join(dir, "archive"), 0o755)                            // silent
+	os.Mkdir(filepath.Join(dir, "archive"), 0o755)                             // silent
 
 	runs, problems, err := s.Latest(2)
 	if err != nil {
