@@ -51,27 +51,33 @@ func WritePrometheus(w io.Writer, r *Report) error {
 		return err
 	}
 	samples := promSamples(n)
-	ew := &errWriter{w: w}
+	var b strings.Builder
 	for _, m := range PrometheusMetrics() {
-		ew.printf("# HELP %s %s\n# TYPE %s gauge\n", m.Name, promEscapeHelp(m.Help), m.Name)
+		b.WriteString("# HELP " + m.Name + " " + promEscapeHelp(m.Help) + "\n# TYPE " + m.Name + " gauge\n")
 		ss := samples[m.Name]
 		slices.SortFunc(ss, func(a, b promSample) int { return slices.Compare(a.labels, b.labels) })
 		for _, s := range ss {
-			ew.printf("%s", m.Name)
+			b.WriteString(m.Name)
 			if len(m.Labels) > 0 {
-				ew.printf("{")
+				b.WriteByte('{')
 				for i, l := range m.Labels {
 					if i > 0 {
-						ew.printf(",")
+						b.WriteByte(',')
 					}
-					ew.printf("%s=\"%s\"", l, promEscapeLabel(s.labels[i]))
+					b.WriteString(l)
+					b.WriteString(`="`)
+					b.WriteString(promEscapeLabel(s.labels[i]))
+					b.WriteByte('"')
 				}
-				ew.printf("}")
+				b.WriteByte('}')
 			}
-			ew.printf(" %s\n", promValue(s.value))
+			b.WriteByte(' ')
+			b.WriteString(promValue(s.value))
+			b.WriteByte('\n')
 		}
 	}
-	return ew.err
+	_, err = io.WriteString(w, b.String())
+	return err
 }
 
 // checkFailing reports whether a check counts in winfleet_checks_failing:
@@ -170,10 +176,16 @@ func promValue(v float64) string {
 // promEscapeLabel escapes a label value as the text format requires:
 // backslash, double quote and line feed.
 func promEscapeLabel(s string) string {
+	if !strings.ContainsAny(s, "\\\"\n") {
+		return s
+	}
 	return strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\n", `\n`).Replace(s)
 }
 
 // promEscapeHelp escapes HELP text: backslash and line feed.
 func promEscapeHelp(s string) string {
+	if !strings.ContainsAny(s, "\\\n") {
+		return s
+	}
 	return strings.NewReplacer(`\`, `\\`, "\n", `\n`).Replace(s)
 }
