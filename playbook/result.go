@@ -84,6 +84,17 @@ const (
 	OutcomeDrift                    // a host drifted
 )
 
+// String is "ok", "unchecked" or "drift".
+func (o Outcome) String() string {
+	switch o {
+	case OutcomeDrift:
+		return "drift"
+	case OutcomeUnchecked:
+		return "unchecked"
+	}
+	return "ok"
+}
+
 // OutcomeOf folds host statuses into the run's outcome.
 func OutcomeOf(statuses ...Status) Outcome {
 	o := OutcomeOK

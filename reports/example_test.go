@@ -22,7 +22,7 @@ func ExampleParseTarget() {
 	// json=run.json -> format json, path run.json, stdout false
 	// csv=- -> format csv, path -, stdout true
 	// nightly.md -> format markdown, path nightly.md, stdout false
-	// error: report "xlsx=run.xlsx": unknown report format "xlsx" (valid: json, csv, junit, markdown, html, text)
+	// error: report "xlsx=run.xlsx": unknown report format "xlsx" (valid: json, csv, junit, markdown, html, text, prometheus)
 }
 
 func ExampleWriteSummary() {

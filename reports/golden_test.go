@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"testing"
 	"time"
+
+	"github.com/winfleet/winfleet/playbook"
 )
 
 // yesterdayReport is the run before sampleReport, for the diff goldens.
@@ -38,7 +40,7 @@ func TestGoldenFormats(t *testing.T) {
 	for _, f := range formats() {
 		t.Run(f.name, func(t *testing.T) {
 			var b bytes.Buffer
-			if err := Write(&b, sampleReport(), f.name, WriteOptions{}); err != nil {
+			if err := Write(&b, sampleReport(), f.name, WriteOptions{ExitCode: exitOf(sampleReport())}); err != nil {
 				t.Fatalf("Write(sample, %q) = %v", f.name, err)
 			}
 			golden(t, "sample"+f.exts[0], b.Bytes())
@@ -50,7 +52,7 @@ func TestGoldenApply(t *testing.T) {
 	for _, f := range formats() {
 		t.Run(f.name, func(t *testing.T) {
 			var b bytes.Buffer
-			if err := Write(&b, applySampleReport(), f.name, WriteOptions{}); err != nil {
+			if err := Write(&b, applySampleReport(), f.name, WriteOptions{ExitCode: exitOf(applySampleReport())}); err != nil {
 				t.Fatalf("Write(apply sample, %q) = %v", f.name, err)
 			}
 			golden(t, "apply"+f.exts[0], b.Bytes())
@@ -98,4 +100,16 @@ func TestGoldenDiff(t *testing.T) {
 	}
 	golden(t, "diff.md", md.Bytes())
 	golden(t, "diff.html", html.Bytes())
+}
+
+// exitOf is the exit code the CLI gives a report's outcome (0, 3 or 2), for
+// the writers that record it.
+func exitOf(r *Report) int {
+	switch Outcome(r) {
+	case playbook.OutcomeDrift:
+		return 2
+	case playbook.OutcomeUnchecked:
+		return 3
+	}
+	return 0
 }

@@ -49,6 +49,10 @@ type WriteOptions struct {
 	// Evidence is which checks keep their evidence in html and junit;
 	// "" means EvidenceFailing.
 	Evidence Evidence
+	// ExitCode is the exit code of the run, for the formats that record
+	// it (prometheus: winfleet_last_run_exit_code and _success). The CLI,
+	// which defines the exit codes, passes the code the run exits with.
+	ExitCode int
 }
 
 // check validates o and returns it with defaults filled in.

@@ -33,6 +33,7 @@ func formats() []format {
 		{"markdown", []string{".md", ".markdown"}, withoutOptions(WriteMarkdown)},
 		{"html", []string{".html", ".htm"}, WriteHTML},
 		{"text", []string{".txt", ".text"}, withoutOptions(WriteText)},
+		{"prometheus", []string{".prom"}, WritePrometheus},
 	}
 }
 
@@ -101,7 +102,7 @@ func (t Target) String() string { return t.Format + "=" + t.Path }
 
 // ParseTarget parses an -o/--report value: "FORMAT=PATH" (json=run.json,
 // csv=-), or a bare PATH whose extension names the format (.json, .csv,
-// .xml for junit, .md, .html, .txt). "-" as PATH means standard output.
+// .xml for junit, .md, .html, .txt, .prom). "-" as PATH means standard output.
 // Text before the first "=" is taken as a format when it is a plain word
 // (letters, digits, '-', '_'), so paths containing "=" still work as bare
 // paths. Errors name the bad format and list the valid ones.

@@ -14,7 +14,7 @@ import (
 )
 
 func TestFormats(t *testing.T) {
-	want := []string{"json", "csv", "junit", "markdown", "html", "text"}
+	want := []string{"json", "csv", "junit", "markdown", "html", "text", "prometheus"}
 	if d := cmp.Diff(want, Formats()); d != "" {
 		t.Errorf("Formats() (-want +got):\n%s", d)
 	}
@@ -42,8 +42,9 @@ func TestParseTarget(t *testing.T) {
 		{in: "pr.md", want: Target{"markdown", "pr.md"}},
 		{in: "index.htm", want: Target{"html", "index.htm"}},
 		{in: "summary.txt", want: Target{"text", "summary.txt"}},
+		{in: "/var/lib/node_exporter/textfile/winfleet.prom", want: Target{"prometheus", "/var/lib/node_exporter/textfile/winfleet.prom"}},
 		{in: "./a=b/run.json", want: Target{"json", "./a=b/run.json"}},
-		{in: "xlsx=run.xlsx", wantErr: `unknown report format "xlsx" (valid: json, csv, junit, markdown, html, text)`},
+		{in: "xlsx=run.xlsx", wantErr: `unknown report format "xlsx" (valid: json, csv, junit, markdown, html, text, prometheus)`},
 		{in: "JSON=run.json", wantErr: `unknown report format "JSON"`},
 		{in: "json=", wantErr: "empty path"},
 		{in: "run.yaml", wantErr: `cannot tell the format from extension ".yaml"`},

@@ -45,7 +45,14 @@ type fleetOptions struct {
 	// (apply -D/--diff).
 	Diff bool
 	// ListHosts prints the targeted hosts and exits (--list-hosts).
-	ListHosts  bool
+	ListHosts bool
+	// Shard is the part of the targeted hosts this runner works on
+	// (--shard K/N or auto); zero for all of them.
+	Shard inventory.Shard
+	// History is the directory every run's JSON report is kept in, Keep
+	// how many are kept (0: all).
+	History    string
+	Keep       int
 	ConfigFile string // the config file that was read, "" if none
 }
 
@@ -65,6 +72,8 @@ func addFleetFlags(cmd *cobra.Command) {
 	boolFlag(f, "no-progress", "", "no progress line")
 	boolFlag(f, "list-hosts", "", "print the hosts the run would target, and exit")
 	f.String("evidence", "failing", "which checks keep their raw output in html and junit reports: failing or all")
+	f.String("shard", "", "work on one part of the targeted hosts: K/N, auto/N or auto (JOB_COMPLETION_INDEX, WINFLEET_SHARDS); see winfleet report merge")
+	addHistoryFlags(cmd)
 	boolFlag(f, "quiet", "q", "print the end summary only when a host needs attention (for cron)")
 	addLogFlags(cmd)
 	addConfigFlag(cmd)
@@ -116,6 +125,12 @@ func fleetOptionsFrom(ctx context.Context, cmd *cobra.Command, stdio Stdio, mode
 		o.Diff = s.bool("diff")
 	}
 	o.ListHosts = s.bool("list-hosts")
+	if spec := s.str("shard"); spec != "" {
+		if o.Shard, err = inventory.ParseShard(spec, stdio.Getenv); err != nil {
+			s.bad("shard", "%v", err)
+		}
+	}
+	o.History, o.Keep = s.historyOptions()
 	ev, err := reports.ParseEvidence(s.str("evidence"))
 	if err != nil {
 		s.bad("evidence", "%v", err)
@@ -173,6 +188,12 @@ func prepare(ctx context.Context, stdio Stdio, o fleetOptions, log *slog.Logger)
 	if err != nil {
 		return nil, err
 	}
+	if !o.Shard.IsZero() {
+		// A shard may be empty on a small fleet: its run has no host and
+		// exits 0; the merge of all shards is the gate.
+		hosts = o.Shard.Select(hosts)
+		log.Info("shard", "shard", o.Shard.String(), "hosts", len(hosts))
+	}
 	if fr.pb, err = playbook.Resolve(o.Playbook, inputReader(ctx)); err != nil {
 		return nil, err
 	}
@@ -214,6 +235,8 @@ func execute(ctx context.Context, stdio Stdio, o fleetOptions, fr *fleetRun, ter
 		Operator:       operator(stdio),
 		Controller:     controller(),
 		CommandLine:    redactArgs(stdio.Args),
+		Shard:          o.Shard.String(),
+		Tool:           reportTool(),
 		StartedAt:      time.Now().UTC(),
 	}
 	d := term.display
@@ -263,18 +286,23 @@ func (s selection) inventoryName() string {
 // finish writes the reports and the summary and turns the outcome into the
 // exit code.
 func finish(ctx context.Context, stdio Stdio, o fleetOptions, term terminal, rep *reports.Report, outputs []reports.Target) error {
-	paths, werr := reports.WriteTargets(stdio.Out, rep, outputs, reports.WriteOptions{Evidence: o.Evidence})
+	code := exitFor(reports.Outcome(rep))
+	if ctx.Err() != nil {
+		code = ExitInterrupted
+	}
+	paths, werr := reports.WriteTargets(stdio.Out, rep, outputs, reports.WriteOptions{Evidence: o.Evidence, ExitCode: code})
+	if path, err := saveHistory(o.History, o.Keep, rep); err != nil {
+		werr = errors.Join(werr, err)
+	} else if path != "" {
+		paths = append(paths, path)
+	}
 	if o.Diff {
-		if err := reports.WriteCommandDiff(stdio.Out, rep); err != nil && werr == nil {
-			werr = err
+		if err := reports.WriteCommandDiff(stdio.Out, rep); err != nil {
+			werr = errors.Join(werr, err)
 		}
 	}
-	code := exitFor(reports.Outcome(rep))
-	switch {
-	case werr != nil:
+	if werr != nil {
 		code = ExitFatal
-	case ctx.Err() != nil:
-		code = ExitInterrupted
 	}
 	so := reports.SummaryOptions{Paths: paths, Color: term.color, Quiet: o.Quiet, ExitCode: code}
 	write := reports.WriteSummary

@@ -91,5 +91,6 @@ and MsDtsSrvr.exe "SSIS Service"), writing compliance reports.`,
 		newLabCmd(stdio),
 		newDemoCmd(stdio),
 	)
+	addVersion(root, stdio) // winfleet version, winfleet --version
 	return root
 }
