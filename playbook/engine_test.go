@@ -82,7 +82,7 @@ func TestEngineForksBound(t *testing.T) {
 	var mu sync.Mutex
 	cur, peak := 0, 0
 	release := make(chan struct{})
-	e := &engine{o: Options{Forks: forks}, hostFn: func(_, hctx context.Context, _ Target) HostResult {
+	e := &engine{o: Options{Forks: forks}, hostFn: func(_, hctx context.Context, _ Target, _ *logonTicket) HostResult {
 		mu.Lock()
 		cur++
 		peak = max(peak, cur)
@@ -164,7 +164,7 @@ func TestEngineSerialMaxFail(t *testing.T) {
 			}
 			var log eventLog
 			e := &engine{o: Options{Forks: 4, Serial: serial, MaxFailPercent: tt.maxFail, Events: log.add},
-				hostFn: func(_, hctx context.Context, tg Target) HostResult {
+				hostFn: func(_, hctx context.Context, tg Target, _ *logonTicket) HostResult {
 					if tt.fail[tg.Name] {
 						return HostResult{Status: status(transportErr(StatusUnreachable), hctx)}
 					}
@@ -201,7 +201,7 @@ func TestEngineSerialMaxFail(t *testing.T) {
 func TestEngineHostBudget(t *testing.T) {
 	// h00 hangs until its budget ends; the others finish at once and are
 	// not held up by it (forks 2 leaves a slot free).
-	e := &engine{o: Options{Forks: 2, HostTimeout: 50 * time.Millisecond}, hostFn: func(_, hctx context.Context, tg Target) HostResult {
+	e := &engine{o: Options{Forks: 2, HostTimeout: 50 * time.Millisecond}, hostFn: func(_, hctx context.Context, tg Target, _ *logonTicket) HostResult {
 		if tg.Name == "h00" {
 			<-hctx.Done()
 			return HostResult{Status: status(hctx.Err(), hctx), Err: hctx.Err()}
@@ -228,7 +228,7 @@ func TestEngineCancel(t *testing.T) {
 			ctx, cancel := context.WithCancel(t.Context())
 			defer cancel()
 			started := make(chan struct{}, 10)
-			e := &engine{o: Options{Forks: 2, Grace: tt.grace}, hostFn: func(runCtx, hctx context.Context, _ Target) HostResult {
+			e := &engine{o: Options{Forks: 2, Grace: tt.grace}, hostFn: func(runCtx, hctx context.Context, _ Target, _ *logonTicket) HostResult {
 				started <- struct{}{}
 				// With a grace period an in-flight host finishes once the run
 				// is cancelled; without one it would run on, so its context

@@ -42,6 +42,12 @@ type Options struct {
 	Events func(Event)
 	// Now is the clock for durations; nil means time.Now.
 	Now func() time.Time
+	// AuthFailLimit is how many hosts may refuse a shared credential
+	// (Target.Credential) before the hosts that use it are skipped (status
+	// skipped, code lockout_guard) instead of trying it; while no host has
+	// accepted the credential, no more than this many logons with it are
+	// in flight. 0 means DefaultAuthFailLimit.
+	AuthFailLimit int
 }
 
 // EventKind says what an Event reports.
@@ -153,7 +159,9 @@ func batchSizes(serial []Batch, n int) []int {
 // hostFunc does the work for one host. hctx carries the host's budget and is
 // cancelled when the run's grace ends; runCtx is the caller's context, done
 // as soon as cancellation starts.
-type hostFunc func(runCtx, hctx context.Context, t Target) HostResult
+// logon is the host's ticket for its shared credential (nil when it has
+// none); the host reports its first round trip's outcome on it.
+type hostFunc func(runCtx, hctx context.Context, t Target, logon *logonTicket) HostResult
 
 // engine is the scheduling half of Run: batches, forks, budgets,
 // cancellation and events. It knows nothing of netsh.
@@ -161,6 +169,7 @@ type engine struct {
 	o      Options
 	mu     sync.Mutex // serialises Events calls
 	hostFn hostFunc
+	guard  *lockoutGuard
 }
 
 func (e *engine) emit(ev Event) {
@@ -276,12 +285,24 @@ func (e *engine) finish(r *HostResult, s Status, code Code, reason string, batch
 
 func (e *engine) runOne(runCtx, hard context.Context, t Target) HostResult {
 	begin := e.now()
+	// A host waiting for its shared credential to be proven does not
+	// spend its budget meanwhile.
+	logon, err := e.guard.admit(runCtx, t)
+	if err != nil {
+		r := HostResult{Host: t.Name, Address: t.Address, Groups: t.Groups, Status: StatusCancelled, Code: CodeCancelled,
+			Reason: "not attempted: the run was cancelled", Err: err}
+		if ge, ok := err.(*errLockoutGuard); ok {
+			r.Status, r.Code, r.Reason = StatusSkipped, CodeLockoutGuard, ge.Error()
+		}
+		return r
+	}
+	defer logon.done(logonUnknown)
 	hctx, cancel := hard, context.CancelFunc(func() {})
 	if e.o.HostTimeout > 0 {
 		hctx, cancel = context.WithTimeout(hard, e.o.HostTimeout)
 	}
 	defer cancel()
-	r := e.hostFn(runCtx, hctx, t)
+	r := e.hostFn(runCtx, hctx, t, logon)
 	r.Host, r.Address, r.Groups = t.Name, t.Address, t.Groups
 	r.Duration = e.now().Sub(begin)
 	if r.Status == "" {
@@ -307,7 +328,7 @@ func Run(ctx context.Context, pb *Playbook, targets []Target, d Dialer, o Option
 		o.Mode = ModeScan
 	}
 	x := &executor{pb: pb, d: d, o: o}
-	e := &engine{o: o, hostFn: x.host}
+	e := &engine{o: o, hostFn: x.host, guard: newLockoutGuard(o.AuthFailLimit)}
 	return e.run(ctx, targets)
 }
 

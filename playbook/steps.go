@@ -24,6 +24,7 @@ type hostRun struct {
 	// and is cancelled when the run's grace ends.
 	runCtx, hctx context.Context
 
+	logon    *logonTicket // reports the first round trip's logon outcome
 	v        vars
 	opts     netsh.Options // the dialect is set once known
 	f        facts
@@ -42,8 +43,8 @@ type step struct {
 	run  func() (next bool)
 }
 
-func (x *executor) host(runCtx, hctx context.Context, t Target) HostResult {
-	h := &hostRun{x: x, t: t, runCtx: runCtx, hctx: hctx, r: newReadings()}
+func (x *executor) host(runCtx, hctx context.Context, t Target, logon *logonTicket) HostResult {
+	h := &hostRun{x: x, t: t, runCtx: runCtx, hctx: hctx, r: newReadings(), logon: logon}
 	h.res.Checks = []CheckResult{}
 	defer h.close()
 	for _, s := range []step{
@@ -123,7 +124,11 @@ func (h *hostRun) close() {
 }
 
 func (h *hostRun) discover() bool {
-	if _, err := h.batch(h.plan.all()); err != nil {
+	// The first round trip is the logon: its outcome tells the lockout
+	// guard whether the host's credential works.
+	_, err := h.batch(h.plan.all())
+	h.logon.done(logonOf(err))
+	if err != nil {
 		return h.transport("reading the host", err)
 	}
 	ver, err := netsh.ParseVer(h.r.out[netsh.VerCommand])
@@ -392,6 +397,18 @@ func (h *hostRun) readError(err error, cmd string) bool {
 		h.res.Dialect = string(h.f.dialect)
 	}
 	return h.failErr(err)
+}
+
+// logonOf is what a first round trip's error says about the logon.
+func logonOf(err error) logonOutcome {
+	var te *TransportError
+	switch {
+	case err == nil:
+		return logonAccepted
+	case errors.As(err, &te) && te.Status == StatusAuthFailed:
+		return logonRefused
+	}
+	return logonUnknown
 }
 
 // classify maps an error from Dial, RunBatch or a context to a host status

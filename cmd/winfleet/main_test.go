@@ -44,6 +44,7 @@ func TestScripts(t *testing.T) {
 		UpdateScripts: *update,
 		Setup: func(env *testscript.Env) error {
 			env.Setenv("WINFLEET_PASSWORD", "Lab-Passw0rd")
+			env.Values[labsKey{}] = &labs{}
 			return nil
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
@@ -55,6 +56,7 @@ func TestScripts(t *testing.T) {
 			"valid-report":      cmdValidReport,
 			"waitfile":          cmdWaitFile,
 			"wf-interrupt":      cmdInterrupt,
+			"lab-stats":         cmdLabStats,
 		},
 	})
 }
@@ -104,6 +106,63 @@ func exitCode(ts *testscript.TestScript, err error) int {
 	return 0
 }
 
+// labsKey finds a script's labs in its testscript values.
+type labsKey struct{}
+
+// labs holds the lab a script started last, for lab-stats.
+type labs struct{ last *fleet.Lab }
+
+// cmdLabStats checks a counter of the lab the script started last, as the
+// lab itself counted it (see lab/fleet's Stats):
+//
+//	lab-stats total.logons_rejected <= 3
+//	lab-stats sql001.lab.example.write_commands == 2
+func cmdLabStats(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 3 {
+		ts.Fatalf("usage: lab-stats HOST|total.FIELD OP N")
+	}
+	lab := ts.Value(labsKey{}).(*labs).last
+	if lab == nil {
+		ts.Fatalf("lab-stats: no lab-start before")
+	}
+	var b bytes.Buffer
+	ts.Check(lab.WriteStats(&b))
+	var doc struct {
+		Total map[string]any   `json:"total"`
+		Hosts []map[string]any `json:"hosts"`
+	}
+	ts.Check(json.Unmarshal(b.Bytes(), &doc))
+	i := strings.LastIndexByte(args[0], '.')
+	if i < 0 {
+		ts.Fatalf("lab-stats: %q is not HOST.FIELD or total.FIELD", args[0])
+	}
+	who, field := args[0][:i], args[0][i+1:]
+	values := doc.Total
+	if who != "total" {
+		values = nil
+		for _, h := range doc.Hosts {
+			if h["name"] == who {
+				values = h
+			}
+		}
+	}
+	got, ok := values[field].(float64)
+	if !ok {
+		ts.Fatalf("lab-stats: no counter %s", args[0])
+	}
+	want, err := strconv.ParseFloat(args[2], 64)
+	ts.Check(err)
+	holds := map[string]bool{"==": got == want, "<=": got <= want, ">=": got >= want, "<": got < want, ">": got > want}
+	res, known := holds[args[1]]
+	if !known {
+		ts.Fatalf("lab-stats: unknown operator %q", args[1])
+	}
+	ts.Logf("lab %s = %v", args[0], got)
+	if !res {
+		ts.Fatalf("lab %s = %v, want %s %s", args[0], got, args[1], args[2])
+	}
+}
+
 // cmdLabStart serves a fleet in the test process for the rest of the script
 // and writes its inventory and answers:
 //
@@ -131,6 +190,7 @@ func cmdLabStart(ts *testscript.TestScript, neg bool, args []string) {
 	lab, err := fleet.Serve(ctx, fl, fleet.ServeOptions{Password: ts.Getenv("WINFLEET_PASSWORD")})
 	ts.Check(err)
 	ts.Defer(lab.Close)
+	ts.Value(labsKey{}).(*labs).last = lab
 	var b bytes.Buffer
 	ts.Check(lab.WriteInventory(&b))
 	ts.Check(os.WriteFile(ts.MkAbs(inv), b.Bytes(), 0o644))
@@ -223,7 +283,7 @@ func cmdHealthyCompliant(ts *testscript.TestScript, neg bool, args []string) {
 // cmdReportStatus checks hosts' statuses in a report:
 //
 //	report-status REPORT.json HOST=STATUS...
-//	report-status REPORT.json --all-but STATUS=N ... (count per status)
+//	report-status REPORT.json count:STATUS=N count:STATUS>=N count:STATUS<=N
 func cmdReportStatus(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) < 2 {
 		ts.Fatalf("usage: report-status REPORT.json HOST=STATUS... | count:STATUS=N...")
@@ -239,8 +299,15 @@ func cmdReportStatus(ts *testscript.TestScript, neg bool, args []string) {
 			ts.Fatalf("bad argument %q", a)
 		}
 		if status, isCount := strings.CutPrefix(k, "count:"); isCount {
-			if got := strconv.Itoa(r.Summary[reports.HostStatus(status)]); got != v {
-				ts.Fatalf("%s: %d hosts %s, want %s", args[0], r.Summary[reports.HostStatus(status)], status, v)
+			op := "=="
+			if c := status[len(status)-1]; c == '>' || c == '<' {
+				op, status = string(c)+"=", status[:len(status)-1]
+			}
+			want, err := strconv.Atoi(v)
+			ts.Check(err)
+			got := r.Summary[reports.HostStatus(status)]
+			if !map[string]bool{"==": got == want, ">=": got >= want, "<=": got <= want}[op] {
+				ts.Fatalf("%s: %d hosts %s, want %s %d", args[0], got, status, op, want)
 			}
 			continue
 		}

@@ -49,6 +49,9 @@ type fleetOptions struct {
 	// Shard is the part of the targeted hosts this runner works on
 	// (--shard K/N or auto); zero for all of them.
 	Shard inventory.Shard
+	// AuthFailLimit is how many hosts may refuse a shared credential before
+	// the others skip it (the lockout guard).
+	AuthFailLimit int
 	// History is the directory every run's JSON report is kept in, Keep
 	// how many are kept (0: all).
 	History    string
@@ -72,6 +75,7 @@ func addFleetFlags(cmd *cobra.Command) {
 	boolFlag(f, "no-progress", "", "no progress line")
 	boolFlag(f, "list-hosts", "", "print the hosts the run would target, and exit")
 	f.String("evidence", "failing", "which checks keep their raw output in html and junit reports: failing or all")
+	f.Int("auth-fail-limit", playbook.DefaultAuthFailLimit, "lockout guard: once this many hosts refused a shared credential, skip it on the others")
 	f.String("shard", "", "work on one part of the targeted hosts: K/N, auto/N or auto (JOB_COMPLETION_INDEX, WINFLEET_SHARDS); see winfleet report merge")
 	addHistoryFlags(cmd)
 	boolFlag(f, "quiet", "q", "print the end summary only when a host needs attention (for cron)")
@@ -125,6 +129,9 @@ func fleetOptionsFrom(ctx context.Context, cmd *cobra.Command, stdio Stdio, mode
 		o.Diff = s.bool("diff")
 	}
 	o.ListHosts = s.bool("list-hosts")
+	if o.AuthFailLimit = s.int("auth-fail-limit"); o.AuthFailLimit < 1 {
+		s.bad("auth-fail-limit", "%d: must be at least 1", o.AuthFailLimit)
+	}
 	if spec := s.str("shard"); spec != "" {
 		if o.Shard, err = inventory.ParseShard(spec, stdio.Getenv); err != nil {
 			s.bad("shard", "%v", err)
@@ -247,6 +254,7 @@ func execute(ctx context.Context, stdio Stdio, o fleetOptions, fr *fleetRun, ter
 		Serial:         fr.serial,
 		MaxFailPercent: o.MaxFail,
 		Dialect:        o.Dialect,
+		AuthFailLimit:  o.AuthFailLimit,
 		Grace:          2 * time.Second,
 		Events: func(e playbook.Event) {
 			switch e.Kind {

@@ -181,11 +181,15 @@ func connect(stdio Stdio, o fleetOptions, hosts []*inventory.Host, asked invento
 }
 
 // credentialOf identifies the credential a host logs on with, without the
-// secret: the user and where the password comes from. Hosts sharing it
-// share an account; a password set on one host alone is its own.
+// secret: the user and where the password comes from. Hosts whose
+// password_env names the same variable, or that use the same fallback,
+// share an account; a plaintext password var is its own where it is set.
 func credentialOf(user string, src inventory.PasswordSource) string {
-	if src.Kind == inventory.SourceNone {
+	switch src.Kind {
+	case inventory.SourceNone:
 		return ""
+	case inventory.SourceHostEnv:
+		return user + " with password_env " + src.Name
 	}
 	return user + " with " + src.String()
 }

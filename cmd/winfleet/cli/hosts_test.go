@@ -29,7 +29,7 @@ bare.example ansible_port=5985 ansible_user=u
 		want       string
 		credential string
 	}{
-		{"own-env.example", fleetOptions{PasswordEnv: "FLAG_PW"}, "", "from-host-env", "u with password_env HOST_PW (hosts.ini:2)"},
+		{"own-env.example", fleetOptions{PasswordEnv: "FLAG_PW"}, "", "from-host-env", "u with password_env HOST_PW"},
 		{"plain.example", fleetOptions{PasswordEnv: "FLAG_PW"}, "", "from-var", "u with ansible_password (hosts.ini:3)"},
 		{"bare.example", fleetOptions{PasswordEnv: "FLAG_PW"}, "", "from-flag-env", "u with --password-env FLAG_PW"},
 		{"bare.example", fleetOptions{AskPass: true}, "typed", "typed", "u with --ask-pass"},

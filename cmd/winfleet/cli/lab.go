@@ -7,13 +7,16 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/winfleet/winfleet/lab/fleet"
+	"github.com/winfleet/winfleet/lab/winsim"
 )
 
 // labOptions are the settings of `winfleet lab`.
@@ -26,6 +29,12 @@ type labOptions struct {
 	AnswersOut   string
 	FleetOut     string
 	Port         int
+	// StatsOut is where the lab's counters (per host: logons accepted and
+	// rejected, shells, commands, writes) are written, atomically, on exit
+	// and on SIGUSR1.
+	StatsOut         string
+	LockoutThreshold int
+	WriteFault       winsim.WriteFault
 }
 
 func newLabCmd(stdio Stdio) *cobra.Command {
@@ -47,6 +56,11 @@ documented in lab/fleet/README.md (example: examples/fleet.yaml).`,
   winfleet lab --fleet examples/fleet.yaml --latency 20ms --inventory-out lab.yaml`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			wf, _ := cmd.Flags().GetString("write-fault")
+			var err error
+			if o.WriteFault, err = parseWriteFault(wf); err != nil {
+				return err
+			}
 			if (o.FleetFile == "") == (o.Hosts == 0) {
 				return errors.New("lab: give exactly one of --fleet FILE and --hosts N")
 			}
@@ -65,6 +79,9 @@ documented in lab/fleet/README.md (example: examples/fleet.yaml).`,
 	f.StringVar(&o.AnswersOut, "answers-out", "", "write the expected scan status of each host here (JSON)")
 	f.StringVar(&o.FleetOut, "fleet-out", "", "write the fleet file that is served (useful with --hosts)")
 	f.IntVar(&o.Port, "port", 0, "port every host listens on (default: a free port per host)")
+	f.StringVar(&o.StatsOut, "stats-out", "", "write the lab's counters (logons accepted and rejected, shells, commands, writes per host) here as JSON, on exit and on SIGUSR1")
+	f.IntVar(&o.LockoutThreshold, "lockout-threshold", 0, "model a domain account lockout: after N rejected logons an account is refused everywhere (0: off)")
+	f.String("write-fault", "", "make every host fail its writes: drop_before_write, drop_after_write or hang_on_write, optionally :AFTER (writes that succeed first)")
 	return cmd
 }
 
@@ -83,7 +100,8 @@ func startLab(ctx context.Context, stdio Stdio, o labOptions) (*fleet.Lab, *flee
 		fl = fleet.Generate(o.Hosts, o.Seed)
 	}
 	password, _ := stdio.Getenv(fleet.DefaultPasswordEnv)
-	lab, err := fleet.Serve(ctx, fl, fleet.ServeOptions{Latency: o.Latency, Password: password, Port: o.Port, CAFile: labCAFile(o.InventoryOut)})
+	lab, err := fleet.Serve(ctx, fl, fleet.ServeOptions{Latency: o.Latency, Password: password, Port: o.Port, CAFile: labCAFile(o.InventoryOut),
+		LockoutThreshold: o.LockoutThreshold, WriteFault: o.WriteFault})
 	if err != nil {
 		return nil, nil, err
 	}
@@ -118,9 +136,52 @@ func runLab(ctx context.Context, stdio Stdio, o labOptions) error {
 	first, last := hosts[0], hosts[len(hosts)-1]
 	fmt.Fprintf(stdio.Err, "lab: serving %d hosts (%s:%d … %s:%d) in %s; inventory %s. Interrupt to stop.\n",
 		len(hosts), first.Address, first.Port, last.Address, last.Port, time.Since(start).Round(time.Millisecond), o.InventoryOut)
-	<-ctx.Done()
-	fmt.Fprintln(stdio.Err, "lab: stopping")
-	return nil
+	writeStats := func() error {
+		if o.StatsOut == "" {
+			return nil
+		}
+		if err := writeFileAtomic(o.StatsOut, lab.WriteStats); err != nil {
+			return fmt.Errorf("lab: --stats-out: %w", err)
+		}
+		return nil
+	}
+	request := make(chan os.Signal, 1)
+	if sigs := statsSignals(); len(sigs) > 0 {
+		signal.Notify(request, sigs...)
+		defer signal.Stop(request)
+	}
+	for running := true; running; {
+		select {
+		case <-request:
+			if err := writeStats(); err != nil {
+				fmt.Fprintln(stdio.Err, err)
+			}
+		case <-ctx.Done():
+			running = false
+		}
+	}
+	fmt.Fprintf(stdio.Err, "lab: stopping; %s\n", lab.Stats().Summary())
+	return writeStats()
+}
+
+// parseWriteFault reads --write-fault MODE[:AFTER].
+func parseWriteFault(s string) (winsim.WriteFault, error) {
+	if s == "" {
+		return winsim.WriteFault{}, nil
+	}
+	mode, after, hasAfter := strings.Cut(s, ":")
+	wf := winsim.WriteFault{Mode: winsim.WriteFaultMode(mode)}
+	if !wf.Mode.Valid() {
+		return wf, fmt.Errorf("--write-fault %q: want drop_before_write, drop_after_write or hang_on_write, optionally :AFTER", s)
+	}
+	if hasAfter {
+		n, err := strconv.Atoi(after)
+		if err != nil || n < 0 {
+			return wf, fmt.Errorf("--write-fault %q: AFTER must be a count of writes", s)
+		}
+		wf.After = n
+	}
+	return wf, nil
 }
 
 // writeLabFiles writes the CA (if any host uses https), inventory, answers

@@ -44,7 +44,7 @@ func fleetDefaults() fleetOptions {
 	return fleetOptions{
 		Mode: playbook.ModeScan, Select: selection{Inventory: []string{"inv.ini"}}, Playbook: "ssis-firewall", Dialect: "auto",
 		Forks: 50, Timeout: 2 * time.Minute, ConnectTimeout: 10 * time.Second, Serial: "100%", MaxFail: 100,
-		Log: logOptions{Format: "text"}, Evidence: reports.EvidenceFailing,
+		Log: logOptions{Format: "text"}, Evidence: reports.EvidenceFailing, AuthFailLimit: 3,
 	}
 }
 
