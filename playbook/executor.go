@@ -42,6 +42,9 @@ type Options struct {
 	Events func(Event)
 	// Now is the clock for durations; nil means time.Now.
 	Now func() time.Time
+	// Journal, if not nil, records every apply host's writes before they
+	// are sent and once they are answered, and every host's result.
+	Journal Journal
 	// AuthFailLimit is how many hosts may refuse a shared credential
 	// (Target.Credential) before the hosts that use it are skipped (status
 	// skipped, code lockout_guard) instead of trying it; while no host has
@@ -232,6 +235,7 @@ func (e *engine) run(ctx context.Context, targets []Target) []HostResult {
 				e.emit(Event{Kind: HostStarted, Host: targets[i].Name, Batch: batch})
 				results[i] = e.runOne(ctx, hard, targets[i])
 				r := results[i]
+				e.journaled(r)
 				e.emit(Event{Kind: HostFinished, Host: r.Host, Result: &r, Batch: batch})
 				return nil
 			})
@@ -251,6 +255,13 @@ func (e *engine) run(ctx context.Context, targets []Target) []HostResult {
 		}
 	}
 	return results
+}
+
+// journaled gives a finished host to the journal, in apply mode.
+func (e *engine) journaled(r HostResult) {
+	if e.o.Journal != nil && e.o.Mode == ModeApply {
+		e.o.Journal.Finished(r)
+	}
 }
 
 // graceContext returns a context that is cancelled grace after ctx is: it
@@ -279,6 +290,7 @@ func graceContext(ctx context.Context, grace time.Duration) (hard context.Contex
 
 func (e *engine) finish(r *HostResult, s Status, code Code, reason string, batch int) {
 	r.Status, r.Code, r.Reason = s, code, reason
+	e.journaled(*r)
 	c := *r
 	e.emit(Event{Kind: HostFinished, Host: r.Host, Result: &c, Batch: batch})
 }

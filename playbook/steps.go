@@ -263,7 +263,16 @@ func (h *hostRun) converge() bool {
 		h.setDecision(decision{status: StatusCancelled, code: CodeCancelled, reason: "cancelled before changes were sent"})
 		return false
 	}
+	// Write-ahead: the journal holds the writes before they leave.
+	if j := h.x.o.Journal; j != nil {
+		if err := j.Sending(h.t.Name, h.journalWrites(owner, nil)); err != nil {
+			return h.fail(StatusError, CodeWriteFailed, fmt.Errorf("write journal: %w; nothing was sent", err))
+		}
+	}
 	outs, err := h.batch(writes)
+	if j := h.x.o.Journal; j != nil {
+		j.Answered(h.t.Name, h.journalWrites(owner, outs))
+	}
 	failed, unconfirmed := false, 0
 	for i, idx := range owner {
 		cr := &h.res.Checks[i]
@@ -329,6 +338,24 @@ func (h *hostRun) verify() bool {
 	}
 	h.setDecision(decideVerified(h.res.Checks))
 	return false
+}
+
+// journalWrites lists the writes of the checks in owner (check index ->
+// indices in the write round trip) for the journal, with the answers in
+// outs where there are some.
+func (h *hostRun) journalWrites(owner map[int][]int, outs []netsh.Output) []JournalWrite {
+	var ws []JournalWrite
+	for i := range h.res.Checks {
+		cr := h.res.Checks[i]
+		for k, wi := range owner[i] {
+			w := JournalWrite{Check: cr.ID, Command: cr.Writes[k].Command}
+			if wi < len(outs) {
+				w.Answered, w.ExitCode, w.Output = true, outs[wi].ExitCode, rawOutput(outs[wi])
+			}
+			ws = append(ws, w)
+		}
+	}
+	return ws
 }
 
 // batch runs cmds in one round trip and records the answers. On a

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -44,6 +45,7 @@ func TestScripts(t *testing.T) {
 		UpdateScripts: *update,
 		Setup: func(env *testscript.Env) error {
 			env.Setenv("WINFLEET_PASSWORD", "Lab-Passw0rd")
+			env.Setenv("XDG_STATE_HOME", filepath.Join(env.WorkDir, ".state"))
 			env.Values[labsKey{}] = &labs{}
 			return nil
 		},
@@ -57,6 +59,8 @@ func TestScripts(t *testing.T) {
 			"waitfile":          cmdWaitFile,
 			"wf-interrupt":      cmdInterrupt,
 			"lab-stats":         cmdLabStats,
+			"lab-wait":          cmdLabWait,
+			"report-host":       cmdReportHost,
 		},
 	})
 }
@@ -65,7 +69,7 @@ func TestScripts(t *testing.T) {
 func scriptEnv(ts *testscript.TestScript) []string {
 	var env []string
 	for _, k := range []string{"PATH", "HOME", "TMPDIR", "WORK", "WINFLEET_PASSWORD", "WINFLEET_FORKS",
-		"WINFLEET_TIMEOUT", "WINFLEET_CONFIG", "WINFLEET_INVENTORY", "XDG_CONFIG_HOME", "GOCOVERDIR", "LAB_PASSWORD"} {
+		"WINFLEET_TIMEOUT", "WINFLEET_CONFIG", "WINFLEET_INVENTORY", "XDG_CONFIG_HOME", "XDG_STATE_HOME", "GOCOVERDIR", "LAB_PASSWORD"} {
 		if v := ts.Getenv(k); v != "" {
 			env = append(env, k+"="+v)
 		}
@@ -112,6 +116,70 @@ type labsKey struct{}
 // labs holds the lab a script started last, for lab-stats.
 type labs struct{ last *fleet.Lab }
 
+// cmdLabWait waits (up to a minute) until a counter of the last lab holds,
+// watching the lab's own counters rather than sleeping a fixed time:
+//
+//	lab-wait hang1.lab.example.write_commands >= 1
+func cmdLabWait(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 3 {
+		ts.Fatalf("usage: lab-wait HOST|total.FIELD OP N")
+	}
+	deadline := time.Now().Add(time.Minute)
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for range tick.C {
+		if ok, _ := labCounterHolds(ts, args); ok {
+			return
+		}
+		if time.Now().After(deadline) {
+			_, got := labCounterHolds(ts, args)
+			ts.Fatalf("lab %s = %v, still not %s %s after a minute", args[0], got, args[1], args[2])
+		}
+	}
+}
+
+// cmdReportHost checks one host of a report:
+//
+//	report-host REPORT.json HOST status=S code=C writes:STATE=N writes:STATE>=N
+func cmdReportHost(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 3 {
+		ts.Fatalf("usage: report-host REPORT.json HOST status=S code=C writes:STATE=N ...")
+	}
+	r := readReport(ts, args[0])
+	var h *reports.Host
+	for i := range r.Hosts {
+		if r.Hosts[i].Host == args[1] {
+			h = &r.Hosts[i]
+		}
+	}
+	if h == nil {
+		ts.Fatalf("%s: no host %s", args[0], args[1])
+	}
+	writes := map[string]int{}
+	for _, c := range h.Checks {
+		for _, w := range c.Writes {
+			writes[string(w.State)]++
+		}
+	}
+	for _, a := range args[2:] {
+		k, v, ok := strings.Cut(a, "=")
+		if !ok {
+			ts.Fatalf("bad argument %q", a)
+		}
+		switch {
+		case k == "status" && string(h.Status) != v, k == "code" && h.Code != v:
+			ts.Fatalf("%s: host %s has %s %q, want %q (reason: %s)", args[0], args[1], k, map[string]string{"status": string(h.Status), "code": h.Code}[k], v, h.Reason)
+		case strings.HasPrefix(k, "writes:"):
+			state, atLeast := strings.CutSuffix(strings.TrimPrefix(k, "writes:"), ">")
+			want, err := strconv.Atoi(v)
+			ts.Check(err)
+			if got := writes[state]; got != want && !(atLeast && got >= want) {
+				ts.Fatalf("%s: host %s has %d writes %s, want %s", args[0], args[1], got, state, strings.TrimPrefix(a, "writes:"))
+			}
+		}
+	}
+}
+
 // cmdLabStats checks a counter of the lab the script started last, as the
 // lab itself counted it (see lab/fleet's Stats):
 //
@@ -121,6 +189,15 @@ func cmdLabStats(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) != 3 {
 		ts.Fatalf("usage: lab-stats HOST|total.FIELD OP N")
 	}
+	ok, got := labCounterHolds(ts, args)
+	ts.Logf("lab %s = %v", args[0], got)
+	if !ok {
+		ts.Fatalf("lab %s = %v, want %s %s", args[0], got, args[1], args[2])
+	}
+}
+
+// labCounterHolds evaluates "WHO.FIELD OP N" on the last lab's counters.
+func labCounterHolds(ts *testscript.TestScript, args []string) (bool, float64) {
 	lab := ts.Value(labsKey{}).(*labs).last
 	if lab == nil {
 		ts.Fatalf("lab-stats: no lab-start before")
@@ -157,10 +234,7 @@ func cmdLabStats(ts *testscript.TestScript, neg bool, args []string) {
 	if !known {
 		ts.Fatalf("lab-stats: unknown operator %q", args[1])
 	}
-	ts.Logf("lab %s = %v", args[0], got)
-	if !res {
-		ts.Fatalf("lab %s = %v, want %s %s", args[0], got, args[1], args[2])
-	}
+	return res, got
 }
 
 // cmdLabStart serves a fleet in the test process for the rest of the script

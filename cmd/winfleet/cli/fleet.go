@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -54,8 +55,10 @@ type fleetOptions struct {
 	AuthFailLimit int
 	// History is the directory every run's JSON report is kept in, Keep
 	// how many are kept (0: all).
-	History    string
-	Keep       int
+	History string
+	Keep    int
+	// StateDir holds the write journals of applies (see stateDir).
+	StateDir   string
 	ConfigFile string // the config file that was read, "" if none
 }
 
@@ -91,6 +94,7 @@ func addApplyFlags(cmd *cobra.Command) {
 	f.Float64("max-fail", 100, "stop the rollout when more than this percent of a batch's hosts failed")
 	boolFlag(f, "check", "C", "read state and report what would change; send no write")
 	boolFlag(f, "diff", "D", "print per host the exact commands apply would send (--check) or sent")
+	addStateFlag(cmd)
 }
 
 // fleetOptionsFrom resolves cmd's flags, environment and config file into
@@ -138,6 +142,9 @@ func fleetOptionsFrom(ctx context.Context, cmd *cobra.Command, stdio Stdio, mode
 		}
 	}
 	o.History, o.Keep = s.historyOptions()
+	if mode == playbook.ModeApply {
+		o.StateDir = stateDir(stdio, s.str("state-dir"))
+	}
 	ev, err := reports.ParseEvidence(s.str("evidence"))
 	if err != nil {
 		s.bad("evidence", "%v", err)
@@ -226,14 +233,35 @@ func runFleet(ctx context.Context, stdio Stdio, o fleetOptions) (*reports.Report
 	if err != nil {
 		return nil, err
 	}
+	run := newRun(stdio, o, fr)
+	var journal *journal
+	if o.Mode == playbook.ModeApply {
+		names := make([]string, len(fr.targets))
+		for i, t := range fr.targets {
+			names[i] = t.Name
+		}
+		if journal, err = openJournal(stdio, filepath.Join(o.StateDir, "journal"), run, names); err != nil {
+			return nil, err
+		}
+	}
+	if err := moveAside(fr.outputs); err != nil {
+		return nil, errors.Join(err, journal.close(true)) // nothing was sent
+
+	}
 	term := newTerminal(stdio, len(fr.targets), string(o.Mode), o.NoProgress || o.Quiet || o.Log.Format == "json")
-	rep := execute(ctx, stdio, o, fr, term, newLogger(term.logWriter(stdio), o.Log))
-	return rep, finish(ctx, stdio, o, term, rep, fr.outputs)
+	rep := execute(ctx, o, fr, run, journal, term, newLogger(term.logWriter(stdio), o.Log))
+	err = finish(ctx, stdio, o, term, rep, fr.outputs)
+	var ee *exitError
+	written := err == nil || errors.As(err, &ee) && ee.code != ExitFatal
+	if jerr := journal.close(written); jerr != nil {
+		fmt.Fprintf(stdio.Err, "winfleet: %v\n", jerr)
+	}
+	return rep, err
 }
 
-// execute runs the executor over the prepared hosts and returns the report.
-func execute(ctx context.Context, stdio Stdio, o fleetOptions, fr *fleetRun, term terminal, log *slog.Logger) *reports.Report {
-	run := reports.Run{
+// newRun is the run-level record of a run over fr, before it starts.
+func newRun(stdio Stdio, o fleetOptions, fr *fleetRun) reports.Run {
+	return reports.Run{
 		RunID:          newRunID(),
 		Mode:           o.Mode,
 		Playbook:       fr.pb.Name,
@@ -246,6 +274,10 @@ func execute(ctx context.Context, stdio Stdio, o fleetOptions, fr *fleetRun, ter
 		Tool:           reportTool(),
 		StartedAt:      time.Now().UTC(),
 	}
+}
+
+// execute runs the executor over the prepared hosts and returns the report.
+func execute(ctx context.Context, o fleetOptions, fr *fleetRun, run reports.Run, journal *journal, term terminal, log *slog.Logger) *reports.Report {
 	d := term.display
 	po := playbook.Options{
 		Mode:           o.Mode,
@@ -256,6 +288,7 @@ func execute(ctx context.Context, stdio Stdio, o fleetOptions, fr *fleetRun, ter
 		Dialect:        o.Dialect,
 		AuthFailLimit:  o.AuthFailLimit,
 		Grace:          2 * time.Second,
+		Journal:        journalOf(journal),
 		Events: func(e playbook.Event) {
 			switch e.Kind {
 			case playbook.HostStarted:
@@ -277,6 +310,15 @@ func execute(ctx context.Context, stdio Stdio, o fleetOptions, fr *fleetRun, ter
 	d.Finish()
 	run.FinishedAt = time.Now().UTC()
 	return reports.FromRun(run, results)
+}
+
+// journalOf is the journal for the executor: none (a nil interface, not a
+// nil *journal) when the run keeps none.
+func journalOf(j *journal) playbook.Journal {
+	if j == nil {
+		return nil
+	}
+	return j
 }
 
 // inventoryName is how reports name the inventory: its sources, joined.

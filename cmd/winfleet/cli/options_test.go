@@ -97,6 +97,10 @@ func TestScanApplyOptions(t *testing.T) {
 				o.Mode, o.Diff, o.AskPass = playbook.ModeCheck, true, true
 				o.Select.ExtraVars = []string{"dialect=legacy", "@vars.yml"}
 			}},
+		{name: "state dir", apply: true, args: []string{"-i", "inv.ini", "--state-dir", "/var/lib/wf"},
+			want: func(o *fleetOptions) { o.StateDir = "/var/lib/wf" }},
+		{name: "state dir from XDG_STATE_HOME", apply: true, args: []string{"-i", "inv.ini"}, env: map[string]string{"XDG_STATE_HOME": "/s", "HOME": "/h"},
+			want: func(o *fleetOptions) { o.StateDir = "/s/winfleet" }},
 		{name: "list hosts, quiet, evidence all", args: []string{"-i", "inv.ini", "--list-hosts", "-q", "--evidence", "all"},
 			want: func(o *fleetOptions) { o.ListHosts, o.Quiet, o.Evidence = true, true, reports.EvidenceAll }},
 	}
@@ -114,6 +118,7 @@ func TestScanApplyOptions(t *testing.T) {
 			want := fleetDefaults()
 			if tt.apply {
 				want.Mode = playbook.ModeApply
+				want.StateDir = stateDir(testStdio(tt.env), "")
 			}
 			tt.want(&want)
 			if d := cmp.Diff(want, got); d != "" {

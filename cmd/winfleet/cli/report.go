@@ -5,6 +5,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -23,6 +25,7 @@ func newReportCmd(stdio Stdio) *cobra.Command {
 		newReportDiffCmd(stdio, func(ctx context.Context, o diffOptions) error { return runReportDiff(ctx, stdio, o) }),
 		newReportMergeCmd(stdio, func(ctx context.Context, o mergeOptions) error { return runReportMerge(ctx, stdio, o) }),
 		newReportTrendCmd(stdio, func(ctx context.Context, o trendOptions) error { return runReportTrend(ctx, stdio, o) }),
+		newReportRecoverCmd(stdio, func(ctx context.Context, o renderOptions) error { return runReportRecover(ctx, stdio, o) }),
 	)
 	return cmd
 }
@@ -361,6 +364,93 @@ func runReportMerge(ctx context.Context, stdio Stdio, o mergeOptions) error {
 	case werr != nil:
 		return &exitError{code: ExitFatal, err: fmt.Errorf("report: %w", werr)}
 	case code != ExitOK:
+		return &exitError{code: code}
+	}
+	return nil
+}
+
+func newReportRecoverCmd(stdio Stdio, run func(context.Context, renderOptions) error) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "recover [JOURNAL] -o FORMAT=PATH...",
+		Short: "Rebuild the report of an apply that died (killed, crashed) from its write journal",
+		Long: `recover turns the write journal an apply keeps in its state directory into a
+report. Hosts the run finished keep their results; a host whose writes were
+sent but never answered is reported with those writes as sent (their effect
+is unknown: code write_unconfirmed, scan it); the other hosts are cancelled.
+The report's "incomplete" key says it was rebuilt. An apply that finds the
+journal of an apply that died names it in a warning. Without JOURNAL, the
+newest journal of an unfinished apply in the state directory is used.`,
+		Example: `  winfleet report recover -o json=apply.json
+  winfleet report recover ~/.local/state/winfleet/journal/20261206T031500Z-1a2b3c4d.journal -o json=apply.json`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			var o renderOptions
+			if len(args) == 1 {
+				o.Input = args[0]
+			} else {
+				dir, _ := cmd.Flags().GetString("state-dir")
+				p, err := newestUnfinishedJournal(filepath.Join(stateDir(stdio, dir), "journal"))
+				if err != nil {
+					return err
+				}
+				o.Input = p
+			}
+			o.Reports, _ = cmd.Flags().GetStringArray("report")
+			if len(o.Reports) == 0 {
+				o.Reports = []string{"text=-"}
+			}
+			var err error
+			if o.Evidence, err = evidenceOf(cmd); err != nil {
+				return err
+			}
+			return run(cmd.Context(), o)
+		},
+	}
+	cmd.Flags().StringArrayP("report", "o", nil, "FORMAT=PATH (repeatable; default text=-)")
+	evidenceFlag(cmd)
+	addStateFlag(cmd)
+	return cmd
+}
+
+// newestUnfinishedJournal is the newest journal in dir that no running
+// apply holds and that has no end record.
+func newestUnfinishedJournal(dir string) (string, error) {
+	files := journalFiles(dir)
+	for i := len(files) - 1; i >= 0; i-- {
+		f, err := os.Open(files[i])
+		if err != nil {
+			continue
+		}
+		_, ended := journalHead(f)
+		running := tryLock(f) == errLocked
+		f.Close()
+		if !ended && !running {
+			return files[i], nil
+		}
+	}
+	return "", fmt.Errorf("no journal of an unfinished apply in %s", dir)
+}
+
+// runReportRecover rebuilds and writes the report; it exits like the run
+// would have (3 when hosts did not finish, 2 on drift).
+func runReportRecover(ctx context.Context, stdio Stdio, o renderOptions) error {
+	targets, err := reports.ParseTargets(o.Reports)
+	if err != nil {
+		return err
+	}
+	data, err := readInput(ctx, o.Input)
+	if err != nil {
+		return err
+	}
+	r, err := recoverJournal(o.Input, data)
+	if err != nil {
+		return err
+	}
+	code := exitFor(reports.Outcome(r))
+	if _, err := reports.WriteTargets(stdio.Out, r, targets, reports.WriteOptions{Evidence: o.Evidence, ExitCode: code}); err != nil {
+		return &exitError{code: ExitFatal, err: fmt.Errorf("report: %w", err)}
+	}
+	if code != ExitOK {
 		return &exitError{code: code}
 	}
 	return nil
