@@ -240,6 +240,11 @@ func (r *resolver) settings() (Conn, error) {
 	if c.Address, err = r.str(varsAddress); err != nil {
 		return c, err
 	}
+	if strings.Contains(c.Address, "@") {
+		name, v, _ := r.get(varsAddress)
+		c.Address = MaskUserinfo(c.Address)
+		return c, r.errVar(name, v, "%s (%s)", errUserinfo, c.Address)
+	}
 	if strings.TrimSpace(c.Address) == "" {
 		c.Address = r.h.Name
 	}

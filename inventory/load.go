@@ -439,6 +439,10 @@ func (inv *Inventory) validate() error {
 	seen := make(map[ap]*Host, len(inv.hosts))
 	cache := map[*Group][]map[string]Var{}
 	for _, h := range inv.hosts {
+		if strings.Contains(h.Name, "@") {
+			errs = append(errs, &Error{File: h.File, Line: h.Line, Msg: fmt.Sprintf("host %s: %s", MaskUserinfo(h.Name), errUserinfo)})
+			continue
+		}
 		r := newResolverCached(h, cache)
 		c, err := r.settings()
 		if err != nil {

@@ -2,6 +2,7 @@ package inventory
 
 import (
 	"bytes"
+	"fmt"
 	"regexp"
 	"strconv"
 	"strings"
@@ -69,8 +70,16 @@ func ParsePattern(s string) (Pattern, error) {
 			pieces = []piece{{s, 0}}
 			break
 		}
+		end := 0
 		for _, loc := range reTermSplit.FindAllStringIndex(s, -1) {
+			if err := onlySeparators(s, end, loc[0]); err != nil {
+				return p, err
+			}
 			pieces = append(pieces, piece{s[loc[0]:loc[1]], loc[0]})
+			end = loc[1]
+		}
+		if err := onlySeparators(s, end, len(s)); err != nil {
+			return p, err
 		}
 	}
 	if len(pieces) == 0 {
@@ -85,6 +94,22 @@ func ParsePattern(s string) (Pattern, error) {
 		p.terms = append(p.terms, t)
 	}
 	return p, nil
+}
+
+// onlySeparators checks that s[from:to], between two terms, holds only the
+// separators ':' and blanks: anything else (an unclosed '[', a stray ']')
+// would otherwise be dropped and the pattern silently widened.
+func onlySeparators(s string, from, to int) *PatternError {
+	for i := from; i < to; i++ {
+		switch s[i] {
+		case ':', ' ', '\t', '\r', '\n':
+		case '[':
+			return &PatternError{Pattern: s, Pos: i, Msg: "unclosed '['"}
+		default:
+			return &PatternError{Pattern: s, Pos: i, Msg: fmt.Sprintf("unexpected %q", s[i])}
+		}
+	}
+	return nil
 }
 
 func parseTerm(text string, at int) (term, *PatternError) {
@@ -108,6 +133,9 @@ func parseTerm(text string, at int) (term, *PatternError) {
 		return t, nil
 	}
 	if body[0] == '~' {
+		if body[1:] == "" {
+			return t, &PatternError{Pos: at, Msg: "empty regular expression after ~"}
+		}
 		re, err := regexp.Compile(`^(?:` + body[1:] + `)`)
 		if err != nil {
 			return t, &PatternError{Pos: at, Msg: "invalid regular expression: " + err.Error()}

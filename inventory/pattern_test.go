@@ -122,6 +122,10 @@ func TestParsePatternErrors(t *testing.T) {
 		{"a,b,@", 4},
 		{"web,!@file", 5},
 		{"web[1-2]", 3},
+		{"~[a-z", 1},       // the unclosed bracket used to drop, leaving "~": every host
+		{"sql0*:~[a-z", 7}, // the same after a separator
+		{"~", 0},           // an empty regular expression would match every host
+		{"web]", 3},
 	}
 	for _, tt := range tests {
 		_, err := ParsePattern(tt.pattern)

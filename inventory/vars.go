@@ -202,3 +202,18 @@ func VarsFrom(source string, values map[string]any) map[string]Var {
 	}
 	return out
 }
+
+// errUserinfo is the refusal of a user or password written into a host
+// name or address ("admin:pw@sql01"): winfleet would show it in listings,
+// logs and reports, and WinRM takes credentials from user and password_env,
+// never from the address.
+const errUserinfo = "a user or password written into the address (USER:PASSWORD@HOST) is refused: set user and password_env instead"
+
+// MaskUserinfo hides what comes before the last '@' of an address:
+// "admin:pw@sql01" becomes "****@sql01".
+func MaskUserinfo(s string) string {
+	if i := strings.LastIndexByte(s, '@'); i >= 0 {
+		return Masked + s[i:]
+	}
+	return s
+}

@@ -154,3 +154,29 @@ func TestRedactExtraVars(t *testing.T) {
 		}
 	}
 }
+
+// TestCredentialsInAddressesRefused: a password written into a host name
+// or an address is refused when the inventory loads, and no message shows
+// it.
+func TestCredentialsInAddressesRefused(t *testing.T) {
+	tests := []struct {
+		name string
+		f    Format
+		src  string
+		want string
+	}{
+		{"ini host name", FormatINI, "[g]\nadmin:Secret1@sql01\n", "inv.ini:2: host ****@sql01: a user or password written into the address"},
+		{"ini ansible_host", FormatINI, "sql01 ansible_host=admin:Secret1@10.0.0.1\n", "inv.ini:1: host sql01: ansible_host: a user or password written into the address"},
+		{"yaml address", FormatYAML, "all:\n  hosts:\n    sql01:\n      address: 'u:Secret1@10.0.0.1'\n", "inv.yaml:4: host sql01: address: a user or password"},
+		{"csv host", FormatCSV, "host\nadmin:Secret1@sql01\n", "inv.csv:2: host ****@sql01:"},
+	}
+	for _, tt := range tests {
+		_, err := Parse("inv."+string(tt.f), tt.f, []byte(tt.src))
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%s: Parse error %v, want %q", tt.name, err, tt.want)
+		}
+		if err != nil && strings.Contains(err.Error(), "Secret1") {
+			t.Errorf("%s: the error shows the password: %v", tt.name, err)
+		}
+	}
+}

@@ -1,7 +1,10 @@
 package inventory
 
 import (
+	"bytes"
+	"errors"
 	"fmt"
+	"io"
 	"math"
 	"regexp"
 	"strconv"
@@ -13,17 +16,31 @@ import (
 var reYAMLLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
 
 // parseYAMLDoc parses data into its root node; nil for an empty document.
+// A file holds one document: a second one (after "---") is an error at its
+// line, as is a key repeated in one mapping (Ansible warns and keeps the
+// last; an unattended run must not silently lose the first).
 func parseYAMLDoc(file string, data []byte) (*yaml.Node, error) {
 	var doc yaml.Node
-	if err := yaml.Unmarshal(data, &doc); err != nil {
-		if m := reYAMLLine.FindStringSubmatch(err.Error()); m != nil {
-			line, _ := strconv.Atoi(m[1])
-			return nil, &Error{File: file, Line: line, Msg: m[2]}
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	if err := dec.Decode(&doc); err != nil && !errors.Is(err, io.EOF) {
+		return nil, yamlErr(file, err)
+	}
+	var second yaml.Node
+	switch err := dec.Decode(&second); {
+	case err == nil:
+		line := second.Line
+		if len(second.Content) > 0 {
+			line = second.Content[0].Line
 		}
-		return nil, &Error{File: file, Line: 1, Msg: err.Error()}
+		return nil, &Error{File: file, Line: line, Msg: "a second YAML document: an inventory or vars file holds one document (remove the '---' or split the file)"}
+	case !errors.Is(err, io.EOF):
+		return nil, yamlErr(file, err)
 	}
 	if len(doc.Content) == 0 {
 		return nil, nil
+	}
+	if err := duplicateKeys(file, doc.Content[0], 0); err != nil {
+		return nil, err
 	}
 	root := doc.Content[0]
 	for root.Kind == yaml.AliasNode {
@@ -33,6 +50,41 @@ func parseYAMLDoc(file string, data []byte) (*yaml.Node, error) {
 		return nil, nil
 	}
 	return root, nil
+}
+
+func yamlErr(file string, err error) error {
+	if m := reYAMLLine.FindStringSubmatch(err.Error()); m != nil {
+		line, _ := strconv.Atoi(m[1])
+		return &Error{File: file, Line: line, Msg: m[2]}
+	}
+	return &Error{File: file, Line: 1, Msg: err.Error()}
+}
+
+// duplicateKeys finds a key given twice in one mapping, anywhere in n.
+// Merge keys ("<<") may repeat; aliases are not followed (their targets are
+// checked where they are defined).
+func duplicateKeys(file string, n *yaml.Node, depth int) error {
+	if depth > 100 {
+		return nil // nodeValue refuses such nesting with its own message
+	}
+	if n.Kind == yaml.MappingNode {
+		first := map[string]int{}
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k := n.Content[i]
+			if k.Kind == yaml.ScalarNode && k.Tag != "!!merge" {
+				if l, dup := first[k.Value]; dup {
+					return &Error{File: file, Line: k.Line, Col: k.Column, Msg: fmt.Sprintf("duplicate key %q (first at line %d)", k.Value, l)}
+				}
+				first[k.Value] = k.Line
+			}
+		}
+	}
+	for _, c := range n.Content {
+		if err := duplicateKeys(file, c, depth+1); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 type pair struct{ k, v *yaml.Node }

@@ -34,7 +34,7 @@ func applies(it Item, v vars) (bool, error) {
 	}
 	x, ok := v.get(it.When)
 	if !ok {
-		return false, &VarError{Host: v.host, Pos: it.Pos, Var: it.When, Code: CodeUndefinedVar, Msg: "undefined (used in when:)"}
+		return false, &VarError{Host: v.host, Pos: it.Pos, Var: it.When, Code: CodeUndefinedVar, Undefined: true, Msg: "undefined (used in when:)"}
 	}
 	return v.truthy(it.Pos, x)
 }
@@ -114,7 +114,7 @@ func unsafe(err error, v vars, t Template) error {
 	if errors.As(err, &ue) {
 		name := firstRef(t)
 		if name == "" {
-			return &VarError{Host: v.host, Pos: t.Pos, Var: "(literal)", Code: CodeUnsafeValue, Msg: "refused: " + ue.Error()}
+			return &VarError{Host: v.host, Pos: t.Pos, Code: CodeUnsafeValue, Msg: "refused: " + ue.Error()}
 		}
 		x, _ := v.get(name)
 		x.Name = name

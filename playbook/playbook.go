@@ -201,6 +201,9 @@ func Parse(file string, src []byte) (*Playbook, error) {
 	if len(p.errs) > 0 {
 		return nil, errors.Join(p.errs...)
 	}
+	if err := staticCheck(pb); err != nil {
+		return nil, err
+	}
 	sum := sha256.Sum256(src)
 	pb.Digest = "sha256:" + hex.EncodeToString(sum[:])
 	return pb, nil

@@ -81,6 +81,9 @@ type VarError struct {
 	Def  string
 	Msg  string
 	Code Code // CodeUndefinedVar or CodeUnsafeValue
+	// Undefined is set when the var is not defined at all (for this host):
+	// a playbook can only be judged on such a value host by host.
+	Undefined bool
 }
 
 func (e *VarError) Error() string {
@@ -91,6 +94,9 @@ func (e *VarError) Error() string {
 	pos := ""
 	if e.Pos.File != "" {
 		pos = e.Pos.String() + ": "
+	}
+	if e.Var == "" {
+		return h + pos + e.Msg // a literal value of the playbook
 	}
 	def := ""
 	if e.Def != "" {

@@ -160,7 +160,7 @@ func firstVarError(err error) error {
 }
 
 func (t Template) unknown(v vars, name string) error {
-	return &VarError{Host: v.host, Pos: t.Pos, Var: name, Code: CodeUndefinedVar, Msg: "undefined (not in the inventory or the playbook's vars)"}
+	return &VarError{Host: v.host, Pos: t.Pos, Var: name, Code: CodeUndefinedVar, Undefined: true, Msg: "undefined (not in the inventory or the playbook's vars)"}
 }
 
 // str resolves t to a string; a list value is an error.

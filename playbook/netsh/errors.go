@@ -11,6 +11,10 @@ import (
 // in an *OutputError.
 var ErrNotElevated = errors.New("not elevated: the command requires administrator rights")
 
+// ErrLegacyPortRange means a port range was asked of the legacy dialect,
+// which opens single ports only (netsh firewall add portopening port=N).
+var ErrLegacyPortRange = errors.New("the legacy dialect opens single ports only")
+
 // ErrFirewallStopped means netsh could not contact the Windows Firewall
 // service (MpsSvc stopped or disabled). It is returned wrapped in an
 // *OutputError.

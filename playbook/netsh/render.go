@@ -233,7 +233,7 @@ func (d Desired) normalise(opts Options) (want, error) {
 			return want{}, fmt.Errorf("rule %q: the legacy dialect only opens inbound exceptions (want direction in, action allow)", d.Name)
 		}
 		if w.kind == KindPort && w.ports.First != w.ports.Last {
-			return want{}, fmt.Errorf("rule %q: the legacy dialect opens single ports only, not %s", d.Name, w.ports)
+			return want{}, fmt.Errorf("rule %q: %w, not %s", d.Name, ErrLegacyPortRange, w.ports)
 		}
 	default:
 		return want{}, fmt.Errorf("unknown netsh dialect %q", opts.Dialect)
