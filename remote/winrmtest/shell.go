@@ -402,16 +402,30 @@ func (s *Server) run(c *command, cmd *Command) {
 	defer s.cmdWG.Done()
 	code := s.handler.Run(c.ctx, cmd)
 	if n := s.Faults().HugeOutput; n > 0 {
-		huge := HugeOutputBytes(n)
-		for len(huge) > 0 && c.ctx.Err() == nil {
-			k := min(len(huge), 4096)
-			if _, err := c.write("stdout", huge[:k], 0); err != nil {
-				break
-			}
-			huge = huge[k:]
-		}
+		writeHuge(c, n)
 	}
 	c.finish(code)
+}
+
+// hugeLine is the line Faults.HugeOutput repeats.
+const hugeLine = "winrmtest huge output: the quick brown fox jumps over the lazy dog 0123456789\r\n"
+
+// writeHuge writes the n bytes of HugeOutputBytes(n) to c's stdout, 4096
+// bytes at a time, generating them as it goes: a lab host printing
+// gigabytes holds no more than the pending-output window (maxPending).
+func writeHuge(c *command, n int) {
+	const chunk = 4096
+	var buf [chunk + len(hugeLine)]byte
+	for i := 0; i < len(buf); i += copy(buf[i:], hugeLine) {
+	}
+	for off := 0; off < n && c.ctx.Err() == nil; {
+		k := min(n-off, chunk)
+		start := off % len(hugeLine)
+		if _, err := c.write("stdout", buf[start:start+k], 0); err != nil {
+			return
+		}
+		off += k
+	}
 }
 
 // findCommand looks up a shell's command under s.mu.
