@@ -1,7 +1,6 @@
 package remote
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -31,16 +30,15 @@ type Client struct {
 	host   string // host:port, for errors and logs
 	url    string
 	opts   Options
-	params winrm.Parameters // a copy; masterzen's DefaultParameters is never touched
-	wc     *winrm.Client
+	params winrm.Parameters // a copy, for masterzen's request builders; DefaultParameters is never touched
 	tr     *transport
 	idle   interface{ CloseIdleConnections() } // nil for kerberos (masterzen owns that transport)
 	dec    decoder
 	log    *slog.Logger
 
 	mu      sync.Mutex
-	shell   *winrm.Shell
-	shellID string
+	shellID string // "" when no shell is open
+	out     output // the output of the command in progress; buffers reused
 	closed  bool
 }
 
@@ -137,13 +135,7 @@ func Dial(ctx context.Context, t Target, o Options) (*Client, error) {
 	c.params = *winrm.DefaultParameters
 	c.params.Timeout = wsmanDuration(o.OperationTimeout)
 	c.params.Dial = nil
-	tr := c.tr
-	c.params.TransportDecorator = func() winrm.Transporter { return tr }
-	ep := &winrm.Endpoint{Host: t.Host, Port: t.port(), HTTPS: t.HTTPS, Timeout: o.ReadTimeout}
-	c.wc, err = winrm.NewClientWithParameters(ep, t.User, t.Password, &c.params)
-	if err != nil {
-		return fail(ErrConfig, "", err)
-	}
+	c.params.TransportDecorator = nil
 	return c, nil
 }
 
@@ -321,7 +313,13 @@ func planBatch(cmds []string) [][]int {
 	return groups
 }
 
-// exec runs one command line and returns its raw output. c.mu is held.
+// exec runs one command line and returns its raw output, which stays valid
+// until the next exec. c.mu is held.
+//
+// It drives the command itself: Command, then Receive until the command
+// reports Done, decoding each answer with the streaming decoder (output
+// goes straight into c.out, bounded by Options.MaxOutput). masterzen
+// builds the requests.
 func (c *Client) exec(ctx context.Context, line string) (rawResult, error) {
 	if err := ctx.Err(); err != nil {
 		return rawResult{}, ctxError(c.host, "command", ctx)
@@ -334,36 +332,57 @@ func (c *Client) exec(ctx context.Context, line string) (rawResult, error) {
 	if err := c.ensureShell(ctx); err != nil {
 		return rawResult{}, err
 	}
-	c.tr.setCtx(ctx)
-	cmd, err := c.shell.ExecuteWithContext(ctx, line)
+	msg := winrm.NewExecuteCommandRequest(c.url, c.shellID, line, nil, &c.params)
+	r, err := c.tr.exchange(ctx, "command", msg, "", nil)
 	if err != nil {
-		c.tr.setCtx(nil)
-		err = c.classify(ctx, "command", err)
 		c.dropShell(ctx, err)
 		return rawResult{}, err
 	}
-	var stdout, stderr bytes.Buffer
-	var wg sync.WaitGroup
-	wg.Go(func() { _, _ = io.Copy(&stdout, cmd.Stdout) })
-	wg.Go(func() { _, _ = io.Copy(&stderr, cmd.Stderr) })
-	cmd.Wait()
-	wg.Wait()
-	c.tr.setCtx(nil)
-	if err := cmd.Error(); err != nil {
-		err = c.classify(ctx, "receive", err)
-		c.dropShell(ctx, err)
-		return rawResult{}, err
+	cmdID := r.commandID
+	c.out.reset(c.opts.MaxOutput)
+	for {
+		msg := winrm.NewGetOutputRequest(c.url, c.shellID, cmdID, "stdout stderr", &c.params)
+		r, err := c.tr.exchange(ctx, "receive", msg, cmdID, &c.out)
+		if err != nil {
+			if errors.Is(err, ErrOutputTooLarge) {
+				c.decodeExcerpt(err)
+				c.signal(ctx, cmdID)
+			}
+			c.dropShell(ctx, err)
+			return rawResult{}, err
+		}
+		if r.done {
+			return rawResult{stdout: c.out.stdout, stderr: c.out.stderr, exitCode: r.exitCode}, nil
+		}
 	}
-	return rawResult{stdout: stdout.Bytes(), stderr: stderr.Bytes(), exitCode: cmd.ExitCode()}, nil
+}
+
+// decodeExcerpt decodes the head and tail of an output over the limit like
+// the output itself.
+func (c *Client) decodeExcerpt(err error) {
+	var big *OutputTooLargeError
+	if errors.As(err, &big) {
+		big.Head, big.Tail = c.dec.decodeOutput([]byte(big.Head)), c.dec.decodeOutput([]byte(big.Tail))
+	}
+}
+
+// signal terminates a command best-effort within Options.CleanupTimeout,
+// even when ctx is done.
+func (c *Client) signal(ctx context.Context, cmdID string) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), c.opts.CleanupTimeout)
+	defer cancel()
+	msg := winrm.NewSignalRequest(c.url, c.shellID, cmdID, &c.params)
+	if _, err := c.tr.exchange(ctx, "signal", msg, "", nil); err != nil {
+		c.log.Debug("signal terminate", slog.Any("err", err))
+	}
 }
 
 // ensureShell opens the client's shell if it has none. c.mu is held.
 func (c *Client) ensureShell(ctx context.Context) error {
-	if c.shell != nil {
+	if c.shellID != "" {
 		return nil
 	}
 	msg := winrm.NewOpenShellRequest(c.url, &c.params)
-	defer msg.Free()
 	// A Create abandoned the moment ctx ends may still open a shell on the
 	// host whose ID we never learn, and so can never delete. So Create gets
 	// createGrace more to answer after ctx ends; the shell it opened is then
@@ -380,22 +399,15 @@ func (c *Client) ensureShell(ctx context.Context) error {
 		}
 	})
 	defer stop()
-	body, err := c.tr.send(cctx, "create", msg, msg.String())
+	r, err := c.tr.exchange(cctx, "create", msg, "", nil)
 	if err != nil {
 		if ctx.Err() != nil {
 			return ctxError(c.host, "create", ctx)
 		}
 		return err
 	}
-	id, err := winrm.ParseOpenShellResponse(body)
-	if err != nil {
-		return c.classify(ctx, "create", err)
-	}
-	if id == "" {
-		return &Error{Host: c.host, Op: "create", Kind: ErrProtocol, Err: errors.New("CreateResponse without rsp:ShellId")}
-	}
-	c.shell, c.shellID = c.wc.NewShell(id), id
-	c.log.Debug("shell opened", slog.String("shell", id))
+	c.shellID = r.shellID
+	c.log.Debug("shell opened", slog.String("shell", r.shellID))
 	if ctx.Err() != nil {
 		err := ctxError(c.host, "create", ctx)
 		c.dropShell(ctx, err)
@@ -415,12 +427,12 @@ const createGrace = 500 * time.Millisecond
 // still tries: one wasted request is cheaper than a shell left behind.)
 // c.mu is held.
 func (c *Client) dropShell(ctx context.Context, cause error) {
-	if c.shell == nil {
+	if c.shellID == "" {
 		return
 	}
 	if errors.Is(cause, ErrAuth) {
 		c.log.Debug("shell forgotten without Delete", slog.String("shell", c.shellID), slog.Any("cause", cause))
-		c.shell, c.shellID = nil, ""
+		c.shellID = ""
 		return
 	}
 	if err := c.deleteShell(ctx); err != nil {
@@ -434,9 +446,8 @@ func (c *Client) deleteShell(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), c.opts.CleanupTimeout)
 	defer cancel()
 	msg := winrm.NewDeleteShellRequest(c.url, c.shellID, &c.params)
-	defer msg.Free()
-	c.shell, c.shellID = nil, ""
-	_, err := c.tr.send(ctx, "delete", msg, msg.String())
+	c.shellID = ""
+	_, err := c.tr.exchange(ctx, "delete", msg, "", nil)
 	return err
 }
 
@@ -451,8 +462,9 @@ func (c *Client) Close(ctx context.Context) error {
 		return nil
 	}
 	c.closed = true
+	c.out.release()
 	var err error
-	if c.shell != nil {
+	if c.shellID != "" {
 		err = c.deleteShell(ctx)
 	}
 	if c.idle != nil {
@@ -468,25 +480,3 @@ func (c *Client) Requests() int { return int(c.tr.requests.Load()) }
 // Host returns the host:port the client talks to.
 func (c *Client) Host() string { return c.host }
 
-// classify turns an error out of masterzen into this package's errors:
-// ours pass through, context errors become ctxError, masterzen's parse
-// errors become ErrProtocol (or ErrFault when the body is a fault).
-func (c *Client) classify(ctx context.Context, op string, err error) error {
-	var e *Error
-	if errors.As(err, &e) {
-		return err
-	}
-	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-		if ctx.Err() != nil {
-			return ctxError(c.host, op, ctx)
-		}
-	}
-	var ece *winrm.ExecuteCommandError
-	if errors.As(err, &ece) {
-		if f, ok := parseFault(op, http.StatusOK, []byte(ece.Body)); ok {
-			return &Error{Host: c.host, Op: op, Kind: ErrFault, Err: f, Hint: faultHint(f)}
-		}
-	}
-	return &Error{Host: c.host, Op: op, Kind: ErrProtocol, Err: err,
-		Hint: "the host's answer is not the WS-Management answer expected"}
-}
