@@ -6,8 +6,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/winfleet/winfleet/remote/winrmtest"
 	"github.com/winfleet/winfleet/lab/winsim"
+	"github.com/winfleet/winfleet/remote/winrmtest"
 )
 
 // startWinsim serves a simulated Windows host, whose cmd.exe implements the

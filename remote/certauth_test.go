@@ -6,8 +6,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/winfleet/winfleet/remote/winrmtest"
 	"github.com/winfleet/winfleet/lab/winsim"
+	"github.com/winfleet/winfleet/remote/winrmtest"
 )
 
 // certHost serves a simulated Windows host over HTTPS that authenticates

@@ -36,10 +36,11 @@ type Client struct {
 	dec    decoder
 	log    *slog.Logger
 
-	mu      sync.Mutex
-	shellID string // "" when no shell is open
-	out     output // the output of the command in progress; buffers reused
-	closed  bool
+	mu        sync.Mutex
+	shellID   string // "" when no shell is open
+	shellCmds int    // Commands sent on the shell
+	out       output // the output of the command in progress; buffers reused
+	closed    bool
 }
 
 // Result is the outcome of one command of a batch. Stdout and Stderr are
@@ -281,17 +282,17 @@ func (c *Client) result(r rawResult) Result {
 
 // planBatch groups the indexes of cmds: consecutive batchable commands
 // whose encoded line fits cmd.exe's limit share a group; other commands are
-// alone.
+// alone. It adds up the encoded lengths (batchCmdLen) instead of encoding
+// every prefix.
 func planBatch(cmds []string) [][]int {
-	dummy := strings.Repeat("0", len(newNonce()))
 	var groups [][]int
 	var cur []int
-	var curCmds []string
+	curLen := 0 // length of cur's encoded line
 	flush := func() {
 		if len(cur) > 0 {
 			groups = append(groups, cur)
 		}
-		cur, curCmds = nil, nil
+		cur, curLen = nil, 0
 	}
 	for i, cmd := range cmds {
 		if checkBatchable(cmd) != nil {
@@ -299,15 +300,20 @@ func planBatch(cmds []string) [][]int {
 			groups = append(groups, []int{i})
 			continue
 		}
-		if _, err := encodeBatch(dummy, append(curCmds, cmd)); err != nil {
+		if len(cur) > 0 && curLen+len(batchSep)+batchCmdLen(len(cur), len(cmd), nonceLen) > maxCmdLine {
 			flush()
-			if _, err := encodeBatch(dummy, []string{cmd}); err != nil {
+		}
+		if len(cur) == 0 {
+			curLen = len(batchHead) + len(batchTail) + batchCmdLen(0, len(cmd), nonceLen)
+			if curLen > maxCmdLine {
 				groups = append(groups, []int{i})
+				curLen = 0
 				continue
 			}
+		} else {
+			curLen += len(batchSep) + batchCmdLen(len(cur), len(cmd), nonceLen)
 		}
 		cur = append(cur, i)
-		curCmds = append(curCmds, cmd)
 	}
 	flush()
 	return groups
@@ -329,9 +335,17 @@ func (c *Client) exec(ctx context.Context, line string) (rawResult, error) {
 		return rawResult{}, &Error{Host: c.host, Op: "command", Kind: ErrConfig,
 			Err: errors.New(`command line contains "]]>", which cannot be sent in a WS-Man CDATA section`)}
 	}
+	if c.shellCmds >= maxCommandsPerShell {
+		// Each Command holds one of the user's MaxConcurrentOperationsPerUser
+		// (1500) until its shell is deleted (MS-WSMV note <118>).
+		if err := c.deleteShell(ctx); err != nil {
+			c.log.Debug("delete of a used-up shell", slog.Any("err", err))
+		}
+	}
 	if err := c.ensureShell(ctx); err != nil {
 		return rawResult{}, err
 	}
+	c.shellCmds++
 	msg := winrm.NewExecuteCommandRequest(c.url, c.shellID, line, nil, &c.params)
 	r, err := c.tr.exchange(ctx, "command", msg, "", nil)
 	if err != nil {
@@ -406,7 +420,7 @@ func (c *Client) ensureShell(ctx context.Context) error {
 		}
 		return err
 	}
-	c.shellID = r.shellID
+	c.shellID, c.shellCmds = r.shellID, 0
 	c.log.Debug("shell opened", slog.String("shell", r.shellID))
 	if ctx.Err() != nil {
 		err := ctxError(c.host, "create", ctx)
@@ -415,6 +429,10 @@ func (c *Client) ensureShell(ctx context.Context) error {
 	}
 	return nil
 }
+
+// maxCommandsPerShell is how many commands a shell runs before the client
+// replaces it, well below Windows' MaxConcurrentOperationsPerUser (1500).
+const maxCommandsPerShell = 1000
 
 // createGrace bounds how long a Create may still run after the caller's
 // context ended (see ensureShell).
@@ -479,4 +497,3 @@ func (c *Client) Requests() int { return int(c.tr.requests.Load()) }
 
 // Host returns the host:port the client talks to.
 func (c *Client) Host() string { return c.host }
-

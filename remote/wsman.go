@@ -220,70 +220,71 @@ func (d *responseDecoder) decodeResponse(body []byte, op, cmdID string, out *out
 // name and parent.
 func (d *responseDecoder) classify(parent elemKind) elemKind {
 	sc := &d.sc
-	space, local := string(sc.space()), string(sc.name.local)
+	space, local := sc.space(), sc.name.local
+	is := func(ns, name string) bool { return string(local) == name && string(space) == ns }
 	switch parent {
 	case elemDocument:
-		if space == nsSOAP && local == "Envelope" {
+		if is(nsSOAP, "Envelope") {
 			return elemEnvelope
 		}
 		return elemOther
 	case elemEnvelope:
 		switch {
-		case space == nsSOAP && local == "Header":
+		case is(nsSOAP, "Header"):
 			return elemHeader
-		case space == nsSOAP && local == "Body":
+		case is(nsSOAP, "Body"):
 			return elemBody
 		}
 		return elemOther
 	case elemHeader:
-		if space == nsAddressing && local == "Action" {
+		if is(nsAddressing, "Action") {
 			return elemAction
 		}
 		return elemOther
 	case elemBody:
-		if space == nsSOAP && local == "Fault" {
+		if is(nsSOAP, "Fault") {
 			return elemFault
 		}
 	case elemFault:
 		switch {
-		case space == nsSOAP && local == "Code":
+		case is(nsSOAP, "Code"):
 			return elemFaultCode
-		case space == nsSOAP && local == "Reason":
+		case is(nsSOAP, "Reason"):
 			return elemFaultReason
-		case space == nsSOAP && local == "Detail":
+		case is(nsSOAP, "Detail"):
 			return elemFaultDetail
 		}
 		return elemOther
 	case elemFaultCode:
 		switch {
-		case space == nsSOAP && local == "Value":
+		case is(nsSOAP, "Value"):
 			return elemFaultCodeValue
-		case space == nsSOAP && local == "Subcode":
+		case is(nsSOAP, "Subcode"):
 			return elemFaultSubcode
 		}
 		return elemOther
 	case elemFaultSubcode:
-		if space == nsSOAP && local == "Value" {
+		if is(nsSOAP, "Value") {
 			return elemFaultSubcodeValue
 		}
 		return elemOther
 	case elemFaultReason:
-		if space == nsSOAP && local == "Text" {
+		if is(nsSOAP, "Text") {
 			return elemFaultReasonText
 		}
 		return elemOther
 	case elemFaultDetail:
-		if space == nsWSManFault && local == "WSManFault" {
+		if is(nsWSManFault, "WSManFault") {
 			return elemWSManFault
 		}
 		return elemOther
 	case elemWSManFault:
-		if space == nsWSManFault && local == "Message" {
+		if is(nsWSManFault, "Message") {
 			return elemFaultMessage
 		}
 		return elemOther
 	case elemFaultMessage:
-		if space == nsWSManFault && local == "ProviderFault" {
+		if is(nsWSManFault, "ProviderFault") {
 			return elemProviderFault
 		}
 		return elemOther
@@ -297,21 +298,24 @@ func (d *responseDecoder) classify(parent elemKind) elemKind {
 		}
 	}
 	// Anywhere in the Body outside a Fault (as masterzen's //rsp:… XPaths).
-	switch {
-	case space == nsShell && local == "ShellId":
-		return elemShellID
-	case space == nsWSMan && local == "Selector":
+	if string(space) == nsShell {
+		switch string(local) {
+		case "ShellId":
+			return elemShellID
+		case "CommandId":
+			return elemCommandID
+		case "Stream":
+			return elemStream
+		case "CommandState":
+			return elemCommandState
+		case "ExitCode":
+			return elemExitCode
+		}
+	}
+	if is(nsWSMan, "Selector") {
 		if v, _, ok := sc.attr("Name"); ok && string(v) == "ShellId" {
 			return elemSelectorShellID
 		}
-	case space == nsShell && local == "CommandId":
-		return elemCommandID
-	case space == nsShell && local == "Stream":
-		return elemStream
-	case space == nsShell && local == "CommandState":
-		return elemCommandState
-	case space == nsShell && local == "ExitCode":
-		return elemExitCode
 	}
 	return elemOther
 }
@@ -394,7 +398,7 @@ func (d *responseDecoder) start(k elemKind, r *wsResponse, cmdID string) error {
 // checkCommandID refuses a stream or state of another command.
 func (d *responseDecoder) checkCommandID(cmdID string) error {
 	id, _, ok := d.sc.attr("CommandId")
-	if ok && cmdID != "" && !strings.EqualFold(strings.TrimSpace(string(id)), cmdID) {
+	if ok && cmdID != "" && !equalFoldASCII(bytes.TrimSpace(id), cmdID) {
 		return fmt.Errorf("%s of command %q, not %q", d.sc.name.local, truncate(string(id), 64), cmdID)
 	}
 	return nil
@@ -495,6 +499,27 @@ func (d *responseDecoder) fault(op string) *FaultError {
 	}
 	f.Reason = strings.ToValidUTF8(string(msg), "\uFFFD")
 	return f
+}
+
+// equalFoldASCII compares b and s ignoring ASCII case (GUIDs), without
+// converting b.
+func equalFoldASCII(b []byte, s string) bool {
+	if len(b) != len(s) {
+		return false
+	}
+	for i := range b {
+		x, y := b[i], s[i]
+		if 'A' <= x && x <= 'Z' {
+			x += 'a' - 'A'
+		}
+		if 'A' <= y && y <= 'Z' {
+			y += 'a' - 'A'
+		}
+		if x != y {
+			return false
+		}
+	}
+	return true
 }
 
 func truncate(s string, n int) string {
