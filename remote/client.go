@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net/http"
 	"net/url"
 	"os"
 	"strings"
@@ -30,7 +29,7 @@ type Client struct {
 	host   string // host:port, for errors and logs
 	url    string
 	opts   Options
-	params winrm.Parameters // a copy, for masterzen's request builders; DefaultParameters is never touched
+	params winrm.Parameters // a copy, for the envelopes; DefaultParameters is never touched
 	tr     *transport
 	idle   interface{ CloseIdleConnections() } // nil for kerberos (masterzen owns that transport)
 	dec    decoder
@@ -110,25 +109,11 @@ func Dial(ctx context.Context, t Target, o Options) (*Client, error) {
 		}
 		c.tr.poster = kp
 	default:
-		rt, err := roundTripper(kind, t, o, encrypt)
+		p, idle, err := newPoster(c.tr, kind, t, o, encrypt)
 		if err != nil {
 			return fail(ErrConfig, "", err)
 		}
-		hc := &http.Client{Transport: rt, CheckRedirect: func(*http.Request, []*http.Request) error {
-			return http.ErrUseLastResponse
-		}}
-		p := &httpPoster{t: c.tr, hc: hc}
-		switch kind {
-		case TransportBasic:
-			user, pass := t.User, t.Password
-			p.authorize = func(r *http.Request) { r.SetBasicAuth(user, pass) }
-		case TransportCertificate:
-			p.authorize = func(r *http.Request) { r.Header.Set("Authorization", mutualAuthHeader) }
-		case TransportNTLM:
-			// The round tripper authenticates each connection itself.
-		}
-		c.tr.poster = p
-		c.idle = rt.(interface{ CloseIdleConnections() })
+		c.tr.poster, c.idle = p, idle
 	}
 
 	// Copy the defaults: the README idiom of editing winrm.DefaultParameters
@@ -137,6 +122,7 @@ func Dial(ctx context.Context, t Target, o Options) (*Client, error) {
 	c.params.Timeout = wsmanDuration(o.OperationTimeout)
 	c.params.Dial = nil
 	c.params.TransportDecorator = nil
+	c.tr.params = &c.params
 	return c, nil
 }
 
@@ -346,8 +332,7 @@ func (c *Client) exec(ctx context.Context, line string) (rawResult, error) {
 		return rawResult{}, err
 	}
 	c.shellCmds++
-	msg := winrm.NewExecuteCommandRequest(c.url, c.shellID, line, nil, &c.params)
-	r, err := c.tr.exchange(ctx, "command", msg, "", nil)
+	r, err := c.tr.exchange(ctx, wsmanRequest{op: "command", shellID: c.shellID, line: line}, nil)
 	if err != nil {
 		c.dropShell(ctx, err)
 		return rawResult{}, err
@@ -355,8 +340,7 @@ func (c *Client) exec(ctx context.Context, line string) (rawResult, error) {
 	cmdID := r.commandID
 	c.out.reset(c.opts.MaxOutput)
 	for {
-		msg := winrm.NewGetOutputRequest(c.url, c.shellID, cmdID, "stdout stderr", &c.params)
-		r, err := c.tr.exchange(ctx, "receive", msg, cmdID, &c.out)
+		r, err := c.tr.exchange(ctx, wsmanRequest{op: "receive", shellID: c.shellID, cmdID: cmdID}, &c.out)
 		if err != nil {
 			if errors.Is(err, ErrOutputTooLarge) {
 				c.decodeExcerpt(err)
@@ -385,8 +369,7 @@ func (c *Client) decodeExcerpt(err error) {
 func (c *Client) signal(ctx context.Context, cmdID string) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), c.opts.CleanupTimeout)
 	defer cancel()
-	msg := winrm.NewSignalRequest(c.url, c.shellID, cmdID, &c.params)
-	if _, err := c.tr.exchange(ctx, "signal", msg, "", nil); err != nil {
+	if _, err := c.tr.exchange(ctx, wsmanRequest{op: "signal", shellID: c.shellID, cmdID: cmdID}, nil); err != nil {
 		c.log.Debug("signal terminate", slog.Any("err", err))
 	}
 }
@@ -396,7 +379,6 @@ func (c *Client) ensureShell(ctx context.Context) error {
 	if c.shellID != "" {
 		return nil
 	}
-	msg := winrm.NewOpenShellRequest(c.url, &c.params)
 	// A Create abandoned the moment ctx ends may still open a shell on the
 	// host whose ID we never learn, and so can never delete. So Create gets
 	// createGrace more to answer after ctx ends; the shell it opened is then
@@ -413,7 +395,7 @@ func (c *Client) ensureShell(ctx context.Context) error {
 		}
 	})
 	defer stop()
-	r, err := c.tr.exchange(cctx, "create", msg, "", nil)
+	r, err := c.tr.exchange(cctx, wsmanRequest{op: "create"}, nil)
 	if err != nil {
 		if ctx.Err() != nil {
 			return ctxError(c.host, "create", ctx)
@@ -463,9 +445,9 @@ func (c *Client) dropShell(ctx context.Context, cause error) {
 func (c *Client) deleteShell(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), c.opts.CleanupTimeout)
 	defer cancel()
-	msg := winrm.NewDeleteShellRequest(c.url, c.shellID, &c.params)
+	req := wsmanRequest{op: "delete", shellID: c.shellID}
 	c.shellID = ""
-	_, err := c.tr.exchange(ctx, "delete", msg, "", nil)
+	_, err := c.tr.exchange(ctx, req, nil)
 	return err
 }
 

@@ -13,7 +13,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/masterzen/winrm"
-	"github.com/masterzen/winrm/soap"
 )
 
 // defaultKrb5Conf is where gokrb5 reads the Kerberos configuration when
@@ -89,7 +88,9 @@ func newKerberosPoster(t *transport, tg Target) (*kerberosPoster, error) {
 // kerberosStatus matches ClientKerberos's "request returned: 401 - …" text.
 var kerberosStatus = regexp.MustCompile(`^request returned: (\d{3}) - `)
 
-func (p *kerberosPoster) post(ctx context.Context, op string, msg *soap.SoapMessage, _ string, _ []byte) (httpAnswer, error) {
+func (p *kerberosPoster) post(ctx context.Context, req wsmanRequest, _ []byte, _ []byte) (httpAnswer, error) {
+	op := req.op
+	msg := req.masterzen(p.t.url, p.t.params)
 	if ctx.Err() != nil {
 		return httpAnswer{}, ctxError(p.t.host, op, ctx)
 	}

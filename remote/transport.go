@@ -1,7 +1,9 @@
 package remote
 
 import (
+	"bytes"
 	"context"
+	"encoding/base64"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
@@ -17,7 +19,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/masterzen/winrm/soap"
+	"github.com/masterzen/winrm"
 
 	"github.com/winfleet/winfleet/remote/ntlmhttp"
 )
@@ -35,7 +37,7 @@ const mutualAuthHeader = "http://schemas.dmtf.org/wbem/wsman/1/wsman/secprofile/
 // of the transport that differs per authentication scheme. buf is a buffer
 // the answer's body may be read into (and returned in, grown).
 type poster interface {
-	post(ctx context.Context, op string, msg *soap.SoapMessage, body string, buf []byte) (httpAnswer, error)
+	post(ctx context.Context, req wsmanRequest, body []byte, buf []byte) (httpAnswer, error)
 }
 
 // httpAnswer is an HTTP answer as a poster read it.
@@ -67,7 +69,9 @@ type transport struct {
 	log          *slog.Logger
 
 	poster poster
+	params *winrm.Parameters // the Client's, for the envelopes
 
+	req []byte // request envelopes, reused
 	buf []byte // answer bodies, reused
 	dec responseDecoder
 
@@ -79,19 +83,23 @@ type transport struct {
 // answers are normally a few KB, Receives up to the 150 KB envelope.
 const maxKeptBuffer = 256 << 10
 
-// exchange sends msg (operation op) with ctx and decodes the answer. cmdID
-// and out are for Receive: the command whose output it carries, and where
-// the output goes.
-func (t *transport) exchange(ctx context.Context, op string, msg *soap.SoapMessage, cmdID string, out *output) (wsResponse, error) {
+// exchange sends req with ctx and decodes the answer. out is where the
+// output of a Receive goes.
+func (t *transport) exchange(ctx context.Context, req wsmanRequest, out *output) (wsResponse, error) {
+	op := req.op
 	if err := ctx.Err(); err != nil {
 		return wsResponse{}, ctxError(t.host, op, ctx)
 	}
 	start := time.Now()
 	t.requests.Add(1)
-	a, err := t.poster.post(ctx, op, msg, msg.String(), t.buf[:0])
+	t.req = appendEnvelope(t.req[:0], t.url, t.params, newMessageID(), req)
+	a, err := t.poster.post(ctx, req, t.req, t.buf[:0])
+	if cap(t.req) > maxKeptBuffer {
+		t.req = nil
+	}
 	var r wsResponse
 	if err == nil {
-		r, err = t.answer(op, a, cmdID, out)
+		r, err = t.answer(op, a, req.cmdID, out)
 	}
 	if cap(a.body) <= maxKeptBuffer && cap(a.body) > cap(t.buf) {
 		t.buf = a.body[:0]
@@ -141,26 +149,22 @@ func (t *transport) checkTimedOutSpin(timedOut bool, took time.Duration) error {
 	return nil
 }
 
-// httpPoster posts over our own http.Client. authorize adds the
-// Authorization header (Basic or the client-certificate marker); it is nil
-// when the round tripper authenticates by itself (NTLM).
+// httpPoster posts over an http.Client whose round tripper authenticates
+// by itself (ntlmhttp).
 type httpPoster struct {
-	t         *transport
-	hc        *http.Client
-	authorize func(*http.Request)
+	t  *transport
+	hc *http.Client
 }
 
-func (p *httpPoster) post(ctx context.Context, op string, _ *soap.SoapMessage, body string, buf []byte) (httpAnswer, error) {
+func (p *httpPoster) post(ctx context.Context, r wsmanRequest, body []byte, buf []byte) (httpAnswer, error) {
+	op := r.op
 	rctx, cancel := context.WithTimeout(ctx, p.t.readTimeout+time.Second)
 	defer cancel()
-	req, err := http.NewRequestWithContext(rctx, http.MethodPost, p.t.url, strings.NewReader(body))
+	req, err := http.NewRequestWithContext(rctx, http.MethodPost, p.t.url, bytes.NewReader(body))
 	if err != nil {
 		return httpAnswer{}, &Error{Host: p.t.host, Op: op, Kind: ErrConfig, Err: err}
 	}
 	req.Header.Set("Content-Type", "application/soap+xml;charset=UTF-8")
-	if p.authorize != nil {
-		p.authorize(req)
-	}
 	resp, err := p.hc.Do(req)
 	if err != nil {
 		return httpAnswer{}, p.t.transportError(ctx, op, err)
@@ -169,9 +173,7 @@ func (p *httpPoster) post(ctx context.Context, op string, _ *soap.SoapMessage, b
 	data, err := readBody(resp.Body, resp.ContentLength, buf)
 	a := httpAnswer{status: resp.StatusCode, header: resp.Header, body: data}
 	if errors.Is(err, errAnswerTooLarge) {
-		return a, &Error{Host: p.t.host, Op: op, Kind: ErrProtocol,
-			Err:  fmt.Errorf("http %d answer over %d bytes", resp.StatusCode, maxAnswer),
-			Hint: "WinRM answers stay below the MaxEnvelopeSize we send (150 KB); is another service on this port?"}
+		return a, p.t.tooLarge(op, resp.StatusCode)
 	}
 	if err != nil {
 		return a, p.t.transportError(ctx, op, err)
@@ -180,6 +182,13 @@ func (p *httpPoster) post(ctx context.Context, op string, _ *soap.SoapMessage, b
 }
 
 var errAnswerTooLarge = errors.New("answer too large")
+
+// tooLarge is the error of an answer over maxAnswer bytes.
+func (t *transport) tooLarge(op string, status int) error {
+	return &Error{Host: t.host, Op: op, Kind: ErrProtocol,
+		Err:  fmt.Errorf("http %d answer over %d bytes", status, maxAnswer),
+		Hint: "WinRM answers stay below the MaxEnvelopeSize we send (150 KB); is another service on this port?"}
+}
 
 // readBody reads an answer's body into buf (grown as needed), refusing
 // more than maxAnswer bytes. With a known length it reads it in one go.
@@ -440,23 +449,24 @@ func (t *transport) transportError(ctx context.Context, op string, err error) er
 	return e
 }
 
-// roundTripper builds the HTTP stack of a target: our own http.Transport
-// with connect, handshake and header timeouts and a small idle pool for
-// basic and certificate, or an ntlmhttp.RoundTripper (NTLM once per
-// connection, message encryption) for ntlm. This is the seam where a
-// transport kind chooses its http.RoundTripper; Post above it is the same
-// for all.
-func roundTripper(kind string, t Target, o Options, encrypt bool) (http.RoundTripper, error) {
+// poster builds the HTTP side of a target that is not kerberos: our own
+// exchange over one kept-alive connection (wirePoster) for basic and
+// certificate, an ntlmhttp.RoundTripper (NTLM once per connection, message
+// encryption) for ntlm. Both dial with ConnectTimeout, shake TLS hands
+// within it and wait ReadTimeout for an answer's headers. The returned
+// closer closes idle connections.
+func newPoster(tr *transport, kind string, t Target, o Options, encrypt bool) (poster, interface{ CloseIdleConnections() }, error) {
 	dialer := &net.Dialer{Timeout: o.ConnectTimeout, KeepAlive: 30 * time.Second}
 	var cfg *tls.Config
 	if t.HTTPS {
 		var err error
 		if cfg, err = tlsConfig(t); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
-	if kind == TransportNTLM {
-		return ntlmhttp.New(ntlmhttp.Options{
+	switch kind {
+	case TransportNTLM:
+		rt := ntlmhttp.New(ntlmhttp.Options{
 			User:                  t.User,
 			Password:              t.Password,
 			Encrypt:               encrypt,
@@ -465,20 +475,18 @@ func roundTripper(kind string, t Target, o Options, encrypt bool) (http.RoundTri
 			TLSHandshakeTimeout:   o.ConnectTimeout,
 			ResponseHeaderTimeout: o.ReadTimeout,
 			MaxConns:              o.MaxIdleConns,
-		}), nil
+		})
+		hc := &http.Client{Transport: rt, CheckRedirect: func(*http.Request, []*http.Request) error {
+			return http.ErrUseLastResponse
+		}}
+		return &httpPoster{t: tr, hc: hc}, rt, nil
+	case TransportCertificate:
+		p := newWirePoster(tr, t.Address(), dialer.DialContext, cfg, o.ConnectTimeout, mutualAuthHeader)
+		return p, p, nil
 	}
-	return &http.Transport{
-		Proxy:                 nil, // WinRM goes direct; see README
-		DialContext:           dialer.DialContext,
-		TLSClientConfig:       cfg,
-		TLSHandshakeTimeout:   o.ConnectTimeout,
-		ResponseHeaderTimeout: o.ReadTimeout,
-		MaxIdleConns:          o.MaxIdleConns,
-		MaxIdleConnsPerHost:   o.MaxIdleConns,
-		IdleConnTimeout:       90 * time.Second,
-		DisableCompression:    true,
-		ForceAttemptHTTP2:     false,
-	}, nil
+	auth := "Basic " + base64.StdEncoding.EncodeToString([]byte(t.User+":"+t.Password))
+	p := newWirePoster(tr, t.Address(), dialer.DialContext, cfg, o.ConnectTimeout, auth)
+	return p, p, nil
 }
 
 // messageEncryption decides whether ntlm seals messages: "always" and
