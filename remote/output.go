@@ -103,12 +103,12 @@ func (o *output) tooLarge(stream string, buf, chunk []byte) *OutputTooLargeError
 // output was.
 func cutRunes(b []byte, atStart bool) []byte {
 	if atStart {
-		for i := 0; i < len(b) && i < utf8.UTFMax; i++ {
-			if utf8.RuneStart(b[i]) {
-				return b[i:]
-			}
+		// A cut sequence leaves at most UTFMax-1 continuation bytes.
+		i := 0
+		for i < len(b) && i < utf8.UTFMax-1 && !utf8.RuneStart(b[i]) {
+			i++
 		}
-		return b
+		return b[i:]
 	}
 	for i := len(b) - 1; i >= 0 && i >= len(b)-utf8.UTFMax; i-- {
 		if utf8.RuneStart(b[i]) {

@@ -130,6 +130,7 @@ type responseDecoder struct {
 	seen  [numElemKinds]bool
 	// stream attributes of the rsp:Stream being read
 	streamStderr bool
+	attrBuf      []byte
 }
 
 // decodeResponse decodes one answer to op. cmdID, if set, is the command
@@ -165,8 +166,8 @@ func (d *responseDecoder) decodeResponse(body []byte, op, cmdID string, out *out
 				return r, fmt.Errorf("element %s inside %s", sc.name.local, sc.open[sc.depth-2].local)
 			}
 			k := d.classify(parent)
-			if k == elemFaultReasonText && d.seen[k] {
-				k = elemOther // the first s:Text is the reason
+			if d.seen[k] && firstWins(k) {
+				k = elemOther // as the first s:Text is the reason
 			}
 			if sc.depth == 1 && k != elemEnvelope {
 				return r, fmt.Errorf("root element %s is not a SOAP 1.2 Envelope", sc.name.local)
@@ -214,6 +215,19 @@ func (d *responseDecoder) decodeResponse(body []byte, op, cmdID string, out *out
 			d.text[k] = t
 		}
 	}
+}
+
+// firstWins reports whether only the first element of kind k counts (the
+// others are ignored); for the kinds not listed, a second one is an error
+// (start) or adds to the first (streams).
+func firstWins(k elemKind) bool {
+	switch k {
+	case elemHeader, elemBody, elemSelectorShellID, elemFaultCode, elemFaultCodeValue, elemFaultSubcode,
+		elemFaultSubcodeValue, elemFaultReason, elemFaultReasonText, elemFaultDetail, elemWSManFault,
+		elemFaultMessage, elemProviderFault:
+		return true
+	}
+	return false
 }
 
 // classify names the element that just started, from its namespace, local
@@ -313,7 +327,7 @@ func (d *responseDecoder) classify(parent elemKind) elemKind {
 		}
 	}
 	if is(nsWSMan, "Selector") {
-		if v, _, ok := sc.attr("Name"); ok && string(v) == "ShellId" {
+		if v, ok, err := d.attrText("Name"); err == nil && ok && string(v) == "ShellId" {
 			return elemSelectorShellID
 		}
 	}
@@ -335,7 +349,10 @@ func (d *responseDecoder) start(k elemKind, r *wsResponse, cmdID string) error {
 	sc := &d.sc
 	switch k {
 	case elemStream:
-		name, _, _ := sc.attr("Name")
+		name, _, err := d.attrText("Name")
+		if err != nil {
+			return err
+		}
 		switch string(name) {
 		case "stdout":
 			d.streamStderr = false
@@ -355,9 +372,9 @@ func (d *responseDecoder) start(k elemKind, r *wsResponse, cmdID string) error {
 		if err := d.checkCommandID(cmdID); err != nil {
 			return err
 		}
-		state, esc, _ := sc.attr("State")
-		if esc {
-			return errors.New("rsp:CommandState State holds entity references")
+		state, _, err := d.attrText("State")
+		if err != nil {
+			return err
 		}
 		switch string(bytes.TrimSpace(state)) {
 		case stateDone:
@@ -372,21 +389,16 @@ func (d *responseDecoder) start(k elemKind, r *wsResponse, cmdID string) error {
 			return errors.New("rsp:ExitCode outside rsp:CommandState")
 		}
 	case elemWSManFault:
-		if code, esc, ok := sc.attr("Code"); ok && !esc {
-			d.text[elemWSManFault] = append(d.text[elemWSManFault][:0], code...)
+		code, _, err := d.attrText("Code")
+		if err != nil {
+			return err
 		}
-		if m, esc, ok := sc.attr("Machine"); ok {
-			var err error
-			t := d.text[textMachine][:0]
-			if esc {
-				if t, err = unescapeXML(t, m); err != nil {
-					return fmt.Errorf("WSManFault Machine: %w", err)
-				}
-			} else {
-				t = append(t, m...)
-			}
-			d.text[textMachine] = t
+		d.text[elemWSManFault] = append(d.text[elemWSManFault][:0], code...)
+		m, _, err := d.attrText("Machine")
+		if err != nil {
+			return err
 		}
+		d.text[textMachine] = append(d.text[textMachine][:0], m...)
 	}
 	if d.seen[k] && (k == elemAction || k == elemShellID || k == elemCommandID || k == elemExitCode || k == elemFault) {
 		return fmt.Errorf("two %s elements", sc.name.local)
@@ -395,9 +407,27 @@ func (d *responseDecoder) start(k elemKind, r *wsResponse, cmdID string) error {
 	return nil
 }
 
+// attrText returns the value of the current element's unprefixed
+// attribute local with its references replaced; it is valid until the next
+// call.
+func (d *responseDecoder) attrText(local string) (val []byte, ok bool, err error) {
+	raw, esc, ok := d.sc.attr(local)
+	if !ok || !esc {
+		return raw, ok, nil
+	}
+	d.attrBuf, err = unescapeXML(d.attrBuf[:0], raw)
+	if err != nil {
+		return nil, true, fmt.Errorf("attribute %s: %w", local, err)
+	}
+	return d.attrBuf, true, nil
+}
+
 // checkCommandID refuses a stream or state of another command.
 func (d *responseDecoder) checkCommandID(cmdID string) error {
-	id, _, ok := d.sc.attr("CommandId")
+	id, ok, err := d.attrText("CommandId")
+	if err != nil {
+		return err
+	}
 	if ok && cmdID != "" && !equalFoldASCII(bytes.TrimSpace(id), cmdID) {
 		return fmt.Errorf("%s of command %q, not %q", d.sc.name.local, truncate(string(id), 64), cmdID)
 	}
