@@ -198,13 +198,9 @@ func (d *responseDecoder) decodeResponse(body []byte, op, cmdID string, out *out
 			case elemAction, elemShellID, elemSelectorShellID, elemCommandID, elemExitCode:
 				limit = maxIDText
 			}
-			t := d.text[k]
-			if tok == tokText && sc.escaped {
-				if t, err = unescapeXML(t, sc.text); err != nil {
-					return r, fmt.Errorf("%s: %w", sc.open[sc.depth-1].local, err)
-				}
-			} else {
-				t = append(t, sc.text...)
+			t, err := appendText(d.text[k], sc.text, tok == tokText && sc.escaped)
+			if err != nil {
+				return r, fmt.Errorf("%s: %w", sc.open[sc.depth-1].local, err)
 			}
 			if len(t) > limit {
 				if limit != maxFaultText {
@@ -412,10 +408,10 @@ func (d *responseDecoder) start(k elemKind, r *wsResponse, cmdID string) error {
 // call.
 func (d *responseDecoder) attrText(local string) (val []byte, ok bool, err error) {
 	raw, esc, ok := d.sc.attr(local)
-	if !ok || !esc {
+	if !ok || !esc && bytes.IndexByte(raw, '\r') < 0 {
 		return raw, ok, nil
 	}
-	d.attrBuf, err = unescapeXML(d.attrBuf[:0], raw)
+	d.attrBuf, err = appendText(d.attrBuf[:0], raw, esc)
 	if err != nil {
 		return nil, true, fmt.Errorf("attribute %s: %w", local, err)
 	}

@@ -413,12 +413,10 @@ func scanEvents(b []byte) ([]string, error) {
 		case tokEnd:
 			flush()
 			ev = append(ev, "E")
-		case tokText:
-			if text, err = unescapeXML(text, sc.text); err != nil {
+		case tokText, tokCDATA:
+			if text, err = appendText(text, sc.text, tok == tokText && sc.escaped); err != nil {
 				return ev, err
 			}
-		case tokCDATA:
-			text = append(text, sc.text...)
 		}
 	}
 }

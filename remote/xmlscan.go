@@ -303,9 +303,9 @@ func (s *xmlScanner) startTag() (tokKind, error) {
 			continue
 		}
 		uri := a.value
-		if a.escaped {
+		if a.escaped || bytes.IndexByte(uri, '\r') >= 0 {
 			var err error
-			if uri, err = unescapeXML(nil, uri); err != nil {
+			if uri, err = appendText(nil, uri, a.escaped); err != nil {
 				return 0, s.errorf("namespace %s: %v", prefix, err)
 			}
 		}
@@ -383,6 +383,43 @@ func (s *xmlScanner) attr(local string) (val []byte, escaped, ok bool) {
 		}
 	}
 	return nil, false, false
+}
+
+// appendText appends raw character data (text, a CDATA section or an
+// attribute value) to dst as XML reads it: line ends normalized to "\n"
+// (XML 1.0 §2.11; a reference &#13; stays a carriage return) and, if
+// escaped, the references replaced.
+func appendText(dst, raw []byte, escaped bool) ([]byte, error) {
+	if bytes.IndexByte(raw, '\r') < 0 {
+		if !escaped {
+			return append(dst, raw...), nil
+		}
+		return unescapeXML(dst, raw)
+	}
+	for len(raw) > 0 {
+		i := bytes.IndexByte(raw, '\r')
+		if i < 0 {
+			i = len(raw)
+		}
+		var err error
+		if escaped {
+			dst, err = unescapeXML(dst, raw[:i])
+		} else {
+			dst = append(dst, raw[:i]...)
+		}
+		if err != nil {
+			return dst, err
+		}
+		if i == len(raw) {
+			break
+		}
+		dst = append(dst, '\n')
+		raw = raw[i+1:]
+		if len(raw) > 0 && raw[0] == '\n' {
+			raw = raw[1:]
+		}
+	}
+	return dst, nil
 }
 
 // unescapeXML appends raw with its entity and character references
