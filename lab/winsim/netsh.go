@@ -3,6 +3,7 @@ package winsim
 import (
 	"fmt"
 	"strings"
+	"unicode/utf8"
 )
 
 const (
@@ -590,8 +591,9 @@ func (h *Host) advShow(ps []param) (string, int, bool) {
 func (h *Host) field(b *strings.Builder, label, value string) {
 	l := h.lang.label(label) + ":"
 	b.WriteString(l)
-	if pad := 38 - len([]rune(l)); pad > 0 {
-		b.WriteString(strings.Repeat(" ", pad))
+	if pad := 38 - utf8.RuneCountInString(l); pad > 0 {
+		const spaces = "                                      "
+		b.WriteString(spaces[:min(pad, len(spaces))])
 	}
 	b.WriteString(value)
 	b.WriteString("\r\n")

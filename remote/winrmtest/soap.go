@@ -389,10 +389,24 @@ func newGUID() string {
 	_, _ = rand.Read(b[:])
 	b[6] = b[6]&0x0f | 0x40
 	b[8] = b[8]&0x3f | 0x80
-	return fmt.Sprintf("%X-%X-%X-%X-%X", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
+	var s [36]byte
+	const hexDigits = "0123456789ABCDEF"
+	j := 0
+	for i, c := range b {
+		if i == 4 || i == 6 || i == 8 || i == 10 {
+			s[j] = '-'
+			j++
+		}
+		s[j], s[j+1] = hexDigits[c>>4], hexDigits[c&0xf]
+		j += 2
+	}
+	return string(s[:])
 }
 
 func xmlEscape(s string) string {
+	if !strings.ContainsAny(s, "<>&'\"\r\n\t") {
+		return s
+	}
 	var b bytes.Buffer
 	_ = xml.EscapeText(&b, []byte(s))
 	return b.String()
@@ -405,15 +419,32 @@ const faultNS = `xmlns:s="http://www.w3.org/2003/05/soap-envelope" xmlns:a="http
 // envelopeHead and envelopeTail frame a response body. Their size is what a
 // ReceiveResponse spends besides its streams.
 func envelopeHead(ns, action, relatesTo string) string {
-	return `<s:Envelope xml:lang="en-US" ` + ns + `><s:Header><a:Action>` + action +
-		`</a:Action><a:MessageID>uuid:` + newGUID() + `</a:MessageID><a:To>` + anonymousRole +
-		`</a:To><a:RelatesTo>` + xmlEscape(relatesTo) + `</a:RelatesTo></s:Header><s:Body>`
+	return string(appendEnvelopeHead(nil, ns, action, relatesTo))
+}
+
+func appendEnvelopeHead(b []byte, ns, action, relatesTo string) []byte {
+	b = append(b, `<s:Envelope xml:lang="en-US" `...)
+	b = append(b, ns...)
+	b = append(b, `><s:Header><a:Action>`...)
+	b = append(b, action...)
+	b = append(b, `</a:Action><a:MessageID>uuid:`...)
+	b = append(b, newGUID()...)
+	b = append(b, `</a:MessageID><a:To>`+anonymousRole+`</a:To><a:RelatesTo>`...)
+	b = append(b, xmlEscape(relatesTo)...)
+	return append(b, `</a:RelatesTo></s:Header><s:Body>`...)
 }
 
 const envelopeTail = `</s:Body></s:Envelope>`
 
+// envelopeHeadSize bounds len(appendEnvelopeHead(nil, respNS, action, id))
+// for an action of up to 80 bytes, without the RelatesTo id.
+const envelopeHeadSize = len(`<s:Envelope xml:lang="en-US" `+respNS+`><s:Header><a:Action></a:Action><a:MessageID>uuid:</a:MessageID><a:To>`+anonymousRole+`</a:To><a:RelatesTo></a:RelatesTo></s:Header><s:Body>`) + 80 + 36
+
 func renderResponse(action, relatesTo, body string) []byte {
-	return []byte(envelopeHead(respNS, action, relatesTo) + body + envelopeTail)
+	b := make([]byte, 0, envelopeHeadSize+len(relatesTo)+len(body)+len(envelopeTail))
+	b = appendEnvelopeHead(b, respNS, action, relatesTo)
+	b = append(b, body...)
+	return append(b, envelopeTail...)
 }
 
 // WSManFault codes the server sends (reference/winrm.md §5.1).
