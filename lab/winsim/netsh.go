@@ -570,13 +570,18 @@ func (h *Host) advShow(ps []param) (string, int, bool) {
 	if msg != "" {
 		return h.usageError("show", msg), 1, false
 	}
-	var b strings.Builder
 	n := 0
+	for i := range h.rules {
+		if sel.match(&h.rules[i]) {
+			n++
+		}
+	}
+	var b strings.Builder
+	b.Grow(n*ruleBlockSize + 64)
 	for i := range h.rules {
 		if !sel.match(&h.rules[i]) {
 			continue
 		}
-		n++
 		b.WriteString("\r\n")
 		h.writeRuleBlock(&b, &h.rules[i], verbose)
 	}
@@ -586,6 +591,10 @@ func (h *Host) advShow(ps []param) (string, int, bool) {
 	b.WriteString(h.lang.ok + "\r\n\r\n")
 	return b.String(), 0, false
 }
+
+// ruleBlockSize is about what writeRuleBlock writes for a verbose rule, to
+// size the answer of a show once.
+const ruleBlockSize = 900
 
 // field writes one "label:<pad to 38>value" line.
 func (h *Host) field(b *strings.Builder, label, value string) {
