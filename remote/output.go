@@ -29,6 +29,19 @@ func (o *output) reset(limit int) {
 	o.stdout, o.stderr, o.limit = o.stdout[:0], o.stderr[:0], limit
 }
 
+// reserve makes room for n more bytes of stdout (where output usually
+// goes), within the limit.
+func (o *output) reserve(n int) {
+	if o.limit > 0 {
+		n = min(n, o.limit-len(o.stdout)-len(o.stderr))
+	}
+	if n > 0 && cap(o.stdout)-len(o.stdout) < n {
+		b := make([]byte, len(o.stdout), len(o.stdout)+n)
+		copy(b, o.stdout)
+		o.stdout = b
+	}
+}
+
 // release drops the buffers (a closed client keeps no output).
 func (o *output) release() { o.stdout, o.stderr = nil, nil }
 

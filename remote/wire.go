@@ -43,23 +43,9 @@ type wirePoster struct {
 }
 
 type wireConn struct {
-	nc net.Conn
-	br *bufio.Reader
-	bw *bufio.Writer
-	w  countingWriter // under bw
-}
-
-// countingWriter counts the bytes written to the connection, so that a
-// failed write is known to have sent nothing.
-type countingWriter struct {
-	nc net.Conn
-	n  int64
-}
-
-func (w *countingWriter) Write(b []byte) (int, error) {
-	n, err := w.nc.Write(b)
-	w.n += int64(n)
-	return n, err
+	nc   net.Conn
+	br   *bufio.Reader
+	head []byte // the request head being written, reused
 }
 
 // newWirePoster prepares the fixed part of every request: the request line,
@@ -152,9 +138,7 @@ func (p *wirePoster) connect(ctx context.Context) (*wireConn, error) {
 		}
 		nc = tc
 	}
-	c := &wireConn{nc: nc, br: bufio.NewReaderSize(nc, 8<<10), w: countingWriter{nc: nc}}
-	c.bw = bufio.NewWriterSize(&c.w, 8<<10)
-	return c, nil
+	return &wireConn{nc: nc, br: bufio.NewReader(nc)}, nil
 }
 
 // errReadTimeout is the cause of an exchange cut by the read deadlines;
@@ -174,16 +158,15 @@ func (p *wirePoster) exchange(ctx context.Context, c *wireConn, body []byte, buf
 	if err := c.nc.SetDeadline(start.Add(p.t.readTimeout + time.Second)); err != nil {
 		return a, false, err
 	}
-	bw, written := c.bw, c.w.n
-	_, _ = bw.Write(p.head)
-	_, _ = bw.Write(strconv.AppendInt(bw.AvailableBuffer(), int64(len(body)), 10))
-	_, _ = bw.WriteString("\r\n\r\n")
-	_, _ = bw.Write(body)
-	if err := bw.Flush(); err != nil {
+	c.head = append(append(c.head[:0], p.head...), strconv.Itoa(len(body))...)
+	c.head = append(c.head, "\r\n\r\n"...)
+	// Head and body in one writev, without copying the body.
+	bufs := net.Buffers{c.head, body}
+	if n, err := bufs.WriteTo(c.nc); err != nil {
 		if ctx.Err() != nil {
 			return a, false, ctx.Err()
 		}
-		if c.w.n == written {
+		if n == 0 {
 			return a, false, errors.Join(errNothingWritten, err)
 		}
 		return a, false, err

@@ -130,6 +130,7 @@ type responseDecoder struct {
 	seen  [numElemKinds]bool
 	// stream attributes of the rsp:Stream being read
 	streamStderr bool
+	streamRaw    []byte // the stream's text when it is one plain piece of the answer
 	attrBuf      []byte
 }
 
@@ -148,6 +149,12 @@ func (d *responseDecoder) decodeResponse(body []byte, op, cmdID string, out *out
 	}
 	sc := &d.sc
 	sc.reset(body)
+	d.streamRaw = nil
+	if out != nil {
+		// Room for what this answer can hold (base64: 3 bytes per 4), so
+		// that the output grows once per answer, not by doubling.
+		out.reserve(len(body) / 4 * 3)
+	}
 	want := expectedAction(op)
 	for {
 		tok, err := sc.next()
@@ -191,6 +198,20 @@ func (d *responseDecoder) decodeResponse(body []byte, op, cmdID string, out *out
 			if !keep {
 				continue
 			}
+			esc := tok == tokText && sc.escaped
+			if k == elemStream {
+				// The usual stream is one plain piece of base64: decode it
+				// where it is, without copying.
+				plain := !esc && bytes.IndexByte(sc.text, '\r') < 0
+				switch {
+				case plain && d.streamRaw == nil && len(d.text[k]) == 0:
+					d.streamRaw = sc.text
+					continue
+				case d.streamRaw != nil:
+					d.text[k] = append(d.text[k], d.streamRaw...)
+					d.streamRaw = nil
+				}
+			}
 			limit := maxFaultText
 			switch k {
 			case elemStream:
@@ -198,7 +219,7 @@ func (d *responseDecoder) decodeResponse(body []byte, op, cmdID string, out *out
 			case elemAction, elemShellID, elemSelectorShellID, elemCommandID, elemExitCode:
 				limit = maxIDText
 			}
-			t, err := appendText(d.text[k], sc.text, tok == tokText && sc.escaped)
+			t, err := appendText(d.text[k], sc.text, esc)
 			if err != nil {
 				return r, fmt.Errorf("%s: %w", sc.open[sc.depth-1].local, err)
 			}
@@ -435,7 +456,11 @@ func (d *responseDecoder) end(k elemKind, r *wsResponse, cmdID string, out *outp
 	switch k {
 	case elemStream:
 		t := d.text[elemStream]
-		d.text[elemStream] = t[:0]
+		if d.streamRaw != nil {
+			t, d.streamRaw = d.streamRaw, nil
+		} else {
+			d.text[elemStream] = t[:0]
+		}
 		if len(t) == 0 {
 			return nil
 		}
