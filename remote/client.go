@@ -470,6 +470,9 @@ func (c *Client) Close(ctx context.Context) error {
 	if c.idle != nil {
 		c.idle.CloseIdleConnections()
 	}
+	// A closed client may stay referenced (by a caller's results, say);
+	// it keeps none of its buffers.
+	c.tr.release()
 	return err
 }
 

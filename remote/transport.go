@@ -79,6 +79,12 @@ type transport struct {
 	fastTimedOuts int
 }
 
+// release drops the transport's buffers; the Client is closed. A Kerberos
+// request abandoned in the background does not use them.
+func (t *transport) release() {
+	t.req, t.buf, t.dec = nil, nil, responseDecoder{}
+}
+
 // maxKeptBuffer bounds the body buffer a transport keeps between requests:
 // answers are normally a few KB, Receives up to the 150 KB envelope.
 const maxKeptBuffer = 256 << 10
