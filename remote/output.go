@@ -35,10 +35,8 @@ func (o *output) reserve(n int) {
 	if o.limit > 0 {
 		n = min(n, o.limit-len(o.stdout)-len(o.stderr))
 	}
-	if n > 0 && cap(o.stdout)-len(o.stdout) < n {
-		b := make([]byte, len(o.stdout), len(o.stdout)+n)
-		copy(b, o.stdout)
-		o.stdout = b
+	if n > 0 {
+		o.stdout = grow(o.stdout, n, o.limit)
 	}
 }
 
@@ -78,8 +76,9 @@ func (o *output) addBase64(stderr bool, b64 []byte) error {
 	return nil
 }
 
-// grow makes room for n more bytes, doubling the capacity but never past
-// limit (when limit > 0 and len(b)+n fits in it).
+// grow makes room for n more bytes: at least doubling the capacity (so
+// that a large output is copied O(1) times per byte), but never past limit
+// (when limit > 0 and len(b)+n fits in it).
 func grow(b []byte, n, limit int) []byte {
 	if cap(b)-len(b) >= n {
 		return b
