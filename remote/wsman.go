@@ -111,9 +111,7 @@ func textKind(k elemKind) (keep, leaf bool) {
 	switch k {
 	case elemAction, elemShellID, elemSelectorShellID, elemCommandID, elemStream, elemExitCode:
 		return true, true
-	case elemFaultCodeValue, elemFaultSubcodeValue, elemFaultReasonText, elemProviderFault:
-		return true, false
-	case elemFaultMessage:
+	case elemFaultCodeValue, elemFaultSubcodeValue, elemFaultReasonText, elemFaultMessage, elemProviderFault:
 		return true, false
 	}
 	return false, false
@@ -174,7 +172,7 @@ func (d *responseDecoder) decodeResponse(body []byte, op, cmdID string, out *out
 			}
 			k := d.classify(parent)
 			if d.seen[k] && firstWins(k) {
-				k = elemOther // as the first s:Text is the reason
+				k = elemOther // e.g. the first s:Text is the reason, the others are ignored
 			}
 			if sc.depth == 1 && k != elemEnvelope {
 				return r, fmt.Errorf("root element %s is not a SOAP 1.2 Envelope", sc.name.local)
