@@ -61,9 +61,13 @@ func newWirePoster(t *transport, host string, dial func(ctx context.Context, net
 	return &wirePoster{t: t, addr: host, dial: dial, tls: cfg, handshake: handshake, head: head}
 }
 
-// errNothingWritten marks a failure on a reused connection before any byte
-// of the request went out: the request can be sent again on a new one.
-var errNothingWritten = errors.New("nothing written")
+// nothingWritten marks a write that failed before any byte of the request
+// went out: on a reused connection, the request can be sent again on a new
+// one. Its text is the cause's.
+type nothingWritten struct{ err error }
+
+func (e nothingWritten) Error() string { return e.err.Error() }
+func (e nothingWritten) Unwrap() error { return e.err }
 
 func (p *wirePoster) post(ctx context.Context, req wsmanRequest, body []byte, buf []byte) (httpAnswer, error) {
 	op := req.op
@@ -72,7 +76,7 @@ func (p *wirePoster) post(ctx context.Context, req wsmanRequest, body []byte, bu
 		return httpAnswer{}, p.t.transportError(ctx, op, err)
 	}
 	a, reuse, err := p.exchange(ctx, c, body, buf)
-	if err != nil && reused && errors.Is(err, errNothingWritten) && ctx.Err() == nil {
+	if err != nil && reused && errors.As(err, new(nothingWritten)) && ctx.Err() == nil {
 		c.nc.Close()
 		if c, err = p.connect(ctx); err != nil {
 			return httpAnswer{}, p.t.transportError(ctx, op, err)
@@ -167,7 +171,7 @@ func (p *wirePoster) exchange(ctx context.Context, c *wireConn, body []byte, buf
 			return a, false, ctx.Err()
 		}
 		if n == 0 {
-			return a, false, errors.Join(errNothingWritten, err)
+			return a, false, nothingWritten{err}
 		}
 		return a, false, err
 	}
