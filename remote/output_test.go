@@ -158,3 +158,34 @@ func TestShellReplacedAfter1000Commands(t *testing.T) {
 	}
 	closeAndCheck(t, c, srv)
 }
+
+// TestIdleConnectionClosedByHost: a kept-alive connection the host closed
+// while idle is not reused (sockcheck), so the next command works on a new
+// connection instead of failing with ErrUnreachable.
+func TestIdleConnectionClosedByHost(t *testing.T) {
+	srv := startServer(t)
+	c := dialT(t, targetFor(srv), Options{})
+	if _, err := c.Run(t.Context(), "echo one", nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	// RefuseConnections closes every open connection; clearing it listens
+	// again on the same port.
+	if err := srv.SetFaults(winrmtest.Faults{RefuseConnections: true}); err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.SetFaults(winrmtest.Faults{}); err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	if _, err := c.Run(t.Context(), "echo two", &out, nil); err != nil || out.String() != "two\r\n" {
+		t.Fatalf("Run after the host closed the idle connection = %q, %v", out.String(), err)
+	}
+	conns := map[int64]bool{}
+	for _, r := range srv.Log() {
+		conns[r.ConnID] = true
+	}
+	if len(conns) != 2 {
+		t.Errorf("requests on %d connections, want 2 (the closed one not reused)", len(conns))
+	}
+	closeAndCheck(t, c, srv)
+}
