@@ -61,6 +61,9 @@ type TransportError struct {
 	// Code is the machine-readable cause (CodeUnreachable, CodeTLS, ...).
 	Code Code
 	Err  error
+	// Evidence is what the host sent that the report should keep, if
+	// anything (the head and tail of an output that was too large).
+	Evidence string
 }
 
 func (e *TransportError) Error() string { return e.Err.Error() }

@@ -399,10 +399,17 @@ func (h *hostRun) fail(s Status, code Code, err error) bool {
 // failErr ends the host with status error, the code err carries.
 func (h *hostRun) failErr(err error) bool { return h.fail(StatusError, codeOf(err), err) }
 
-// transport ends the host after a Dial or RunBatch error.
+// transport ends the host after a Dial or RunBatch error. Evidence the
+// transport kept (an excerpt of a too large output) goes into the report
+// as a host-read check.
 func (h *hostRun) transport(what string, err error) bool {
 	st, code := classify(err, h.hctx)
 	h.fail(st, code, fmt.Errorf("%s: %w", what, err))
+	var te *TransportError
+	if errors.As(err, &te) && te.Evidence != "" {
+		h.res.Checks = append(h.res.Checks, CheckResult{ID: "host-read", Name: "read host state", Status: CheckError,
+			Code: code, Actual: te.Err.Error(), Output: te.Evidence, Err: err, reason: h.res.Reason})
+	}
 	switch {
 	case st == StatusCancelled:
 		h.res.Reason = "cancelled while " + what

@@ -37,12 +37,29 @@ func checkBatchable(cmd string) error {
 	return nil
 }
 
+// nonceLen is the length of a batch nonce in hex digits.
+const nonceLen = 16
+
 // newNonce returns 8 random bytes in hex, so that command output cannot
 // forge a marker.
 func newNonce() string {
-	var b [8]byte
+	var b [nonceLen / 2]byte
 	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails (Go ≥ 1.24)
 	return hex.EncodeToString(b[:])
+}
+
+// The fixed parts of a batch line (see encodeBatch).
+const (
+	batchHead = `cmd /v:on /c "`
+	batchTail = `"`
+	batchSep  = " & "
+)
+
+// batchCmdLen is the length encodeBatch gives command i of cmdLen bytes
+// with its two markers, separators excluded.
+func batchCmdLen(i, cmdLen, nonceLen int) int {
+	digits := len(strconv.Itoa(i))
+	return cmdLen + len(" & echo ") + 2*(len(markerPrefix)+nonceLen+1+digits) + len(" !ERRORLEVEL! & echo ") + len(" 1>&2")
 }
 
 // encodeBatch builds the one command line that runs cmds in order under
@@ -53,22 +70,38 @@ func newNonce() string {
 // It fails, before anything is sent, if a command is not batchable or the
 // line would exceed cmd.exe's 8191 characters.
 func encodeBatch(nonce string, cmds []string) (string, error) {
-	var b strings.Builder
-	b.WriteString(`cmd /v:on /c "`)
+	n := len(batchHead) + len(batchTail)
 	for i, c := range cmds {
 		if err := checkBatchable(c); err != nil {
 			return "", fmt.Errorf("command %d: %w", i, err)
 		}
 		if i > 0 {
-			b.WriteString(" & ")
+			n += len(batchSep)
 		}
-		fmt.Fprintf(&b, "%s & echo %s%s %d !ERRORLEVEL! & echo %s%s %d 1>&2", c, markerPrefix, nonce, i, markerPrefix, nonce, i)
+		n += batchCmdLen(i, len(c), len(nonce))
 	}
-	b.WriteString(`"`)
-	if b.Len() > maxCmdLine {
-		return "", fmt.Errorf("%w: batch line of %d characters exceeds cmd.exe's %d", errUnbatchable, b.Len(), maxCmdLine)
+	if n > maxCmdLine {
+		return "", fmt.Errorf("%w: batch line of %d characters exceeds cmd.exe's %d", errUnbatchable, n, maxCmdLine)
 	}
-	return b.String(), nil
+	b := make([]byte, 0, n)
+	b = append(b, batchHead...)
+	for i, c := range cmds {
+		if i > 0 {
+			b = append(b, batchSep...)
+		}
+		b = append(b, c...)
+		b = append(b, " & echo "+markerPrefix...)
+		b = append(b, nonce...)
+		b = append(b, ' ')
+		b = strconv.AppendInt(b, int64(i), 10)
+		b = append(b, " !ERRORLEVEL! & echo "+markerPrefix...)
+		b = append(b, nonce...)
+		b = append(b, ' ')
+		b = strconv.AppendInt(b, int64(i), 10)
+		b = append(b, " 1>&2"...)
+	}
+	b = append(b, batchTail...)
+	return string(b), nil
 }
 
 // rawResult is one command's undecoded output.

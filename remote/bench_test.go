@@ -30,8 +30,17 @@ const benchEmulatorEnv = "REMOTE_BENCH_EMULATOR"
 // the listen address on standard output.
 func serveEmulator(kind string) {
 	var h winrmtest.Handler = testHost
-	if kind == "winsim" {
+	switch kind {
+	case "winsim":
 		h = winsim.MustNew(winsim.Config{Version: winsim.Win2019})
+	case "scan":
+		// A host as the lab's generator makes them: SSIS 130, Windows' own
+		// rules plus the two the playbook reads.
+		h = winsim.MustNew(winsim.Config{Version: winsim.Win2019, SSIS: []winsim.SSIS{{Version: 130}}, BuiltinRules: true,
+			Rules: []winsim.Rule{
+				mustRule(map[string]string{"name": "RPC (TCP/135)", "protocol": "tcp", "localport": "135", "remoteip": "localsubnet"}),
+				mustRule(map[string]string{"name": "SSIS Service", "program": `C:\Program Files\Microsoft SQL Server\130\DTS\Binn\MsDtsSrvr.exe`, "remoteip": "localsubnet"}),
+			}})
 	}
 	srv := winrmtest.NewServer(h)
 	fmt.Println(srv.Addr())
@@ -136,6 +145,44 @@ func BenchmarkRunFresh(b *testing.B) {
 			b.Fatal(err)
 		}
 		_ = c.Close(b.Context())
+		reqs += c.Requests()
+	}
+	perOp(b, reqs, cpuTime()-cpu0, 1)
+}
+
+func mustRule(params map[string]string) winsim.Rule {
+	r, err := winsim.ParseRule(params)
+	if err != nil {
+		panic(err)
+	}
+	return r
+}
+
+// scanBatches are the two batches winfleet's scan sends per host
+// (discovery, then the reads of the ssis-firewall playbook).
+var scanBatches = [][]string{
+	{"ver", "net session", "sc query type= service state= all"},
+	{"sc qc MsDtsServer130", "netsh advfirewall firewall show rule name=all dir=in verbose", "sc query MsDtsServer130"},
+}
+
+// BenchmarkHostScan measures what a fleet scan costs the client per host:
+// Dial, the two batches of the ssis-firewall scan on a new connection, and
+// Close (Create, Command, Receive, Command, Receive, Delete).
+func BenchmarkHostScan(b *testing.B) {
+	tg := startEmulatorProcess(b, "scan")
+	b.ReportAllocs()
+	reqs, cpu0 := 0, cpuTime()
+	for b.Loop() {
+		c := dialT(b, tg, Options{})
+		for _, batch := range scanBatches {
+			res, err := c.RunBatch(b.Context(), batch)
+			if err != nil || len(res) != len(batch) {
+				b.Fatalf("RunBatch = %d results, %v", len(res), err)
+			}
+		}
+		if err := c.Close(b.Context()); err != nil {
+			b.Fatal(err)
+		}
 		reqs += c.Requests()
 	}
 	perOp(b, reqs, cpuTime()-cpu0, 1)

@@ -1,13 +1,11 @@
 package remote
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
-	"net/http"
 	"net/url"
 	"os"
 	"strings"
@@ -31,17 +29,17 @@ type Client struct {
 	host   string // host:port, for errors and logs
 	url    string
 	opts   Options
-	params winrm.Parameters // a copy; masterzen's DefaultParameters is never touched
-	wc     *winrm.Client
+	params winrm.Parameters // a copy, for the envelopes; DefaultParameters is never touched
 	tr     *transport
 	idle   interface{ CloseIdleConnections() } // nil for kerberos (masterzen owns that transport)
 	dec    decoder
 	log    *slog.Logger
 
-	mu      sync.Mutex
-	shell   *winrm.Shell
-	shellID string
-	closed  bool
+	mu        sync.Mutex
+	shellID   string // "" when no shell is open
+	shellCmds int    // Commands sent on the shell
+	out       output // the output of the command in progress; buffers reused
+	closed    bool
 }
 
 // Result is the outcome of one command of a batch. Stdout and Stderr are
@@ -111,25 +109,11 @@ func Dial(ctx context.Context, t Target, o Options) (*Client, error) {
 		}
 		c.tr.poster = kp
 	default:
-		rt, err := roundTripper(kind, t, o, encrypt)
+		p, idle, err := newPoster(c.tr, kind, t, o, encrypt)
 		if err != nil {
 			return fail(ErrConfig, "", err)
 		}
-		hc := &http.Client{Transport: rt, CheckRedirect: func(*http.Request, []*http.Request) error {
-			return http.ErrUseLastResponse
-		}}
-		p := &httpPoster{t: c.tr, hc: hc}
-		switch kind {
-		case TransportBasic:
-			user, pass := t.User, t.Password
-			p.authorize = func(r *http.Request) { r.SetBasicAuth(user, pass) }
-		case TransportCertificate:
-			p.authorize = func(r *http.Request) { r.Header.Set("Authorization", mutualAuthHeader) }
-		case TransportNTLM:
-			// The round tripper authenticates each connection itself.
-		}
-		c.tr.poster = p
-		c.idle = rt.(interface{ CloseIdleConnections() })
+		c.tr.poster, c.idle = p, idle
 	}
 
 	// Copy the defaults: the README idiom of editing winrm.DefaultParameters
@@ -137,13 +121,8 @@ func Dial(ctx context.Context, t Target, o Options) (*Client, error) {
 	c.params = *winrm.DefaultParameters
 	c.params.Timeout = wsmanDuration(o.OperationTimeout)
 	c.params.Dial = nil
-	tr := c.tr
-	c.params.TransportDecorator = func() winrm.Transporter { return tr }
-	ep := &winrm.Endpoint{Host: t.Host, Port: t.port(), HTTPS: t.HTTPS, Timeout: o.ReadTimeout}
-	c.wc, err = winrm.NewClientWithParameters(ep, t.User, t.Password, &c.params)
-	if err != nil {
-		return fail(ErrConfig, "", err)
-	}
+	c.params.TransportDecorator = nil
+	c.tr.params = &c.params
 	return c, nil
 }
 
@@ -289,17 +268,17 @@ func (c *Client) result(r rawResult) Result {
 
 // planBatch groups the indexes of cmds: consecutive batchable commands
 // whose encoded line fits cmd.exe's limit share a group; other commands are
-// alone.
+// alone. It adds up the encoded lengths (batchCmdLen) instead of encoding
+// every prefix.
 func planBatch(cmds []string) [][]int {
-	dummy := strings.Repeat("0", len(newNonce()))
 	var groups [][]int
 	var cur []int
-	var curCmds []string
+	curLen := 0 // length of cur's encoded line
 	flush := func() {
 		if len(cur) > 0 {
 			groups = append(groups, cur)
 		}
-		cur, curCmds = nil, nil
+		cur, curLen = nil, 0
 	}
 	for i, cmd := range cmds {
 		if checkBatchable(cmd) != nil {
@@ -307,21 +286,32 @@ func planBatch(cmds []string) [][]int {
 			groups = append(groups, []int{i})
 			continue
 		}
-		if _, err := encodeBatch(dummy, append(curCmds, cmd)); err != nil {
+		if len(cur) > 0 && curLen+len(batchSep)+batchCmdLen(len(cur), len(cmd), nonceLen) > maxCmdLine {
 			flush()
-			if _, err := encodeBatch(dummy, []string{cmd}); err != nil {
+		}
+		if len(cur) == 0 {
+			curLen = len(batchHead) + len(batchTail) + batchCmdLen(0, len(cmd), nonceLen)
+			if curLen > maxCmdLine {
 				groups = append(groups, []int{i})
+				curLen = 0
 				continue
 			}
+		} else {
+			curLen += len(batchSep) + batchCmdLen(len(cur), len(cmd), nonceLen)
 		}
 		cur = append(cur, i)
-		curCmds = append(curCmds, cmd)
 	}
 	flush()
 	return groups
 }
 
-// exec runs one command line and returns its raw output. c.mu is held.
+// exec runs one command line and returns its raw output, which stays valid
+// until the next exec. c.mu is held.
+//
+// It drives the command itself: Command, then Receive until the command
+// reports Done, decoding each answer with the streaming decoder (output
+// goes straight into c.out, bounded by Options.MaxOutput). masterzen
+// builds the requests.
 func (c *Client) exec(ctx context.Context, line string) (rawResult, error) {
 	if err := ctx.Err(); err != nil {
 		return rawResult{}, ctxError(ctx, c.host, "command")
@@ -331,39 +321,64 @@ func (c *Client) exec(ctx context.Context, line string) (rawResult, error) {
 		return rawResult{}, &Error{Host: c.host, Op: "command", Kind: ErrConfig,
 			Err: errors.New(`command line contains "]]>", which cannot be sent in a WS-Man CDATA section`)}
 	}
+	if c.shellCmds >= maxCommandsPerShell {
+		// Each Command holds one of the user's MaxConcurrentOperationsPerUser
+		// (1500) until its shell is deleted (MS-WSMV note <118>).
+		if err := c.deleteShell(ctx); err != nil {
+			c.log.Debug("delete of a used-up shell", slog.Any("err", err))
+		}
+	}
 	if err := c.ensureShell(ctx); err != nil {
 		return rawResult{}, err
 	}
-	c.tr.setCtx(ctx)
-	cmd, err := c.shell.ExecuteWithContext(ctx, line)
+	c.shellCmds++
+	r, err := c.tr.exchange(ctx, wsmanRequest{op: "command", shellID: c.shellID, line: line}, nil)
 	if err != nil {
-		c.tr.setCtx(nil)
-		err = c.classify(ctx, "command", err)
 		c.dropShell(ctx, err)
 		return rawResult{}, err
 	}
-	var stdout, stderr bytes.Buffer
-	var wg sync.WaitGroup
-	wg.Go(func() { _, _ = io.Copy(&stdout, cmd.Stdout) })
-	wg.Go(func() { _, _ = io.Copy(&stderr, cmd.Stderr) })
-	cmd.Wait()
-	wg.Wait()
-	c.tr.setCtx(nil)
-	if err := cmd.Error(); err != nil {
-		err = c.classify(ctx, "receive", err)
-		c.dropShell(ctx, err)
-		return rawResult{}, err
+	cmdID := r.commandID
+	c.out.reset(c.opts.MaxOutput)
+	for {
+		r, err := c.tr.exchange(ctx, wsmanRequest{op: "receive", shellID: c.shellID, cmdID: cmdID}, &c.out)
+		if err != nil {
+			if errors.Is(err, ErrOutputTooLarge) {
+				c.decodeExcerpt(err)
+				c.signal(ctx, cmdID)
+			}
+			c.dropShell(ctx, err)
+			return rawResult{}, err
+		}
+		if r.done {
+			return rawResult{stdout: c.out.stdout, stderr: c.out.stderr, exitCode: r.exitCode}, nil
+		}
 	}
-	return rawResult{stdout: stdout.Bytes(), stderr: stderr.Bytes(), exitCode: cmd.ExitCode()}, nil
+}
+
+// decodeExcerpt decodes the head and tail of an output over the limit like
+// the output itself.
+func (c *Client) decodeExcerpt(err error) {
+	var big *OutputTooLargeError
+	if errors.As(err, &big) {
+		big.Head, big.Tail = c.dec.decodeOutput([]byte(big.Head)), c.dec.decodeOutput([]byte(big.Tail))
+	}
+}
+
+// signal terminates a command best-effort within Options.CleanupTimeout,
+// even when ctx is done.
+func (c *Client) signal(ctx context.Context, cmdID string) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), c.opts.CleanupTimeout)
+	defer cancel()
+	if _, err := c.tr.exchange(ctx, wsmanRequest{op: "signal", shellID: c.shellID, cmdID: cmdID}, nil); err != nil {
+		c.log.Debug("signal terminate", slog.Any("err", err))
+	}
 }
 
 // ensureShell opens the client's shell if it has none. c.mu is held.
 func (c *Client) ensureShell(ctx context.Context) error {
-	if c.shell != nil {
+	if c.shellID != "" {
 		return nil
 	}
-	msg := winrm.NewOpenShellRequest(c.url, &c.params)
-	defer msg.Free()
 	// A Create abandoned the moment ctx ends may still open a shell on the
 	// host whose ID we never learn, and so can never delete. So Create gets
 	// createGrace more to answer after ctx ends; the shell it opened is then
@@ -380,22 +395,15 @@ func (c *Client) ensureShell(ctx context.Context) error {
 		}
 	})
 	defer stop()
-	body, err := c.tr.send(cctx, "create", msg, msg.String())
+	r, err := c.tr.exchange(cctx, wsmanRequest{op: "create"}, nil)
 	if err != nil {
 		if ctx.Err() != nil {
 			return ctxError(ctx, c.host, "create")
 		}
 		return err
 	}
-	id, err := winrm.ParseOpenShellResponse(body)
-	if err != nil {
-		return c.classify(ctx, "create", err)
-	}
-	if id == "" {
-		return &Error{Host: c.host, Op: "create", Kind: ErrProtocol, Err: errors.New("CreateResponse without rsp:ShellId")}
-	}
-	c.shell, c.shellID = c.wc.NewShell(id), id
-	c.log.Debug("shell opened", slog.String("shell", id))
+	c.shellID, c.shellCmds = r.shellID, 0
+	c.log.Debug("shell opened", slog.String("shell", r.shellID))
 	if ctx.Err() != nil {
 		err := ctxError(ctx, c.host, "create")
 		c.dropShell(ctx, err)
@@ -403,6 +411,10 @@ func (c *Client) ensureShell(ctx context.Context) error {
 	}
 	return nil
 }
+
+// maxCommandsPerShell is how many commands a shell runs before the client
+// replaces it, well below Windows' MaxConcurrentOperationsPerUser (1500).
+const maxCommandsPerShell = 1000
 
 // createGrace bounds how long a Create may still run after the caller's
 // context ended (see ensureShell).
@@ -415,12 +427,12 @@ const createGrace = 500 * time.Millisecond
 // still tries: one wasted request is cheaper than a shell left behind.)
 // c.mu is held.
 func (c *Client) dropShell(ctx context.Context, cause error) {
-	if c.shell == nil {
+	if c.shellID == "" {
 		return
 	}
 	if errors.Is(cause, ErrAuth) {
 		c.log.Debug("shell forgotten without Delete", slog.String("shell", c.shellID), slog.Any("cause", cause))
-		c.shell, c.shellID = nil, ""
+		c.shellID = ""
 		return
 	}
 	if err := c.deleteShell(ctx); err != nil {
@@ -433,10 +445,9 @@ func (c *Client) dropShell(ctx context.Context, cause error) {
 func (c *Client) deleteShell(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), c.opts.CleanupTimeout)
 	defer cancel()
-	msg := winrm.NewDeleteShellRequest(c.url, c.shellID, &c.params)
-	defer msg.Free()
-	c.shell, c.shellID = nil, ""
-	_, err := c.tr.send(ctx, "delete", msg, msg.String())
+	req := wsmanRequest{op: "delete", shellID: c.shellID}
+	c.shellID = ""
+	_, err := c.tr.exchange(ctx, req, nil)
 	return err
 }
 
@@ -451,13 +462,17 @@ func (c *Client) Close(ctx context.Context) error {
 		return nil
 	}
 	c.closed = true
+	c.out.release()
 	var err error
-	if c.shell != nil {
+	if c.shellID != "" {
 		err = c.deleteShell(ctx)
 	}
 	if c.idle != nil {
 		c.idle.CloseIdleConnections()
 	}
+	// A closed client may stay referenced (by a caller's results, say);
+	// it keeps none of its buffers.
+	c.tr.release()
 	return err
 }
 
@@ -467,26 +482,3 @@ func (c *Client) Requests() int { return int(c.tr.requests.Load()) }
 
 // Host returns the host:port the client talks to.
 func (c *Client) Host() string { return c.host }
-
-// classify turns an error out of masterzen into this package's errors:
-// ours pass through, context errors become ctxError, masterzen's parse
-// errors become ErrProtocol (or ErrFault when the body is a fault).
-func (c *Client) classify(ctx context.Context, op string, err error) error {
-	var e *Error
-	if errors.As(err, &e) {
-		return err
-	}
-	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-		if ctx.Err() != nil {
-			return ctxError(ctx, c.host, op)
-		}
-	}
-	var ece *winrm.ExecuteCommandError
-	if errors.As(err, &ece) {
-		if f, ok := parseFault(op, http.StatusOK, []byte(ece.Body)); ok {
-			return &Error{Host: c.host, Op: op, Kind: ErrFault, Err: f, Hint: faultHint(f)}
-		}
-	}
-	return &Error{Host: c.host, Op: op, Kind: ErrProtocol, Err: err,
-		Hint: "the host's answer is not the WS-Management answer expected"}
-}

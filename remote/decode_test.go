@@ -1,6 +1,7 @@
 package remote
 
 import (
+	"math/rand/v2"
 	"strings"
 	"testing"
 
@@ -172,6 +173,84 @@ func TestPlanBatch(t *testing.T) {
 			}
 		})
 	}
+}
+
+// planBatchByEncoding is the plan planBatch must agree with: it encodes
+// every prefix (quadratic, the first implementation).
+func planBatchByEncoding(cmds []string) [][]int {
+	dummy := strings.Repeat("0", nonceLen)
+	var groups [][]int
+	var cur []int
+	var curCmds []string
+	flush := func() {
+		if len(cur) > 0 {
+			groups = append(groups, cur)
+		}
+		cur, curCmds = nil, nil
+	}
+	for i, cmd := range cmds {
+		if checkBatchable(cmd) != nil {
+			flush()
+			groups = append(groups, []int{i})
+			continue
+		}
+		if _, err := encodeBatch(dummy, append(curCmds, cmd)); err != nil {
+			flush()
+			if _, err := encodeBatch(dummy, []string{cmd}); err != nil {
+				groups = append(groups, []int{i})
+				continue
+			}
+		}
+		cur = append(cur, i)
+		curCmds = append(curCmds, cmd)
+	}
+	flush()
+	return groups
+}
+
+// TestPlanBatchAgreesWithEncoding: the added-up lengths split batches
+// exactly where encoding them would, around the 8191-character limit and
+// past ten commands (two-digit indexes).
+func TestPlanBatchAgreesWithEncoding(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	for range 2000 {
+		cmds := make([]string, r.IntN(30))
+		for i := range cmds {
+			switch r.IntN(10) {
+			case 0:
+				cmds[i] = "echo hi!"
+			case 1:
+				cmds[i] = strings.Repeat("y", 8000+r.IntN(300))
+			default:
+				cmds[i] = strings.Repeat("x", 1+r.IntN(900))
+			}
+		}
+		want := planBatchByEncoding(cmds)
+		if got := planBatch(cmds); !cmp.Equal(want, got) {
+			t.Fatalf("planBatch(%d commands of lengths %v) = %v, want %v", len(cmds), lengths(cmds), got, want)
+		}
+		for _, g := range want {
+			if len(g) < 2 {
+				continue
+			}
+			part := make([]string, len(g))
+			for i, idx := range g {
+				part[i] = cmds[idx]
+			}
+			line, err := encodeBatch(newNonce(), part)
+			if err != nil || len(line) > maxCmdLine {
+				t.Fatalf("group %v encodes to %d characters, %v", g, len(line), err)
+			}
+		}
+	}
+}
+
+func lengths(cmds []string) []int {
+	out := make([]int, len(cmds))
+	for i, c := range cmds {
+		out[i] = len(c)
+	}
+	return out
 }
 
 func FuzzDecodeBatch(f *testing.F) {

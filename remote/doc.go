@@ -14,7 +14,8 @@
 //
 // Errors that classify the host are *Error values matching one sentinel
 // (ErrUnreachable, ErrAuth, ErrTLS, ErrTimeout, ErrFault, ErrProtocol,
-// ErrInsecure, ErrConfig) and have a HostStatus method. README.md in this
+// ErrInsecure, ErrConfig, ErrOutputTooLarge); remote/session turns them
+// into report statuses and reason codes. README.md in this
 // directory documents the errors and hints, the timeouts, the request count
 // per command and per batch, the transports and their security rules, and
 // the masterzen bugs this package works around.

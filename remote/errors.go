@@ -51,6 +51,13 @@ var (
 	// explicit Target.AllowUnencrypted opt-in. Nothing was sent.
 	ErrInsecure = errors.New("insecure transport refused")
 
+	// ErrOutputTooLarge means a command printed more than
+	// Options.MaxOutput bytes (stdout and stderr together). The client
+	// stopped reading at the limit, terminated the command and deleted the
+	// shell; the error chain holds an *OutputTooLargeError with the head
+	// and tail of the output.
+	ErrOutputTooLarge = errors.New("command output too large")
+
 	// ErrConfig means the Target or Options are invalid (empty host, bad
 	// port, unreadable CA file or krb5.conf, bad client key, unknown
 	// transport, ReadTimeout not above OperationTimeout, …), or a command
@@ -65,7 +72,7 @@ var (
 type Error struct {
 	Host string // host:port as dialled
 	Op   string // "dial", "create", "command", "receive", "signal", "delete", "batch"
-	Kind error  // ErrUnreachable, ErrAuth, ErrTLS, ErrTimeout, ErrFault, ErrProtocol, ErrInsecure or ErrConfig
+	Kind error  // ErrUnreachable, ErrAuth, ErrTLS, ErrTimeout, ErrFault, ErrProtocol, ErrOutputTooLarge, ErrInsecure or ErrConfig
 	Hint string // what an operator can do about it; may be empty
 	Err  error  // cause; may be nil
 

@@ -13,7 +13,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/masterzen/winrm"
-	"github.com/masterzen/winrm/soap"
 )
 
 // defaultKrb5Conf is where gokrb5 reads the Kerberos configuration when
@@ -89,9 +88,11 @@ func newKerberosPoster(t *transport, tg Target) (*kerberosPoster, error) {
 // kerberosStatus matches ClientKerberos's "request returned: 401 - …" text.
 var kerberosStatus = regexp.MustCompile(`^request returned: (\d{3}) - `)
 
-func (p *kerberosPoster) post(ctx context.Context, op string, msg *soap.SoapMessage, _ string) (string, error) {
+func (p *kerberosPoster) post(ctx context.Context, req wsmanRequest, _ []byte, _ []byte) (httpAnswer, error) {
+	op := req.op
+	msg := req.masterzen(p.t.url, p.t.params)
 	if ctx.Err() != nil {
-		return "", ctxError(ctx, p.t.host, op)
+		return httpAnswer{}, ctxError(ctx, p.t.host, op)
 	}
 	type result struct {
 		out string
@@ -108,15 +109,21 @@ func (p *kerberosPoster) post(ctx context.Context, op string, msg *soap.SoapMess
 	select {
 	case r := <-done:
 		if r.err == nil {
-			return p.t.answer(op, http.StatusOK, http.Header{"Content-Type": {"application/soap+xml;charset=UTF-8"}}, []byte(r.out))
+			return httpAnswer{status: http.StatusOK, header: soapHeader(), body: []byte(r.out)}, nil
 		}
 		return p.classify(ctx, op, r.err)
 	case <-ctx.Done():
-		return "", ctxError(ctx, p.t.host, op)
+		return httpAnswer{}, ctxError(ctx, p.t.host, op)
 	}
 }
 
-func (p *kerberosPoster) classify(ctx context.Context, op string, err error) (string, error) {
+func soapHeader() http.Header {
+	return http.Header{"Content-Type": {"application/soap+xml;charset=UTF-8"}}
+}
+
+// classify turns ClientKerberos's error back into the HTTP answer it
+// reports ("request returned: 401 - …") or into an *Error.
+func (p *kerberosPoster) classify(ctx context.Context, op string, err error) (httpAnswer, error) {
 	msg := err.Error()
 	if m := kerberosStatus.FindStringSubmatch(msg); m != nil {
 		status, _ := strconv.Atoi(m[1])
@@ -124,17 +131,15 @@ func (p *kerberosPoster) classify(ctx context.Context, op string, err error) (st
 		if i := strings.Index(msg, "Response body:\n"); i >= 0 {
 			b = []byte(msg[i+len("Response body:\n"):])
 		}
-		h := http.Header{"Content-Type": {"application/soap+xml;charset=UTF-8"}}
-		// answer hands back the body of w:TimedOut on Receive, for
-		// masterzen to receive again.
-		return p.t.answer(op, status, h, b)
+		// The transport decodes it, w:TimedOut on Receive included.
+		return httpAnswer{status: status, header: soapHeader(), body: b}, nil
 	}
 	if strings.Contains(msg, "SPNego") || strings.Contains(msg, "krb5") || strings.Contains(msg, "ccache") ||
 		strings.Contains(msg, "kerberos") || strings.Contains(msg, "KRB") {
-		return "", &Error{Host: p.t.host, Op: op, Kind: ErrAuth, Err: errors.New(shortenKerberos(msg)),
+		return httpAnswer{}, &Error{Host: p.t.host, Op: op, Kind: ErrAuth, Err: errors.New(shortenKerberos(msg)),
 			Hint: "Kerberos could not get a ticket: check krb5.conf, the realm, the KDC reachability, the SPN and the clock"}
 	}
-	return "", p.t.transportError(ctx, op, err)
+	return httpAnswer{}, p.t.transportError(ctx, op, err)
 }
 
 // shortenKerberos cuts gokrb5's message to about 500 bytes, at a rune

@@ -192,6 +192,13 @@ type Options struct {
 	// MaxIdleConns is the number of idle keep-alive connections kept to
 	// the host. Default 2 (the Receive long-poll and one spare).
 	MaxIdleConns int
+	// MaxOutput bounds what one command (or one batch) may print, stdout
+	// and stderr together, in bytes. It is enforced while receiving: past
+	// it the client keeps nothing more, terminates the command, deletes
+	// the shell and returns ErrOutputTooLarge with the head and tail of the
+	// output. Default DefaultMaxOutput (4 MiB); negative means no limit
+	// (memory then grows with the output).
+	MaxOutput int
 	// Logger receives debug lines per request (operation, status,
 	// duration) and warnings (skip-verify). Never secrets. Optional.
 	Logger *slog.Logger
@@ -235,6 +242,9 @@ func (o Options) withDefaults() (Options, error) {
 	}
 	if o.MaxIdleConns <= 0 {
 		o.MaxIdleConns = DefaultMaxIdleConns
+	}
+	if o.MaxOutput == 0 {
+		o.MaxOutput = DefaultMaxOutput
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)

@@ -1,9 +1,11 @@
 package remote
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
@@ -13,13 +15,11 @@ import (
 	"net/url"
 	"os"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
 
 	"github.com/masterzen/winrm"
-	"github.com/masterzen/winrm/soap"
 
 	"github.com/winfleet/winfleet/remote/ntlmhttp"
 )
@@ -33,21 +33,30 @@ const maxAnswer = 8 << 20
 // certificate (reference/winrm.md §6.2).
 const mutualAuthHeader = "http://schemas.dmtf.org/wbem/wsman/1/wsman/secprofile/https/mutual"
 
-// poster sends one SOAP message and returns the answer body. It is the part
-// of the transport that differs per authentication scheme.
+// poster sends one SOAP message and returns the HTTP answer. It is the part
+// of the transport that differs per authentication scheme. buf is a buffer
+// the answer's body may be read into (and returned in, grown).
 type poster interface {
-	post(ctx context.Context, op string, msg *soap.SoapMessage, body string) (string, error)
+	post(ctx context.Context, req wsmanRequest, body []byte, buf []byte) (httpAnswer, error)
 }
 
-// transport implements winrm.Transporter for one Client. masterzen's Post
-// carries no context, so the Client sets the context of the call in
-// progress with setCtx before driving masterzen and clears it afterwards;
-// every HTTP request is bound to it, which is what lets a cancellation cut a
-// parked Receive at once.
+// httpAnswer is an HTTP answer as a poster read it.
+type httpAnswer struct {
+	status int
+	header http.Header
+	body   []byte
+}
+
+// transport sends the SOAP messages of one Client and decodes the answers.
+// Every request is bound to the context of the call in progress, which is
+// what lets a cancellation cut a parked Receive at once.
 //
-// Unlike masterzen's own transports it turns every non-200 answer into an
-// *Error (FaultError for SOAP faults), except w:TimedOut on Receive, whose
-// body is handed back so that masterzen receives again.
+// Every non-200 answer becomes an *Error (FaultError for SOAP faults),
+// except w:TimedOut on Receive, which is reported as wsResponse.timedOut so
+// that the client receives again.
+//
+// A transport is used by one Client call at a time (the Client's mutex):
+// it reuses one body buffer and one decoder for all its answers.
 type transport struct {
 	host string // host:port for errors
 	url  string
@@ -60,52 +69,49 @@ type transport struct {
 	log          *slog.Logger
 
 	poster poster
+	params *winrm.Parameters // the Client's, for the envelopes
 
-	mu  sync.Mutex
-	ctx context.Context
+	req []byte // request envelopes, reused
+	buf []byte // answer bodies, reused
+	dec responseDecoder
 
 	requests      atomic.Int64
-	fastTimedOuts atomic.Int64
+	fastTimedOuts int
 }
 
-func (t *transport) setCtx(ctx context.Context) {
-	t.mu.Lock()
-	t.ctx = ctx
-	t.mu.Unlock()
+// release drops the transport's buffers; the Client is closed. A Kerberos
+// request abandoned in the background does not use them.
+func (t *transport) release() {
+	t.req, t.buf, t.dec = nil, nil, responseDecoder{}
 }
 
-func (t *transport) currentCtx() context.Context {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return t.ctx
-}
+// maxKeptBuffer bounds the body buffer a transport keeps between requests:
+// answers are normally a few KB, Receives up to the 150 KB envelope.
+const maxKeptBuffer = 256 << 10
 
-// Transport implements winrm.Transporter. The HTTP stack is built by Dial
-// from the Target, so there is nothing to do with masterzen's Endpoint.
-func (t *transport) Transport(*winrm.Endpoint) error { return nil }
-
-// Post implements winrm.Transporter.
-func (t *transport) Post(_ *winrm.Client, msg *soap.SoapMessage) (string, error) {
-	body := msg.String()
-	op := opOf(body)
-	ctx := t.currentCtx()
-	if ctx == nil {
-		// Only reachable if masterzen sent a request outside a Client call.
-		return "", &Error{Host: t.host, Op: op, Kind: ErrProtocol, Err: errors.New("request outside of a client call")}
-	}
-	return t.send(ctx, op, msg, body)
-}
-
-// send posts msg with ctx, counting the request and logging it.
-func (t *transport) send(ctx context.Context, op string, msg *soap.SoapMessage, body string) (string, error) {
+// exchange sends req with ctx and decodes the answer. out is where the
+// output of a Receive goes.
+func (t *transport) exchange(ctx context.Context, req wsmanRequest, out *output) (wsResponse, error) {
+	op := req.op
 	if err := ctx.Err(); err != nil {
-		return "", ctxError(ctx, t.host, op)
+		return wsResponse{}, ctxError(ctx, t.host, op)
 	}
 	start := time.Now()
 	t.requests.Add(1)
-	out, err := t.poster.post(ctx, op, msg, body)
+	t.req = appendEnvelope(t.req[:0], t.url, t.params, newMessageID(), req)
+	a, err := t.poster.post(ctx, req, t.req, t.buf[:0])
+	if cap(t.req) > maxKeptBuffer {
+		t.req = nil
+	}
+	var r wsResponse
+	if err == nil {
+		r, err = t.answer(op, a, req.cmdID, out)
+	}
+	if cap(a.body) <= maxKeptBuffer && cap(a.body) > cap(t.buf) {
+		t.buf = a.body[:0]
+	}
 	if op == "receive" && err == nil {
-		err = t.checkTimedOutSpin(out, time.Since(start))
+		err = t.checkTimedOutSpin(r.timedOut, time.Since(start))
 	}
 	if t.log.Enabled(ctx, slog.LevelDebug) {
 		attrs := []slog.Attr{slog.String("op", op), slog.Duration("took", time.Since(start)), slog.Bool("ok", err == nil)}
@@ -114,7 +120,7 @@ func (t *transport) send(ctx context.Context, op string, msg *soap.SoapMessage, 
 		}
 		t.log.LogAttrs(ctx, slog.LevelDebug, "winrm request", attrs...)
 	}
-	return out, err
+	return r, err
 }
 
 // Spin guard: a host (or something in between) that answers a Receive with
@@ -134,17 +140,14 @@ func fastTimedOutFor(operationTimeout time.Duration) time.Duration {
 	return min(operationTimeout/2, maxFastTimedOutWait)
 }
 
-func (t *transport) checkTimedOutSpin(body string, took time.Duration) error {
-	if !strings.Contains(body, "Fault>") || !strings.Contains(body, "TimedOut") {
-		t.fastTimedOuts.Store(0)
+func (t *transport) checkTimedOutSpin(timedOut bool, took time.Duration) error {
+	if !timedOut || took >= t.fastTimedOut {
+		t.fastTimedOuts = 0
 		return nil
 	}
-	if took >= t.fastTimedOut {
-		t.fastTimedOuts.Store(0)
-		return nil
-	}
-	if n := t.fastTimedOuts.Add(1); n >= maxFastTimedOut {
-		t.fastTimedOuts.Store(0)
+	if t.fastTimedOuts++; t.fastTimedOuts >= maxFastTimedOut {
+		n := t.fastTimedOuts
+		t.fastTimedOuts = 0
 		return &Error{Host: t.host, Op: "receive", Kind: ErrProtocol,
 			Err:  fmt.Errorf("the host answered %d Receives in a row with w:TimedOut without waiting", n),
 			Hint: "the host's MaxTimeoutms or a proxy cuts long-polls short; check winrm/config MaxTimeoutms"}
@@ -152,104 +155,138 @@ func (t *transport) checkTimedOutSpin(body string, took time.Duration) error {
 	return nil
 }
 
-// opOf names the WS-Management operation of an outgoing message from its
-// a:Action header.
-func opOf(body string) string {
-	head := body
-	if i := strings.Index(body, ":Body"); i >= 0 {
-		head = body[:i] // the user's command line is in the body
-	}
-	for _, a := range [...]struct{ suffix, op string }{
-		{"shell/Receive<", "receive"},
-		{"shell/Command<", "command"},
-		{"shell/Signal<", "signal"},
-		{"shell/Send<", "send"},
-		{"transfer/Create<", "create"},
-		{"transfer/Delete<", "delete"},
-	} {
-		if strings.Contains(head, a.suffix) {
-			return a.op
-		}
-	}
-	return "request"
-}
-
-// httpPoster posts over our own http.Client. authorize adds the
-// Authorization header (Basic or the client-certificate marker); it is nil
-// when the round tripper authenticates by itself (NTLM).
+// httpPoster posts over an http.Client whose round tripper authenticates
+// by itself (ntlmhttp).
 type httpPoster struct {
-	t         *transport
-	hc        *http.Client
-	authorize func(*http.Request)
+	t  *transport
+	hc *http.Client
 }
 
-func (p *httpPoster) post(ctx context.Context, op string, msg *soap.SoapMessage, body string) (string, error) {
+func (p *httpPoster) post(ctx context.Context, r wsmanRequest, body []byte, buf []byte) (httpAnswer, error) {
+	op := r.op
 	rctx, cancel := context.WithTimeout(ctx, p.t.readTimeout+time.Second)
 	defer cancel()
-	req, err := http.NewRequestWithContext(rctx, http.MethodPost, p.t.url, strings.NewReader(body))
+	req, err := http.NewRequestWithContext(rctx, http.MethodPost, p.t.url, bytes.NewReader(body))
 	if err != nil {
-		return "", &Error{Host: p.t.host, Op: op, Kind: ErrConfig, Err: err}
+		return httpAnswer{}, &Error{Host: p.t.host, Op: op, Kind: ErrConfig, Err: err}
 	}
 	req.Header.Set("Content-Type", "application/soap+xml;charset=UTF-8")
-	if p.authorize != nil {
-		p.authorize(req)
-	}
 	resp, err := p.hc.Do(req)
 	if err != nil {
-		return "", p.t.transportError(ctx, op, err)
+		return httpAnswer{}, p.t.transportError(ctx, op, err)
 	}
 	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswer+1))
+	data, err := readBody(resp.Body, resp.ContentLength, buf)
+	a := httpAnswer{status: resp.StatusCode, header: resp.Header, body: data}
+	if errors.Is(err, errAnswerTooLarge) {
+		return a, p.t.tooLarge(op, resp.StatusCode)
+	}
 	if err != nil {
-		return "", p.t.transportError(ctx, op, err)
+		return a, p.t.transportError(ctx, op, err)
 	}
-	if len(data) > maxAnswer {
-		return "", &Error{Host: p.t.host, Op: op, Kind: ErrProtocol,
-			Err:  fmt.Errorf("http %d answer over %d bytes", resp.StatusCode, maxAnswer),
-			Hint: "WinRM answers stay below the MaxEnvelopeSize we send (150 KB); is another service on this port?"}
-	}
-	return p.t.answer(op, resp.StatusCode, resp.Header, data)
+	return a, nil
 }
 
-// answer turns an HTTP answer into masterzen's (body, error) contract.
-func (t *transport) answer(op string, status int, h http.Header, data []byte) (string, error) {
-	ct := h.Get("Content-Type")
+var errAnswerTooLarge = errors.New("answer too large")
+
+// tooLarge is the error of an answer over maxAnswer bytes.
+func (t *transport) tooLarge(op string, status int) error {
+	return &Error{Host: t.host, Op: op, Kind: ErrProtocol,
+		Err:  fmt.Errorf("http %d answer over %d bytes", status, maxAnswer),
+		Hint: "WinRM answers stay below the MaxEnvelopeSize we send (150 KB); is another service on this port?"}
+}
+
+// readBody reads an answer's body into buf (grown as needed), refusing
+// more than maxAnswer bytes. With a known length it reads it in one go.
+func readBody(r io.Reader, length int64, buf []byte) ([]byte, error) {
+	if length > maxAnswer {
+		return buf, errAnswerTooLarge
+	}
+	if length >= 0 {
+		n := int(length)
+		if cap(buf) < n {
+			buf = make([]byte, 0, n)
+		}
+		buf = buf[:n]
+		if _, err := io.ReadFull(r, buf); err != nil {
+			return buf[:0], err
+		}
+		return buf, nil
+	}
+	buf = buf[:0]
+	if cap(buf) == 0 {
+		buf = make([]byte, 0, 4096)
+	}
+	for {
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)]
+		}
+		n, err := r.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if len(buf) > maxAnswer {
+			return buf, errAnswerTooLarge
+		}
+		if err == io.EOF {
+			return buf, nil
+		}
+		if err != nil {
+			return buf, err
+		}
+	}
+}
+
+// answer turns an HTTP answer into the decoded response of op, or an
+// *Error.
+func (t *transport) answer(op string, a httpAnswer, cmdID string, out *output) (wsResponse, error) {
+	ct := a.header.Get("Content-Type")
 	soapCT := strings.Contains(ct, "application/soap+xml")
 	switch {
-	case status == http.StatusOK && soapCT:
-		if len(data) == 0 || !looksLikeXML(data) {
-			return "", &Error{Host: t.host, Op: op, Kind: ErrProtocol,
-				Err:  fmt.Errorf("http 200 with a body that is not XML (%d bytes)", len(data)),
+	case a.status == http.StatusOK && soapCT:
+		if len(a.body) == 0 || !looksLikeXML(a.body) {
+			return wsResponse{}, &Error{Host: t.host, Op: op, Kind: ErrProtocol,
+				Err:  fmt.Errorf("http 200 with a body that is not XML (%d bytes)", len(a.body)),
 				Hint: "the listener answered but not with WS-Management XML; is a proxy or another service on this port?"}
 		}
-		return string(data), nil
-	case status == http.StatusUnauthorized:
-		return "", &Error{Host: t.host, Op: op, Kind: ErrAuth,
-			Err:  fmt.Errorf("http 401 unauthorized%s", offered(h)),
-			Hint: authHint(t.kind, t.https, h)}
-	}
-	if f, ok := parseFault(op, status, data); ok {
-		if op == "receive" && isTimedOut(f) {
-			// masterzen parses this as "not done" and receives again.
-			return string(data), nil
+		r, err := t.dec.decodeResponse(a.body, op, cmdID, out)
+		var big *OutputTooLargeError
+		switch {
+		case errors.As(err, &big):
+			return r, &Error{Host: t.host, Op: op, Kind: ErrOutputTooLarge, Err: big,
+				Hint: "the command printed far more than expected (a runaway or wrong command); it was terminated; raise the output limit if such output is normal"}
+		case err != nil:
+			return r, &Error{Host: t.host, Op: op, Kind: ErrProtocol, Err: fmt.Errorf("%s answer: %w", op, err),
+				Hint: "the host's answer is not the WS-Management answer expected"}
+		case r.fault != nil:
+			r.fault.Status = a.status
+			return wsResponse{}, &Error{Host: t.host, Op: op, Kind: ErrFault, Err: r.fault, Hint: faultHint(r.fault)}
 		}
-		return "", &Error{Host: t.host, Op: op, Kind: ErrFault, Err: f, Hint: faultHint(f)}
+		return r, nil
+	case a.status == http.StatusUnauthorized:
+		return wsResponse{}, &Error{Host: t.host, Op: op, Kind: ErrAuth,
+			Err:  fmt.Errorf("http 401 unauthorized%s", offered(a.header)),
+			Hint: authHint(t.kind, t.https, a.header)}
+	}
+	if f, ok := t.dec.parseFault(op, a.status, a.body); ok {
+		if op == "receive" && isTimedOut(f) {
+			return wsResponse{timedOut: true}, nil
+		}
+		return wsResponse{}, &Error{Host: t.host, Op: op, Kind: ErrFault, Err: f, Hint: faultHint(f)}
 	}
 	e := &Error{Host: t.host, Op: op, Kind: ErrProtocol,
-		Err: fmt.Errorf("http %d with content type %q, not a WS-Management answer", status, ct)}
+		Err: fmt.Errorf("http %d with content type %q, not a WS-Management answer", a.status, ct)}
 	switch {
-	case status == http.StatusNotFound:
+	case a.status == http.StatusNotFound:
 		e.Hint = "the path /wsman was not found: is this port a WinRM listener (5985 http, 5986 https), or is a proxy answering?"
-	case status == http.StatusRequestEntityTooLarge:
+	case a.status == http.StatusRequestEntityTooLarge:
 		e.Hint = "the request exceeds the host's MaxEnvelopeSizekb; send less per command"
-	case status == http.StatusBadRequest && !t.https:
+	case a.status == http.StatusBadRequest && !t.https:
 		e.Hint = "the port may expect HTTPS: set https=true (5986) or use the HTTP port 5985"
-	case status >= 300 && status < 400:
-		e.Hint = "the host redirected to " + h.Get("Location") + "; WinRM listeners do not redirect, check the address and port"
-	case status == http.StatusOK:
+	case a.status >= 300 && a.status < 400:
+		e.Hint = "the host redirected to " + a.header.Get("Location") + "; WinRM listeners do not redirect, check the address and port"
+	case a.status == http.StatusOK:
 		e.Hint = "the port answers HTTP but not WS-Management; check the port"
 	}
-	return "", e
+	return wsResponse{}, e
 }
 
 func looksLikeXML(b []byte) bool {
@@ -418,23 +455,24 @@ func (t *transport) transportError(ctx context.Context, op string, err error) er
 	return e
 }
 
-// roundTripper builds the HTTP stack of a target: our own http.Transport
-// with connect, handshake and header timeouts and a small idle pool for
-// basic and certificate, or an ntlmhttp.RoundTripper (NTLM once per
-// connection, message encryption) for ntlm. This is the seam where a
-// transport kind chooses its http.RoundTripper; Post above it is the same
-// for all.
-func roundTripper(kind string, t Target, o Options, encrypt bool) (http.RoundTripper, error) {
+// poster builds the HTTP side of a target that is not kerberos: our own
+// exchange over one kept-alive connection (wirePoster) for basic and
+// certificate, an ntlmhttp.RoundTripper (NTLM once per connection, message
+// encryption) for ntlm. Both dial with ConnectTimeout, shake TLS hands
+// within it and wait ReadTimeout for an answer's headers. The returned
+// closer closes idle connections.
+func newPoster(tr *transport, kind string, t Target, o Options, encrypt bool) (poster, interface{ CloseIdleConnections() }, error) {
 	dialer := &net.Dialer{Timeout: o.ConnectTimeout, KeepAlive: 30 * time.Second}
 	var cfg *tls.Config
 	if t.HTTPS {
 		var err error
 		if cfg, err = tlsConfig(t); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
-	if kind == TransportNTLM {
-		return ntlmhttp.New(ntlmhttp.Options{
+	switch kind {
+	case TransportNTLM:
+		rt := ntlmhttp.New(ntlmhttp.Options{
 			User:                  t.User,
 			Password:              t.Password,
 			Encrypt:               encrypt,
@@ -443,20 +481,18 @@ func roundTripper(kind string, t Target, o Options, encrypt bool) (http.RoundTri
 			TLSHandshakeTimeout:   o.ConnectTimeout,
 			ResponseHeaderTimeout: o.ReadTimeout,
 			MaxConns:              o.MaxIdleConns,
-		}), nil
+		})
+		hc := &http.Client{Transport: rt, CheckRedirect: func(*http.Request, []*http.Request) error {
+			return http.ErrUseLastResponse
+		}}
+		return &httpPoster{t: tr, hc: hc}, rt, nil
+	case TransportCertificate:
+		p := newWirePoster(tr, t.Address(), dialer.DialContext, cfg, o.ConnectTimeout, mutualAuthHeader)
+		return p, p, nil
 	}
-	return &http.Transport{
-		Proxy:                 nil, // WinRM goes direct; see README
-		DialContext:           dialer.DialContext,
-		TLSClientConfig:       cfg,
-		TLSHandshakeTimeout:   o.ConnectTimeout,
-		ResponseHeaderTimeout: o.ReadTimeout,
-		MaxIdleConns:          o.MaxIdleConns,
-		MaxIdleConnsPerHost:   o.MaxIdleConns,
-		IdleConnTimeout:       90 * time.Second,
-		DisableCompression:    true,
-		ForceAttemptHTTP2:     false,
-	}, nil
+	auth := "Basic " + base64.StdEncoding.EncodeToString([]byte(t.User+":"+t.Password))
+	p := newWirePoster(tr, t.Address(), dialer.DialContext, cfg, o.ConnectTimeout, auth)
+	return p, p, nil
 }
 
 // messageEncryption decides whether ntlm seals messages: "always" and

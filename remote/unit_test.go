@@ -176,6 +176,8 @@ func TestParseFault(t *testing.T) {
 	}
 }
 
+const createResponse = `<s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope" xmlns:a="http://schemas.xmlsoap.org/ws/2004/08/addressing" xmlns:rsp="http://schemas.microsoft.com/wbem/wsman/1/windows/shell"><s:Header><a:Action>http://schemas.xmlsoap.org/ws/2004/09/transfer/CreateResponse</a:Action></s:Header><s:Body><rsp:Shell><rsp:ShellId>S-1</rsp:ShellId></rsp:Shell></s:Body></s:Envelope>`
+
 func TestAnswerMapping(t *testing.T) {
 	tr := &transport{host: "h:5985", kind: TransportBasic}
 	soapCT := http.Header{"Content-Type": {"application/soap+xml;charset=UTF-8"}}
@@ -185,29 +187,40 @@ func TestAnswerMapping(t *testing.T) {
 		status   int
 		h        http.Header
 		body     string
-		wantBody bool
 		want     error
 		wantHint string
 		wantCode uint32
 	}{
-		{"200", "create", 200, soapCT, "<s:Envelope/>", true, nil, "", 0},
-		{"timed out on receive is retried by masterzen", "receive", 500, soapCT, timedOutFault, true, nil, "", 0},
-		{"timed out elsewhere is a fault", "command", 500, soapCT, timedOutFault, false, ErrFault, "", CodeTimedOut},
-		{"provider fault", "command", 500, soapCT, providerFault, false, ErrFault, "too long", CodeCommandLineTooLong},
-		{"401 over http", "create", 401, http.Header{"Www-Authenticate": {"Negotiate", `Basic realm="WSMAN"`}}, "", false, ErrAuth, "AllowUnencrypted", 0},
-		{"401 without basic", "create", 401, http.Header{"Www-Authenticate": {"Negotiate", "Kerberos"}}, "", false, ErrAuth, "does not offer Basic", 0},
-		{"404 html", "create", 404, http.Header{"Content-Type": {"text/html"}}, "<html/>", false, ErrProtocol, "/wsman", 0},
-		{"413", "command", 413, nil, "", false, ErrProtocol, "MaxEnvelopeSizekb", 0},
-		{"200 not xml", "receive", 200, soapCT, "garbage", false, ErrProtocol, "", 0},
-		{"200 empty", "receive", 200, soapCT, "", false, ErrProtocol, "", 0},
-		{"500 empty", "receive", 500, soapCT, "", false, ErrProtocol, "", 0},
+		{"200", "create", 200, soapCT, createResponse, nil, "", 0},
+		{"timed out on receive is received again", "receive", 500, soapCT, timedOutFault, nil, "", 0},
+		{"timed out elsewhere is a fault", "command", 500, soapCT, timedOutFault, ErrFault, "", CodeTimedOut},
+		{"provider fault", "command", 500, soapCT, providerFault, ErrFault, "too long", CodeCommandLineTooLong},
+		{"401 over http", "create", 401, http.Header{"Www-Authenticate": {"Negotiate", `Basic realm="WSMAN"`}}, "", ErrAuth, "AllowUnencrypted", 0},
+		{"401 without basic", "create", 401, http.Header{"Www-Authenticate": {"Negotiate", "Kerberos"}}, "", ErrAuth, "does not offer Basic", 0},
+		{"404 html", "create", 404, http.Header{"Content-Type": {"text/html"}}, "<html/>", ErrProtocol, "/wsman", 0},
+		{"413", "command", 413, nil, "", ErrProtocol, "MaxEnvelopeSizekb", 0},
+		{"200 not xml", "receive", 200, soapCT, "garbage", ErrProtocol, "", 0},
+		{"200 empty", "receive", 200, soapCT, "", ErrProtocol, "", 0},
+		{"200 empty envelope", "create", 200, soapCT, "<s:Envelope/>", ErrProtocol, "not the WS-Management answer", 0},
+		{"200 wrong action", "command", 200, soapCT, createResponse, ErrProtocol, "not the WS-Management answer", 0},
+		{"500 empty", "receive", 500, soapCT, "", ErrProtocol, "", 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			body, err := tr.answer(tt.op, tt.status, tt.h, []byte(tt.body))
-			if tt.wantBody {
-				if err != nil || body != tt.body {
-					t.Fatalf("answer = %q, %v; want the body", body, err)
+			h := tt.h
+			if h == nil {
+				h = http.Header{}
+			}
+			r, err := tr.answer(tt.op, httpAnswer{status: tt.status, header: h, body: []byte(tt.body)}, "", nil)
+			if tt.want == nil {
+				if err != nil {
+					t.Fatalf("answer = %v; want a decoded answer", err)
+				}
+				if tt.op == "create" && r.shellID != "S-1" {
+					t.Errorf("answer shellID = %q, want S-1", r.shellID)
+				}
+				if tt.op == "receive" && !r.timedOut {
+					t.Errorf("answer = %+v, want timedOut", r)
 				}
 				return
 			}
@@ -225,10 +238,10 @@ func TestAnswerMapping(t *testing.T) {
 			if tt.wantCode != 0 && (!errors.As(err, &f) || f.Code != tt.wantCode) {
 				t.Errorf("answer error %v: want FaultError code %d", err, tt.wantCode)
 			}
-			// masterzen retries any error whose text says OperationTimeout;
-			// only the TimedOut fault on Receive may be retried.
+			// Only the TimedOut fault on Receive may be received again;
+			// masterzen used to retry any error that says OperationTimeout.
 			if tt.op == "receive" && strings.Contains(err.Error(), "OperationTimeout") {
-				t.Errorf("receive error %q would make masterzen loop", err)
+				t.Errorf("receive error %q mentions OperationTimeout", err)
 			}
 		})
 	}
@@ -239,7 +252,7 @@ func TestAnswerMapping(t *testing.T) {
 func TestAnswerHintFollowsScheme(t *testing.T) {
 	for _, https := range []bool{false, true} {
 		tr := &transport{host: "h:1", kind: TransportKerberos, https: https}
-		_, err := tr.answer("create", http.StatusBadRequest, nil, nil)
+		_, err := tr.answer("create", httpAnswer{status: http.StatusBadRequest, header: http.Header{}}, "", nil)
 		var e *Error
 		if !errors.As(err, &e) {
 			t.Fatalf("answer(400) = %v, want *Error", err)
@@ -263,26 +276,6 @@ func TestCtxError(t *testing.T) {
 	err = ctxError(dctx, "h:1", "receive")
 	if !errors.Is(err, ErrTimeout) || !errors.Is(err, context.DeadlineExceeded) || !errors.As(err, &re) || re.Kind != ErrTimeout {
 		t.Errorf("deadline error = %v: want ErrTimeout, DeadlineExceeded, kind ErrTimeout", err)
-	}
-}
-
-func TestOpOf(t *testing.T) {
-	params := *winrm.DefaultParameters
-	u := "http://h:5985/wsman"
-	for _, tt := range []struct {
-		want string
-		msg  string
-	}{
-		{"create", winrm.NewOpenShellRequest(u, &params).String()},
-		{"command", winrm.NewExecuteCommandRequest(u, "S", "echo shell/Receive<", nil, &params).String()},
-		{"receive", winrm.NewGetOutputRequest(u, "S", "C", "stdout stderr", &params).String()},
-		{"signal", winrm.NewSignalRequest(u, "S", "C", &params).String()},
-		{"delete", winrm.NewDeleteShellRequest(u, "S", &params).String()},
-		{"send", winrm.NewSendInputRequest(u, "S", "C", []byte("x"), true, &params).String()},
-	} {
-		if got := opOf(tt.msg); got != tt.want {
-			t.Errorf("opOf(%s message) = %q", tt.want, got)
-		}
 	}
 }
 

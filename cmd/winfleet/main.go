@@ -8,9 +8,19 @@ import (
 	"github.com/winfleet/winfleet/cmd/winfleet/cli"
 )
 
-func main() {
+func main() { os.Exit(run()) }
+
+// run is winfleet: under a supervisor (see supervise), or, in the
+// supervised child and where supervision is not available, the CLI itself.
+func run() int {
+	if os.Getenv(supervisedEnv) == "" {
+		if code := supervise(os.Args[1:]); code >= 0 {
+			return code
+		}
+	}
 	ctx, stop := signalContext()
 	code := cli.Main(ctx, os.Args[1:], cli.OSStdio())
 	stop()
-	os.Exit(code)
+	reportCode(code)
+	return code
 }

@@ -18,7 +18,6 @@ import (
 
 	"github.com/rogpeppe/go-internal/testscript"
 
-	"github.com/winfleet/winfleet/cmd/winfleet/cli"
 	"github.com/winfleet/winfleet/lab/fleet"
 	"github.com/winfleet/winfleet/reports"
 )
@@ -27,12 +26,7 @@ var update = flag.Bool("update", false, "rewrite the scripts' golden files")
 
 func TestMain(m *testing.M) {
 	testscript.Main(m, map[string]func(){
-		"winfleet": func() {
-			ctx, stop := signalContext()
-			code := cli.Main(ctx, os.Args[1:], cli.OSStdio())
-			stop()
-			os.Exit(code)
-		},
+		"winfleet": func() { os.Exit(run()) },
 	})
 }
 
@@ -61,6 +55,7 @@ func TestScripts(t *testing.T) {
 			"lab-stats":         cmdLabStats,
 			"lab-wait":          cmdLabWait,
 			"report-host":       cmdReportHost,
+			"wf-crash":          cmdCrash,
 		},
 	})
 }
@@ -426,6 +421,57 @@ func cmdWaitFile(ts *testscript.TestScript, neg bool, args []string) {
 			ts.Fatalf("%s did not appear within a minute", args[0])
 		}
 	}
+}
+
+// cmdCrash starts the binary under its supervisor, waits until its stderr
+// shows MARKER, makes the working child crash the way a Go program crashes
+// (SIGQUIT: stacks dumped, exit status 2, which would read as drift) and
+// checks the supervisor's exit code:
+//
+//	wf-crash MARKER EXITCODE args...
+func cmdCrash(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 3 {
+		ts.Fatalf("usage: wf-crash MARKER EXITCODE args...")
+	}
+	want, err := strconv.Atoi(args[1])
+	ts.Check(err)
+	cmd := exec.Command("winfleet", args[2:]...)
+	cmd.Dir = ts.MkAbs(".")
+	cmd.Env = scriptEnv(ts)
+	cmd.Stdout = ts.Stdout()
+	stderr, err := cmd.StderrPipe()
+	ts.Check(err)
+	ts.Check(cmd.Start())
+	sc := bufio.NewScanner(stderr)
+	crashed := false
+	for sc.Scan() {
+		fmt.Fprintln(ts.Stderr(), sc.Text())
+		if !crashed && strings.Contains(sc.Text(), args[0]) {
+			crashed = true
+			child := childOf(ts, cmd.Process.Pid)
+			ts.Check(syscall.Kill(child, syscall.SIGQUIT))
+		}
+	}
+	err = cmd.Wait()
+	if !crashed {
+		ts.Fatalf("winfleet never printed %q", args[0])
+	}
+	if got := exitCode(ts, err); got != want {
+		ts.Fatalf("winfleet whose child crashed: exit code %d, want %d", got, want)
+	}
+}
+
+// childOf is the one child process of pid (Linux /proc).
+func childOf(ts *testscript.TestScript, pid int) int {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/task/%d/children", pid, pid))
+	ts.Check(err)
+	f := strings.Fields(string(b))
+	if len(f) != 1 {
+		ts.Fatalf("process %d has children %q, want one", pid, f)
+	}
+	child, err := strconv.Atoi(f[0])
+	ts.Check(err)
+	return child
 }
 
 // cmdInterrupt starts the binary, waits until its stderr shows a line

@@ -32,6 +32,9 @@ func (f *Fleet) Answers() (map[string]string, error) {
 //     timeout; bad_password → auth_failed;
 //     access_denied or soap_faults → error (a fault on every such
 //     operation makes the host unusable; use expect: to say otherwise);
+//   - huge_output → error (the client's per-command output cap, 4 MiB by
+//     default, ends the host; a larger cap would make this wrong: use
+//     expect: then);
 //   - not_elevated, firewall_stopped, a non-English language, canned
 //     answers, or no SSIS installed → error;
 //   - otherwise compliant when Compliance finds no problem, else noncompliant.
@@ -50,7 +53,7 @@ func Expected(h *Host, cfg winsim.Config) string {
 		return "unreachable"
 	case ft.BadPassword:
 		return "auth_failed"
-	case ft.AccessDenied || ft.NotElevated || ft.FirewallStopped || len(ft.Canned) > 0 || len(ft.SOAPFaults) > 0:
+	case ft.AccessDenied || ft.NotElevated || ft.FirewallStopped || len(ft.Canned) > 0 || len(ft.SOAPFaults) > 0 || ft.HugeOutput > 0:
 		return "error"
 	case ft.Language != "" && !strings.EqualFold(ft.Language, "en-US") && !strings.EqualFold(ft.Language, "en"):
 		return "error"

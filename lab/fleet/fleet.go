@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -187,6 +188,11 @@ type Faults struct {
 	// WriteFaultsAfter lets the first N write command lines through
 	// normally; the write fault hits the next ones.
 	WriteFaultsAfter int `yaml:"write_faults_after,omitempty"`
+
+	// HugeOutput makes every command print this much more on stdout
+	// ("20MiB", "500KB", a number of bytes), generated while it is
+	// received, never held in memory (winrmtest Faults.HugeOutput).
+	HugeOutput ByteSize `yaml:"huge_output,omitempty"`
 }
 
 // writeFault is the winsim write fault the keys above describe.
@@ -211,6 +217,56 @@ func (ft *Faults) writeFault() (winsim.WriteFault, error) {
 		return winsim.WriteFault{}, nil
 	}
 	return winsim.WriteFault{Mode: modes[0], After: ft.WriteFaultsAfter}, nil
+}
+
+// ByteSize is a size written as a number of bytes or with a unit: "20MiB",
+// "20MB" (both 20 × 2^20), "512KiB", "512KB" (× 2^10), "1GiB".
+type ByteSize int
+
+// ParseByteSize parses a ByteSize.
+func ParseByteSize(s string) (ByteSize, error) {
+	t := strings.TrimSpace(s)
+	num := strings.TrimRightFunc(t, func(r rune) bool { return r > '9' || r < '0' })
+	unit := strings.ToLower(strings.TrimSpace(t[len(num):]))
+	mult := 0
+	switch unit {
+	case "", "b":
+		mult = 1
+	case "k", "kb", "kib":
+		mult = 1 << 10
+	case "m", "mb", "mib":
+		mult = 1 << 20
+	case "g", "gb", "gib":
+		mult = 1 << 30
+	}
+	n, err := strconv.Atoi(num)
+	if err != nil || mult == 0 || n < 0 || n > (1<<40)/mult {
+		return 0, fmt.Errorf("invalid size %q (want e.g. 20MiB, 500KB or a number of bytes, at most 1TiB)", s)
+	}
+	return ByteSize(n * mult), nil
+}
+
+// UnmarshalYAML parses "20MiB" or a number.
+func (b *ByteSize) UnmarshalYAML(n *yaml.Node) error {
+	v, err := ParseByteSize(n.Value)
+	if err != nil {
+		return fmt.Errorf("line %d: %v", n.Line, err)
+	}
+	*b = v
+	return nil
+}
+
+// MarshalYAML writes the size in the largest unit that divides it.
+func (b ByteSize) MarshalYAML() (any, error) {
+	switch {
+	case b != 0 && b%(1<<30) == 0:
+		return strconv.Itoa(int(b>>30)) + "GiB", nil
+	case b != 0 && b%(1<<20) == 0:
+		return strconv.Itoa(int(b>>20)) + "MiB", nil
+	case b != 0 && b%(1<<10) == 0:
+		return strconv.Itoa(int(b>>10)) + "KiB", nil
+	}
+	return int(b), nil
 }
 
 // Canned is a scripted answer: a regular expression on the command line

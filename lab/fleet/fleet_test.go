@@ -2,6 +2,7 @@ package fleet
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -73,6 +74,7 @@ func TestLoadErrors(t *testing.T) {
 			"bad.yaml:2: host a.example: faults.write_faults_after: needs drop_before_write"},
 		{"negative write_faults_after", "hosts:\n  - name: a.example\n    faults: {drop_after_write: true, write_faults_after: -1}\n",
 			"bad.yaml:2: host a.example: faults.write_faults_after: -1 is negative"},
+		{"bad size", "hosts:\n  - name: a.example\n    faults: {huge_output: 20 parsecs}\n", `bad.yaml:3: invalid size "20 parsecs"`},
 	}
 	for _, tt := range tests {
 		_, err := Parse("bad.yaml", []byte(tt.yaml))
@@ -181,5 +183,54 @@ func TestReadmeReference(t *testing.T) {
 	}
 	if len(f.Hosts) != 1 || len(f.Hosts[0].SSIS) != 2 || !f.Hosts[0].Faults.NotElevated || f.Hosts[0].Faults.SOAPFaults["Create"] != 2150859173 {
 		t.Errorf("README reference parsed as %+v", f.Hosts)
+	}
+}
+
+func TestByteSize(t *testing.T) {
+	for in, want := range map[string]ByteSize{"20MiB": 20 << 20, "20MB": 20 << 20, "512kb": 512 << 10, "1GiB": 1 << 30, "1000": 1000, "7 B": 7, "0": 0} {
+		if got, err := ParseByteSize(in); err != nil || got != want {
+			t.Errorf("ParseByteSize(%q) = %d, %v; want %d", in, got, err, want)
+		}
+	}
+	for _, in := range []string{"", "MiB", "-1", "1.5MiB", "2TiB", "3 parsecs", "99999999999999GiB"} {
+		if got, err := ParseByteSize(in); err == nil {
+			t.Errorf("ParseByteSize(%q) = %d, want an error", in, got)
+		}
+	}
+	for _, b := range []ByteSize{0, 1000, 20 << 20, 3 << 10, 1 << 30} {
+		v, _ := b.MarshalYAML()
+		s := strings.TrimSpace(fmt.Sprint(v))
+		if got, err := ParseByteSize(s); err != nil || got != b {
+			t.Errorf("ByteSize %d marshals as %q, which parses as %d, %v", b, s, got, err)
+		}
+	}
+}
+
+// TestHugeOutputFault: huge_output reaches the host's server, the answer
+// is error, and the fleet file round-trips.
+func TestHugeOutputFault(t *testing.T) {
+	f, err := Parse("huge.yaml", []byte("hosts:\n  - name: a.example\n    ssis: [{version: 130}]\n    faults: {huge_output: 3MiB}\n  - name: b.example\n    ssis: [{version: 130}]\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	if err := f.Write(&out); err != nil || !strings.Contains(out.String(), "huge_output: 3MiB") {
+		t.Errorf("Write = %v:\n%s", err, out.String())
+	}
+	lab, err := Serve(t.Context(), f, ServeOptions{Password: "pw"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lab.Close()
+	a, _ := lab.Host("a.example")
+	b, _ := lab.Host("b.example")
+	if got := a.Server.Faults().HugeOutput; got != 3<<20 {
+		t.Errorf("a's HugeOutput = %d, want 3 MiB", got)
+	}
+	if got := b.Server.Faults().HugeOutput; got != 0 {
+		t.Errorf("b's HugeOutput = %d, want 0", got)
+	}
+	if ans := lab.Answers(); ans["a.example"] != "error" || ans["b.example"] == "error" {
+		t.Errorf("answers %v: want a error, b not", ans)
 	}
 }

@@ -209,6 +209,7 @@ func (l *Lab) start(f *Fleet, i int, cfg winsim.Config, addr netip.Addr, opts Se
 		NoAnswer:          h.Faults.Hang,
 		DropReceive:       h.Faults.DropReceive,
 		HangReceive:       h.Faults.HangReceive,
+		HugeOutput:        int(h.Faults.HugeOutput),
 	}
 	for name, code := range h.Faults.SOAPFaults {
 		op, _ := soapOp(name)

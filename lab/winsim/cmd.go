@@ -487,8 +487,43 @@ type invocation struct {
 	s     streams
 	write bool // set by the program when it changed state
 
-	stdout, stderr strings.Builder
+	stdout, stderr textBuf
 }
+
+// textBuf collects a program's output for one stream: a single piece (the
+// usual case: netsh builds its whole answer) is kept as it is, several are
+// joined.
+type textBuf struct {
+	first string
+	more  strings.Builder
+	n     int
+}
+
+func (t *textBuf) WriteString(s string) {
+	if s == "" {
+		return
+	}
+	switch t.n {
+	case 0:
+		t.first = s
+	case 1:
+		t.more.Grow(len(t.first) + len(s))
+		t.more.WriteString(t.first)
+		fallthrough
+	default:
+		t.more.WriteString(s)
+	}
+	t.n++
+}
+
+func (t *textBuf) String() string {
+	if t.n <= 1 {
+		return t.first
+	}
+	return t.more.String()
+}
+
+func (t *textBuf) Reset() { *t = textBuf{} }
 
 // out and err buffer a program's output; runSimple writes each stream with
 // one Write when the program ends (programs build their output under the

@@ -139,7 +139,8 @@ func (p *proc) emit(w io.Writer, text string) {
 	case 850:
 		b = encodeCP(charmap.CodePage850, text)
 	default:
-		b = []byte(text)
+		_, _ = io.WriteString(w, text) // the emulator's writers copy from the string
+		return
 	}
 	_, _ = w.Write(b)
 }

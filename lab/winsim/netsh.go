@@ -3,6 +3,7 @@ package winsim
 import (
 	"fmt"
 	"strings"
+	"unicode/utf8"
 )
 
 const (
@@ -574,13 +575,18 @@ func (h *Host) advShow(ps []param) (string, int, bool) {
 	if msg != "" {
 		return h.usageError("show", msg), 1, false
 	}
-	var b strings.Builder
 	n := 0
+	for i := range h.rules {
+		if sel.match(&h.rules[i]) {
+			n++
+		}
+	}
+	var b strings.Builder
+	b.Grow(n*ruleBlockSize + 64)
 	for i := range h.rules {
 		if !sel.match(&h.rules[i]) {
 			continue
 		}
-		n++
 		b.WriteString("\r\n")
 		h.writeRuleBlock(&b, &h.rules[i], verbose)
 	}
@@ -591,12 +597,17 @@ func (h *Host) advShow(ps []param) (string, int, bool) {
 	return b.String(), 0, false
 }
 
+// ruleBlockSize is about what writeRuleBlock writes for a verbose rule, to
+// size the answer of a show once.
+const ruleBlockSize = 900
+
 // field writes one "label:<pad to 38>value" line.
 func (h *Host) field(b *strings.Builder, label, value string) {
 	l := h.lang.label(label) + ":"
 	b.WriteString(l)
-	if pad := 38 - len([]rune(l)); pad > 0 {
-		b.WriteString(strings.Repeat(" ", pad))
+	if pad := 38 - utf8.RuneCountInString(l); pad > 0 {
+		const spaces = "                                      "
+		b.WriteString(spaces[:min(pad, len(spaces))])
 	}
 	b.WriteString(value)
 	b.WriteString("\r\n")

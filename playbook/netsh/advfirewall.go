@@ -35,7 +35,7 @@ func ParseAdvfirewall(o Output) ([]Rule, error) {
 		return nil, err
 	}
 	if len(nonBlank(lines(o.Stderr))) > 0 {
-		return nil, unrecognized(o, "unexpected stderr")
+		return nil, unexpectedStderr(o)
 	}
 	ls := lines(o.Stdout)
 	nb := nonBlank(ls)

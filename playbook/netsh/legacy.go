@@ -43,7 +43,7 @@ func ParseLegacy(o Output) ([]Rule, error) {
 		return nil, unrecognized(o, "exit code %d", o.ExitCode)
 	}
 	if len(nonBlank(lines(o.Stderr))) > 0 {
-		return nil, unrecognized(o, "unexpected stderr")
+		return nil, unexpectedStderr(o)
 	}
 	ls, ok := dropNotice(lines(o.Stdout))
 	if !ok {

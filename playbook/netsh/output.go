@@ -174,7 +174,7 @@ func ParseChange(o Output) (Change, error) {
 	}
 	nb := nonBlank(ls)
 	if len(nonBlank(lines(o.Stderr))) > 0 {
-		return Change{}, unrecognized(o, "unexpected stderr")
+		return Change{}, unexpectedStderr(o)
 	}
 	switch {
 	case len(nb) == 1 && nb[0] == msgNoMatch && o.ExitCode == 1:

@@ -195,3 +195,17 @@ func TestScFailures(t *testing.T) {
 		}
 	}
 }
+
+// TestUnexpectedStderrKeepsExcerpts: "unexpected stderr" names what the
+// host printed on both streams, so the reason in a report is actionable.
+func TestUnexpectedStderrKeepsExcerpts(t *testing.T) {
+	o := Output{Command: "netsh advfirewall firewall add rule", Stdout: "Ok.\r\n\r\n", Stderr: "Warnung: Regel existiert bereits\r\n"}
+	_, err := ParseChange(o)
+	var ue *UnrecognizedError
+	if !errors.As(err, &ue) || !strings.Contains(err.Error(), `unexpected stderr "Warnung: Regel existiert bereits" (stdout "Ok.")`) {
+		t.Errorf("ParseChange error = %v, want both streams' excerpts", err)
+	}
+	if ue != nil && ue.Raw != o.Stdout+o.Stderr {
+		t.Errorf("Raw = %q, want all of stdout and stderr", ue.Raw)
+	}
+}

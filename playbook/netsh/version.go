@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // VerCommand prints the Windows version ("Microsoft Windows [Version 10.0.17763.1]").
@@ -112,6 +113,26 @@ func lines(s string) []string {
 
 func unrecognized(o Output, format string, args ...any) *UnrecognizedError {
 	return &UnrecognizedError{Command: o.Command, Raw: raw(o), Detail: fmt.Sprintf(format, args...)}
+}
+
+// unexpectedStderr is the error for output with text on stderr where the
+// command prints none when it works. Its detail carries the start of both
+// streams, so a report's reason shows what the host said.
+func unexpectedStderr(o Output) *UnrecognizedError {
+	return unrecognized(o, "unexpected stderr %q (stdout %q)", excerpt(o.Stderr, 160), excerpt(o.Stdout, 160))
+}
+
+// excerpt is the start of s, at most n bytes cut at a rune, with its line
+// ends kept visible by %q.
+func excerpt(s string, n int) string {
+	s = strings.TrimSpace(s)
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "…"
 }
 
 func raw(o Output) string {

@@ -40,6 +40,8 @@ import (
 	"time"
 
 	"github.com/bodgit/ntlmssp"
+
+	"github.com/winfleet/winfleet/remote/internal/sockcheck"
 )
 
 // DefaultMaxConns is the number of connections per host when Options.MaxConns
@@ -344,7 +346,7 @@ func (c *conn) alive() bool {
 	if tc, ok := raw.(*tls.Conn); ok {
 		raw = tc.NetConn()
 	}
-	return socketIdle(raw)
+	return sockcheck.Idle(raw)
 }
 
 func (c *conn) close() { c.nc.Close() }

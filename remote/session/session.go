@@ -72,6 +72,7 @@ func (s Session) Close(ctx context.Context) error { return s.c.Close(ctx) }
 //	ErrProtocol      error         protocol
 //	ErrInsecure      error         insecure_refused
 //	ErrConfig        error         config
+//	ErrOutputTooLarge error        output_too_large (evidence: its excerpt)
 func Classify(err error) error {
 	var re *remote.Error
 	if err == nil || !errors.As(err, &re) {
@@ -100,6 +101,12 @@ func Classify(err error) error {
 		code = playbook.CodeInsecureRefused
 	case remote.ErrConfig:
 		code = playbook.CodeConfig
+	case remote.ErrOutputTooLarge:
+		code = playbook.CodeOutputTooLarge
+		var tl *remote.OutputTooLargeError
+		if errors.As(err, &tl) {
+			return &playbook.TransportError{Status: st, Code: code, Err: err, Evidence: tl.Excerpt()}
+		}
 	}
 	return &playbook.TransportError{Status: st, Code: code, Err: err}
 }

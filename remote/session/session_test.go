@@ -28,6 +28,7 @@ func TestClassify(t *testing.T) {
 		{"protocol", &remote.Error{Kind: remote.ErrProtocol}, playbook.StatusError, playbook.CodeProtocol},
 		{"insecure", &remote.Error{Kind: remote.ErrInsecure}, playbook.StatusError, playbook.CodeInsecureRefused},
 		{"config", &remote.Error{Kind: remote.ErrConfig}, playbook.StatusError, playbook.CodeConfig},
+		{"output too large", &remote.Error{Kind: remote.ErrOutputTooLarge, Err: &remote.OutputTooLargeError{Limit: 10}}, playbook.StatusError, playbook.CodeOutputTooLarge},
 		{"wrapped", fmt.Errorf("create shell: %w", &remote.Error{Kind: remote.ErrAuth}), playbook.StatusAuthFailed, playbook.CodeAuthFailed},
 	}
 	for _, tt := range tests {

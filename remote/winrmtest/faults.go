@@ -65,7 +65,9 @@ type Faults struct {
 
 	// HugeOutput appends this many bytes to the stdout of every command, after
 	// the handler's own output, as lines of printable ASCII ending in CRLF
-	// written 4096 bytes at a time (see HugeOutputBytes).
+	// written 4096 bytes at a time (see HugeOutputBytes). They are generated
+	// as the client receives them, so any size costs the server only its
+	// pending-output window (4 MiB per command).
 	HugeOutput int
 
 	// FaultOn answers the given operation with the SOAP fault of that code
@@ -92,10 +94,9 @@ func (f Faults) latency() time.Duration {
 // HugeOutputBytes returns the n bytes that Faults.HugeOutput appends to a
 // command's stdout, so that a test can compare them.
 func HugeOutputBytes(n int) []byte {
-	const line = "winrmtest huge output: the quick brown fox jumps over the lazy dog 0123456789\r\n"
-	b := make([]byte, 0, n+len(line))
+	b := make([]byte, 0, n+len(hugeLine))
 	for len(b) < n {
-		b = append(b, line...)
+		b = append(b, hugeLine...)
 	}
 	return b[:n]
 }

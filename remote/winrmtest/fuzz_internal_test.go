@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -81,4 +82,56 @@ func FuzzServeSOAP(f *testing.F) {
 			}
 		}
 	})
+}
+
+// unmarshalEnvelope is the reference parseEnvelope must agree with: the
+// request decoded by xml.Unmarshal into the same struct tags.
+func unmarshalEnvelope(b []byte) (*envelope, error) {
+	var env envelope
+	if err := xml.Unmarshal(b, &env); err != nil {
+		return nil, err
+	}
+	return &env, nil
+}
+
+// FuzzParseEnvelope: parseEnvelope reads every request as xml.Unmarshal
+// does, and fails where it fails.
+func FuzzParseEnvelope(f *testing.F) {
+	for _, s := range envelopeSeeds() {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		got, err := parseEnvelope(b)
+		want, refErr := unmarshalEnvelope(b)
+		if (err != nil) != (refErr != nil) {
+			t.Fatalf("parseEnvelope error %v, xml.Unmarshal error %v\n%q", err, refErr, b)
+		}
+		if err == nil && !reflect.DeepEqual(got, want) {
+			t.Fatalf("parseEnvelope = %+v\nxml.Unmarshal = %+v\n%q", got, want, b)
+		}
+	})
+}
+
+func envelopeSeeds() []string {
+	return []string{
+		fuzzSeed("153600", "PT60S", actionCreate, "", `<rsp:Shell><rsp:InputStreams>stdin</rsp:InputStreams><rsp:OutputStreams>stdout stderr</rsp:OutputStreams></rsp:Shell>`),
+		fuzzSeed("8192", "PT0.001S", actionCommand, "X", `<rsp:CommandLine><rsp:Command><![CDATA[dir & echo <x>]]></rsp:Command><rsp:Arguments>a</rsp:Arguments><rsp:Arguments>b<x/>c</rsp:Arguments></rsp:CommandLine>`),
+		fuzzSeed("1", "P0DT0H0M1S", actionReceive, "X", `<rsp:Receive><rsp:DesiredStream CommandId="Y">stdout stderr</rsp:DesiredStream></rsp:Receive>`),
+		fuzzSeed("x", "PT-1S", actionSend, "X", `<rsp:Send><rsp:Stream Name="stdin" CommandId="Y" End="true">aGk=</rsp:Stream><rsp:Stream Name="stdin">Cg==</rsp:Stream></rsp:Send>`),
+		fuzzSeed("153600", "PT5M0S", actionSignal, "X", `<rsp:Signal CommandId="Y"><rsp:Code>http://schemas.microsoft.com/wbem/wsman/1/windows/shell/signal/ctrl_c</rsp:Code></rsp:Signal>`),
+		fuzzSeed("153600", "PT1M30S", actionDelete, "X", ``),
+		`<?xml version="1.0"?><!--c--><Envelope xmlns="http://www.w3.org/2003/05/soap-envelope"><Header><To xmlns="http://schemas.xmlsoap.org/ws/2004/08/addressing">t</To></Header><Body/></Envelope>trailing`,
+		`<Envelope/>`, `<not xml`, ``,
+	}
+}
+
+// TestParseEnvelopeSeeds runs the comparison on the seeds in every test run.
+func TestParseEnvelopeSeeds(t *testing.T) {
+	for _, s := range envelopeSeeds() {
+		got, err := parseEnvelope([]byte(s))
+		want, refErr := unmarshalEnvelope([]byte(s))
+		if (err != nil) != (refErr != nil) || err == nil && !reflect.DeepEqual(got, want) {
+			t.Errorf("parseEnvelope(%.80q) = %+v, %v; xml.Unmarshal = %+v, %v", s, got, err, want, refErr)
+		}
+	}
 }

@@ -119,6 +119,11 @@ func (c *command) finish(code int) {
 
 // write appends one chunk, blocking while too much output is pending.
 func (c *command) write(stream string, p []byte, delay time.Duration) (int, error) {
+	return writeChunk(c, stream, p, delay)
+}
+
+// writeChunk is command.write for bytes or a string.
+func writeChunk[T string | []byte](c *command, stream string, p T, delay time.Duration) (int, error) {
 	if len(p) == 0 {
 		return 0, nil
 	}
@@ -162,6 +167,12 @@ type streamWriter struct {
 
 func (w streamWriter) Write(p []byte) (int, error) {
 	return w.c.write(w.stream, p, w.srv.Faults().SlowOutput)
+}
+
+// WriteString is Write without converting s first (io.WriteString uses
+// it); the chunk is copied once either way.
+func (w streamWriter) WriteString(s string) (int, error) {
+	return writeChunk(w.c, w.stream, s, w.srv.Faults().SlowOutput)
 }
 
 type stdinReader struct{ c *command }
@@ -423,16 +434,30 @@ func (s *Server) run(c *command, cmd *Command) {
 	defer s.cmdWG.Done()
 	code := s.handler.Run(c.ctx, cmd)
 	if n := s.Faults().HugeOutput; n > 0 {
-		huge := HugeOutputBytes(n)
-		for len(huge) > 0 && c.ctx.Err() == nil {
-			k := min(len(huge), 4096)
-			if _, err := c.write("stdout", huge[:k], 0); err != nil {
-				break
-			}
-			huge = huge[k:]
-		}
+		writeHuge(c, n)
 	}
 	c.finish(code)
+}
+
+// hugeLine is the line Faults.HugeOutput repeats.
+const hugeLine = "winrmtest huge output: the quick brown fox jumps over the lazy dog 0123456789\r\n"
+
+// writeHuge writes the n bytes of HugeOutputBytes(n) to c's stdout, 4096
+// bytes at a time, generating them as it goes: a lab host printing
+// gigabytes holds no more than the pending-output window (maxPending).
+func writeHuge(c *command, n int) {
+	const chunk = 4096
+	var buf [chunk + len(hugeLine)]byte
+	for i := 0; i < len(buf); i += copy(buf[i:], hugeLine) {
+	}
+	for off := 0; off < n && c.ctx.Err() == nil; {
+		k := min(n-off, chunk)
+		start := off % len(hugeLine)
+		if _, err := c.write("stdout", buf[start:start+k], 0); err != nil {
+			return
+		}
+		off += k
+	}
 }
 
 // findCommand looks up a shell's command under s.mu.
@@ -491,16 +516,19 @@ func (s *Server) receive(ctx context.Context, env *envelope, user, shellID, msgI
 			return nil, "answer withheld (Command.HangAnswer)"
 		}
 		if len(c.out) > 0 || c.finished {
+			const action = "http://schemas.microsoft.com/wbem/wsman/1/windows/shell/ReceiveResponse"
 			first := !c.finalSent
-			body := c.takeLocked(maxEnv - envelopeOverhead - len(xmlEscape(msgID)))
+			budget := maxEnv - envelopeOverhead - len(xmlEscape(msgID))
+			b := make([]byte, 0, envelopeHeadSize+len(msgID)+min(budget, base64.StdEncoding.EncodedLen(c.pending)+100*len(c.out))+600)
+			b = appendEnvelopeHead(b, respNS, action, msgID)
+			b = c.takeLocked(b, budget)
 			var sent func()
 			if first && c.finalSent {
 				sent = s.answered(c.onAnswered)
 			}
 			c.mu.Unlock()
-			resp := s.okResponse("http://schemas.microsoft.com/wbem/wsman/1/windows/shell/ReceiveResponse", msgID, body)
-			resp.sent = sent
-			return resp, ""
+			b = append(b, envelopeTail...)
+			return &soapResponse{Response: Response{Status: http.StatusOK, Header: http.Header{"Content-Type": {soapType}}, Body: b}, sent: sent}, ""
 		}
 		ch := c.changed
 		c.mu.Unlock()
@@ -521,18 +549,18 @@ func (s *Server) receive(ctx context.Context, env *envelope, user, shellID, msgI
 // markers, CommandState and ExitCode (about 450), with room to spare.
 const envelopeOverhead = 1536
 
-// takeLocked builds a ReceiveResponse body from pending output, with at most
-// budget bytes of rsp:Stream elements. The final response (all output taken and
-// the command finished) carries the End markers and the exit code.
-func (c *command) takeLocked(budget int) string {
-	var b strings.Builder
-	b.WriteString(`<rsp:ReceiveResponse>`)
+// takeLocked appends a ReceiveResponse body built from pending output to
+// b, with at most budget bytes of rsp:Stream elements. The final response
+// (all output taken and the command finished) carries the End markers and
+// the exit code.
+func (c *command) takeLocked(b []byte, budget int) []byte {
+	b = append(b, `<rsp:ReceiveResponse>`...)
 	taken := 0
 	for len(c.out) > 0 {
 		ch := &c.out[0]
-		open := `<rsp:Stream Name="` + ch.stream + `" CommandId="` + c.id + `">`
 		const closeTag = `</rsp:Stream>`
-		avail := budget - len(open) - len(closeTag)
+		open := len(`<rsp:Stream Name="" CommandId="">`) + len(ch.stream) + len(c.id)
+		avail := budget - open - len(closeTag)
 		if avail < 4 {
 			break
 		}
@@ -540,10 +568,14 @@ func (c *command) takeLocked(budget int) string {
 		if base64.StdEncoding.EncodedLen(n) > avail {
 			n = avail / 4 * 3
 		}
-		b.WriteString(open)
-		b.WriteString(base64.StdEncoding.EncodeToString(ch.data[:n]))
-		b.WriteString(closeTag)
-		budget -= len(open) + len(closeTag) + base64.StdEncoding.EncodedLen(n)
+		b = append(b, `<rsp:Stream Name="`...)
+		b = append(b, ch.stream...)
+		b = append(b, `" CommandId="`...)
+		b = append(b, c.id...)
+		b = append(b, `">`...)
+		b = base64.StdEncoding.AppendEncode(b, ch.data[:n])
+		b = append(b, closeTag...)
+		budget -= open + len(closeTag) + base64.StdEncoding.EncodedLen(n)
 		taken += n
 		if n == len(ch.data) {
 			c.out[0] = chunk{}
@@ -566,15 +598,15 @@ func (c *command) takeLocked(budget int) string {
 			code = 0
 		}
 		c.finalSent = true
-		b.WriteString(`<rsp:Stream Name="stdout" CommandId="` + c.id + `" End="true"></rsp:Stream>`)
-		b.WriteString(`<rsp:Stream Name="stderr" CommandId="` + c.id + `" End="true"></rsp:Stream>`)
-		b.WriteString(`<rsp:CommandState CommandId="` + c.id + `" State="` + stateDone + `"><rsp:ExitCode>` +
-			strconv.Itoa(code) + `</rsp:ExitCode></rsp:CommandState>`)
+		b = append(b, `<rsp:Stream Name="stdout" CommandId="`+c.id+`" End="true"></rsp:Stream>`...)
+		b = append(b, `<rsp:Stream Name="stderr" CommandId="`+c.id+`" End="true"></rsp:Stream>`...)
+		b = append(b, `<rsp:CommandState CommandId="`+c.id+`" State="`+stateDone+`"><rsp:ExitCode>`...)
+		b = strconv.AppendInt(b, int64(code), 10)
+		b = append(b, `</rsp:ExitCode></rsp:CommandState>`...)
 	} else {
-		b.WriteString(`<rsp:CommandState CommandId="` + c.id + `" State="` + stateRunning + `"></rsp:CommandState>`)
+		b = append(b, `<rsp:CommandState CommandId="`+c.id+`" State="`+stateRunning+`"></rsp:CommandState>`...)
 	}
-	b.WriteString(`</rsp:ReceiveResponse>`)
-	return b.String()
+	return append(b, `</rsp:ReceiveResponse>`...)
 }
 
 func (s *Server) send(env *envelope, user, shellID, msgID string, rec *Request) (*soapResponse, string) {

@@ -30,7 +30,7 @@ func configKeys() []string {
 	return []string{
 		"inventory", "playbook", "limit", "dialect", "forks", "timeout", "connect-timeout", "serial", "max-fail",
 		"report", "user", "password-env", "ask-pass", "check", "diff", "log-format", "verbose", "no-progress", "quiet",
-		"evidence", "extra-vars", "shard", "history", "keep", "since", "auth-fail-limit", "state-dir",
+		"evidence", "extra-vars", "shard", "history", "keep", "since", "auth-fail-limit", "state-dir", "max-output",
 	}
 }
 
@@ -281,6 +281,20 @@ func (s *settings) duration(key string) time.Duration {
 		s.bad(key, "%v is not a duration (e.g. 30s, 2m)", x)
 	}
 	return 0
+}
+
+// byteSize reads a size: a number of bytes or one with a unit (KiB, MiB,
+// GiB; KB, MB and GB are read as the same powers of two).
+func (s *settings) byteSize(key string) int {
+	raw := strings.TrimSpace(s.str(key))
+	num := strings.TrimRightFunc(raw, func(r rune) bool { return r < '0' || r > '9' })
+	mult := map[string]int{"": 1, "b": 1, "k": 1 << 10, "kb": 1 << 10, "kib": 1 << 10, "m": 1 << 20, "mb": 1 << 20, "mib": 1 << 20, "g": 1 << 30, "gb": 1 << 30, "gib": 1 << 30}[strings.ToLower(strings.TrimSpace(raw[len(num):]))]
+	n, err := strconv.Atoi(num)
+	if err != nil || mult == 0 || n < 1 || n > (1<<40)/mult {
+		s.bad(key, "%q is not a size (e.g. 4MiB, 512KiB)", raw)
+		return 0
+	}
+	return n * mult
 }
 
 // boolValue is a boolean flag that accepts the same words as the config file

@@ -57,6 +57,9 @@ type fleetOptions struct {
 	// how many are kept (0: all).
 	History string
 	Keep    int
+	// MaxOutput is the most output one command may print, in bytes; more
+	// ends the host as error (output_too_large) with an excerpt.
+	MaxOutput int
 	// StateDir holds the write journals of applies (see stateDir).
 	StateDir   string
 	ConfigFile string // the config file that was read, "" if none
@@ -78,6 +81,7 @@ func addFleetFlags(cmd *cobra.Command) {
 	boolFlag(f, "no-progress", "", "no progress line")
 	boolFlag(f, "list-hosts", "", "print the hosts the run would target, and exit")
 	f.String("evidence", "failing", "which checks keep their raw output in html and junit reports: failing or all")
+	f.String("max-output", "4MiB", "the most output one command may print (stdout and stderr); more ends the host as error with an excerpt, so memory stays bounded")
 	f.Int("auth-fail-limit", playbook.DefaultAuthFailLimit, "lockout guard: once this many hosts refused a shared credential, skip it on the others")
 	f.String("shard", "", "work on one part of the targeted hosts: K/N, auto/N or auto (JOB_COMPLETION_INDEX, WINFLEET_SHARDS); see winfleet report merge")
 	addHistoryFlags(cmd)
@@ -142,6 +146,7 @@ func fleetOptionsFrom(ctx context.Context, cmd *cobra.Command, stdio Stdio, mode
 		}
 	}
 	o.History, o.Keep = s.historyOptions()
+	o.MaxOutput = s.byteSize("max-output")
 	if mode == playbook.ModeApply {
 		o.StateDir = stateDir(stdio, s.str("state-dir"))
 	}

@@ -159,7 +159,7 @@ func connect(stdio Stdio, o fleetOptions, hosts []*inventory.Host, asked invento
 		if !t.HTTPS && t.AllowUnencrypted {
 			clear = append(clear, h.Name)
 		}
-		ro := remote.Options{ConnectTimeout: o.ConnectTimeout, OperationTimeout: c.OperationTimeout, ReadTimeout: c.ReadTimeout}
+		ro := remote.Options{ConnectTimeout: o.ConnectTimeout, OperationTimeout: c.OperationTimeout, ReadTimeout: c.ReadTimeout, MaxOutput: o.MaxOutput}
 		if o.Log.Verbose > 0 {
 			ro.Logger = log // per-request debug lines and per-host warnings only with -v
 		}

@@ -44,7 +44,7 @@ func fleetDefaults() fleetOptions {
 	return fleetOptions{
 		Mode: playbook.ModeScan, Select: selection{Inventory: []string{"inv.ini"}}, Playbook: "ssis-firewall", Dialect: "auto",
 		Forks: 50, Timeout: 2 * time.Minute, ConnectTimeout: 10 * time.Second, Serial: "100%", MaxFail: 100,
-		Log: logOptions{Format: "text"}, Evidence: reports.EvidenceFailing, AuthFailLimit: 3,
+		Log: logOptions{Format: "text"}, Evidence: reports.EvidenceFailing, AuthFailLimit: 3, MaxOutput: 4 << 20,
 	}
 }
 
@@ -97,6 +97,8 @@ func TestScanApplyOptions(t *testing.T) {
 				o.Mode, o.Diff, o.AskPass = playbook.ModeCheck, true, true
 				o.Select.ExtraVars = []string{"dialect=legacy", "@vars.yml"}
 			}},
+		{name: "max output", args: []string{"-i", "inv.ini", "--max-output", "512KiB"},
+			want: func(o *fleetOptions) { o.MaxOutput = 512 << 10 }},
 		{name: "state dir", apply: true, args: []string{"-i", "inv.ini", "--state-dir", "/var/lib/wf"},
 			want: func(o *fleetOptions) { o.StateDir = "/var/lib/wf" }},
 		{name: "state dir from XDG_STATE_HOME", apply: true, args: []string{"-i", "inv.ini"}, env: map[string]string{"XDG_STATE_HOME": "/s", "HOME": "/h"},
@@ -161,6 +163,7 @@ func TestStrictSettings(t *testing.T) {
 			want: []string{"c.yaml: check: sometimes is not a boolean"}},
 		{name: "unknown config key", args: []string{"-i", "x", "--config", "c.yaml"}, config: "forks: 3\nforkz: 4\n",
 			want: []string{`config file c.yaml: unknown key "forkz"`}},
+		{name: "max output", args: []string{"-i", "x", "--max-output", "lots"}, want: []string{`--max-output: "lots" is not a size`}},
 		{name: "evidence", args: []string{"-i", "x", "--evidence", "some"}, want: []string{`--evidence: evidence "some": want failing or all`}},
 		{name: "diff and a report on stdout", apply: true, args: []string{"-i", "x", "-D", "-o", "json=-"}, want: []string{"--diff prints on standard output, so -o json=- cannot"}},
 		{name: "several problems at once", args: []string{"-i", "x", "--config", "c.yaml"}, config: "forks: many\ntimeout: 5\n",

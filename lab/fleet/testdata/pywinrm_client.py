@@ -11,7 +11,7 @@ import os
 import sys
 
 # The MD4 fallback for NTLM lives beside the NTLM tests of package winrmtest
-# (remote/winrmtest/testdata, three levels up from here).
+# (remote/winrmtest/testdata, three levels up from lab/fleet/testdata).
 sys.dont_write_bytecode = True  # no __pycache__ in testdata
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "remote", "winrmtest", "testdata"))
 import md4_fallback  # noqa: E402,F401  (before winrm: MD4 for NTLM)

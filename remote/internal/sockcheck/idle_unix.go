@@ -1,6 +1,6 @@
 //go:build unix
 
-package ntlmhttp
+package sockcheck
 
 import (
 	"errors"
@@ -8,10 +8,10 @@ import (
 	"syscall"
 )
 
-// socketIdle peeks at the socket without blocking: it is idle (usable) when
+// Idle peeks at the socket without blocking: it is idle (usable) when
 // there is nothing to read yet. End of stream (the server closed it), pending
 // bytes or an error mean it is not.
-func socketIdle(nc net.Conn) bool {
+func Idle(nc net.Conn) bool {
 	sc, ok := nc.(syscall.Conn)
 	if !ok {
 		return true // not a socket (a test pipe): nothing to check

@@ -1,6 +1,6 @@
 //go:build !unix
 
-package ntlmhttp
+package sockcheck
 
 import (
 	"errors"
@@ -9,12 +9,12 @@ import (
 	"time"
 )
 
-// socketIdle reads with a very short deadline: a timeout means nothing is
+// Idle reads with a very short deadline: a timeout means nothing is
 // pending and the peer has not closed the connection. (An already expired
 // deadline would fail before reading, so it must lie in the future.) Any
 // byte read is lost, but a connection with unsolicited bytes is not used
 // anyway.
-func socketIdle(nc net.Conn) bool {
+func Idle(nc net.Conn) bool {
 	if err := nc.SetReadDeadline(time.Now().Add(time.Millisecond)); err != nil {
 		return false
 	}

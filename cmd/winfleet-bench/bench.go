@@ -1,0 +1,541 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"crypto/rand"
+	_ "embed"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/winfleet/winfleet/lab/fleet"
+)
+
+//go:embed testdata/pywinrm_scan.py
+var pywinrmScript []byte
+
+// options are the command's flags.
+type options struct {
+	Winfleet    string        // scan binary; "" builds ./cmd/winfleet
+	LabWinfleet string        // lab binary; "" = Winfleet
+	Runs        []runSpec     // what to measure
+	Seed        int64         // fleet seed
+	Latency     time.Duration // lab latency per request
+	HugeBytes   int           // output per command of the "huge" runs
+	Python      string        // interpreter with pywinrm
+	Dir         string        // work directory; "" = a temporary one, removed
+	Calibrate   int           // hosts of the lab that counts requests per host
+	Timeout     time.Duration // winfleet scan --timeout
+}
+
+// A runSpec is one measurement: KIND:HOSTS:FORKS.
+//
+//	basic    generated fleet (--hosts), Basic over HTTP
+//	ntlm     the same fleet, NTLM with message encryption over HTTP
+//	compare  basic, then the pywinrm script on the same hosts and threads
+//	huge     every host prints HugeBytes on every command
+type runSpec struct {
+	Kind         string
+	Hosts, Forks int
+}
+
+func (r runSpec) String() string { return fmt.Sprintf("%s:%d:%d", r.Kind, r.Hosts, r.Forks) }
+
+const defaultRuns = "basic:1000:200,ntlm:1000:200,basic:10000:500,compare:200:50,huge:10:10"
+
+func parseRuns(s string) ([]runSpec, error) {
+	var out []runSpec
+	for _, part := range strings.Split(s, ",") {
+		f := strings.Split(strings.TrimSpace(part), ":")
+		if len(f) != 3 {
+			return nil, fmt.Errorf("-runs: %q is not KIND:HOSTS:FORKS", part)
+		}
+		switch f[0] {
+		case "basic", "ntlm", "compare", "huge":
+		default:
+			return nil, fmt.Errorf("-runs: %q: kind %q is not basic, ntlm, compare or huge", part, f[0])
+		}
+		n, err1 := strconv.Atoi(f[1])
+		k, err2 := strconv.Atoi(f[2])
+		if err1 != nil || err2 != nil || n < 1 || k < 1 {
+			return nil, fmt.Errorf("-runs: %q: hosts and forks must be positive numbers", part)
+		}
+		out = append(out, runSpec{Kind: f[0], Hosts: n, Forks: k})
+	}
+	return out, nil
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	var o options
+	fs := flag.NewFlagSet("winfleet-bench", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	runs := fs.String("runs", defaultRuns, "comma-separated KIND:HOSTS:FORKS; kinds basic, ntlm, compare (winfleet vs pywinrm), huge (every host prints -huge-bytes)")
+	fs.StringVar(&o.Winfleet, "winfleet", "", "winfleet binary that scans (default: go build ./cmd/winfleet)")
+	fs.StringVar(&o.LabWinfleet, "lab-winfleet", "", "winfleet binary that serves the lab (default: -winfleet)")
+	fs.Int64Var(&o.Seed, "seed", 11, "seed of the generated fleets")
+	fs.DurationVar(&o.Latency, "latency", 20*time.Millisecond, "lab latency per request")
+	fs.IntVar(&o.HugeBytes, "huge-bytes", 20<<20, "bytes every command prints in the huge runs")
+	fs.StringVar(&o.Python, "python", "/usr/bin/python3", "python with pywinrm (Debian: apt-get install python3-winrm)")
+	fs.StringVar(&o.Dir, "dir", "", "keep fleets, inventories and reports in this directory")
+	fs.IntVar(&o.Calibrate, "calibrate", 100, "hosts of the in-process lab that counts the requests per host")
+	fs.DurationVar(&o.Timeout, "timeout", 2*time.Minute, "winfleet scan --timeout (per host)")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	var err error
+	if o.Runs, err = parseRuns(*runs); err != nil {
+		fmt.Fprintln(stderr, err)
+		return 2
+	}
+	if err := bench(ctx, o, stdout, stderr); err != nil {
+		fmt.Fprintln(stderr, "winfleet-bench:", err)
+		return 1
+	}
+	return 0
+}
+
+// bench prepares the binaries and work directory and runs every spec.
+func bench(ctx context.Context, o options, stdout, stderr io.Writer) error {
+	dir := o.Dir
+	if dir == "" {
+		d, err := os.MkdirTemp("", "winfleet-bench-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(d)
+		dir = d
+	} else if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	if o.Winfleet == "" {
+		o.Winfleet = filepath.Join(dir, "winfleet")
+		fmt.Fprintln(stderr, "building ./cmd/winfleet …")
+		b := exec.CommandContext(ctx, "go", "build", "-o", o.Winfleet, "./cmd/winfleet")
+		b.Stdout, b.Stderr = stderr, stderr
+		if err := b.Run(); err != nil {
+			return fmt.Errorf("go build ./cmd/winfleet (run from the module root): %w", err)
+		}
+	}
+	if o.LabWinfleet == "" {
+		o.LabWinfleet = o.Winfleet
+	}
+	pw := make([]byte, 12)
+	_, _ = rand.Read(pw)
+	b := &bencher{o: o, dir: dir, password: hex.EncodeToString(pw), stderr: stderr, reqs: map[string]reqCount{}}
+
+	fmt.Fprintf(stdout, "winfleet-bench: scan %s, lab %s, seed %d, latency %v, GOMAXPROCS of the children: default, %d CPUs\n",
+		o.Winfleet, o.LabWinfleet, o.Seed, o.Latency, numCPU())
+	fmt.Fprintf(stdout, "load average at start: %s\n\n", loadavg())
+	fmt.Fprintln(stdout, "| run | hosts scanned | forks | wall | ideal | wall/ideal | client CPU/host (user+sys) | client max RSS | lab CPU (per host) | requests/host | statuses |")
+	fmt.Fprintln(stdout, "|---|---|---|---|---|---|---|---|---|---|---|")
+	var errs []error
+	for _, r := range o.Runs {
+		if ctx.Err() != nil {
+			break
+		}
+		if err := b.one(ctx, r, stdout); err != nil {
+			fmt.Fprintf(stdout, "| %s | failed: %v |\n", r, err)
+			errs = append(errs, fmt.Errorf("%s: %w", r, err))
+		}
+	}
+	fmt.Fprintf(stdout, "\nload average at end: %s\n", loadavg())
+	for _, l := range b.notes {
+		fmt.Fprintln(stdout, l)
+	}
+	return errors.Join(errs...)
+}
+
+type bencher struct {
+	o        options
+	dir      string
+	password string
+	stderr   io.Writer
+	reqs     map[string]reqCount // per transport, from the calibration lab
+	notes    []string
+}
+
+// one measures one run and prints its table row(s).
+func (b *bencher) one(ctx context.Context, r runSpec, stdout io.Writer) error {
+	rd := filepath.Join(b.dir, fmt.Sprintf("%s-%d-%d", r.Kind, r.Hosts, r.Forks))
+	if err := os.MkdirAll(rd, 0o755); err != nil {
+		return err
+	}
+	transport := "basic"
+	if r.Kind == "ntlm" {
+		transport = "ntlm"
+	}
+	labArgs := []string{"lab", "--seed", strconv.FormatInt(b.o.Seed, 10), "--latency", b.o.Latency.String(),
+		"--inventory-out", filepath.Join(rd, "inventory.yaml"), "--answers-out", filepath.Join(rd, "answers.json")}
+	switch r.Kind {
+	case "basic", "compare":
+		labArgs = append(labArgs, "--hosts", strconv.Itoa(r.Hosts))
+	default:
+		f := fleet.Generate(r.Hosts, b.o.Seed)
+		f.Defaults.Transport = transport
+		if r.Kind == "huge" {
+			for i := range f.Hosts {
+				f.Hosts[i].Faults.HugeOutput = fleet.ByteSize(b.o.HugeBytes)
+			}
+		}
+		path := filepath.Join(rd, "fleet.yaml")
+		if err := writeFleet(path, f); err != nil {
+			return err
+		}
+		labArgs = append(labArgs, "--fleet", path)
+	}
+	lab, err := startLab(ctx, b.o.LabWinfleet, labArgs, b.env(), b.stderr)
+	if err != nil {
+		return err
+	}
+	defer lab.stop()
+
+	answers, err := readAnswers(filepath.Join(rd, "answers.json"))
+	if err != nil {
+		return err
+	}
+	var scanned []string
+	for h, s := range answers {
+		if r.Kind == "huge" || s == "compliant" || s == "noncompliant" {
+			scanned = append(scanned, h)
+		}
+	}
+	sort.Strings(scanned)
+	limit := filepath.Join(rd, "hosts.txt")
+	if err := os.WriteFile(limit, []byte(strings.Join(scanned, "\n")+"\n"), 0o644); err != nil {
+		return err
+	}
+
+	var rc reqCount
+	if r.Kind != "huge" {
+		if rc, err = b.requests(ctx, transport); err != nil {
+			return fmt.Errorf("count requests: %w", err)
+		}
+	}
+
+	lab0, err := procCPU(lab.cmd.Process.Pid)
+	if err != nil {
+		return err
+	}
+	report := filepath.Join(rd, "scan.json")
+	res, err := b.scan(ctx, filepath.Join(rd, "inventory.yaml"), limit, r.Forks, report)
+	if err != nil {
+		return err
+	}
+	lab1, err := procCPU(lab.cmd.Process.Pid)
+	if err != nil {
+		return err
+	}
+	statuses, err := checkReport(report, answers, scanned)
+	if err != nil {
+		return err
+	}
+	n := len(scanned)
+	labCPU := lab1 - lab0
+	ideal, ratio := "—", "—"
+	reqs := "—"
+	if rc.hosts > 0 {
+		waves := math.Ceil(float64(n) / float64(r.Forks))
+		id := time.Duration(waves * rc.http() * float64(b.o.Latency))
+		ideal = id.Round(time.Millisecond).String()
+		ratio = fmt.Sprintf("%.1f×", res.wall.Seconds()/id.Seconds())
+		reqs = rc.String()
+	}
+	fmt.Fprintf(stdout, "| %s winfleet | %d | %d | %s | %s | %s | %.2f ms (%.2f + %.2f) | %.0f MB | %s (%.2f ms) | %s | %s |\n",
+		r.Kind, n, r.Forks, res.wall.Round(time.Millisecond), ideal, ratio,
+		ms(res.user+res.sys)/float64(n), ms(res.user)/float64(n), ms(res.sys)/float64(n),
+		float64(res.maxRSS)/(1<<20), labCPU.Round(10*time.Millisecond), ms(labCPU)/float64(n), reqs, statuses)
+
+	if r.Kind == "compare" {
+		lab0, _ = procCPU(lab.cmd.Process.Pid)
+		py, err := b.pywinrm(ctx, filepath.Join(rd, "inventory.yaml"), scanned, r.Forks)
+		if err != nil {
+			return fmt.Errorf("pywinrm: %w", err)
+		}
+		lab1, _ = procCPU(lab.cmd.Process.Pid)
+		fmt.Fprintf(stdout, "| %s pywinrm | %d | %d | %s | — | %.1f× winfleet's wall | %.2f ms (%.2f + %.2f) | %.0f MB | %s (%.2f ms) | 10 (5 per command) | %d/%d ran both commands |\n",
+			r.Kind, n, r.Forks, py.wall.Round(time.Millisecond), py.wall.Seconds()/res.wall.Seconds(),
+			ms(py.user+py.sys)/float64(n), ms(py.user)/float64(n), ms(py.sys)/float64(n),
+			float64(py.maxRSS)/(1<<20), (lab1 - lab0).Round(10*time.Millisecond), ms(lab1-lab0)/float64(n), py.ok, n)
+	}
+	return nil
+}
+
+func (b *bencher) env() []string {
+	return append(os.Environ(), fleet.DefaultPasswordEnv+"="+b.password, "NO_PROXY=*", "no_proxy=*")
+}
+
+// usage is what a child process cost.
+type usage struct {
+	wall, user, sys time.Duration
+	maxRSS          int64 // bytes
+	ok              int   // pywinrm: hosts that ran both commands
+}
+
+func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
+func (b *bencher) scan(ctx context.Context, inventory, limit string, forks int, report string) (usage, error) {
+	cmd := exec.CommandContext(ctx, b.o.Winfleet, "scan", "-i", inventory, "-l", "@"+limit,
+		"-f", strconv.Itoa(forks), "--timeout", b.o.Timeout.String(), "--no-progress", "-o", "json="+report)
+	cmd.Env = b.env()
+	var errb strings.Builder
+	cmd.Stdout, cmd.Stderr = io.Discard, &errb
+	start := time.Now()
+	err := cmd.Run()
+	u := usage{wall: time.Since(start)}
+	var ee *exec.ExitError
+	if err != nil && !(errors.As(err, &ee) && (ee.ExitCode() == 2 || ee.ExitCode() == 3)) {
+		return u, fmt.Errorf("winfleet scan: %w: %s", err, lastLines(errb.String(), 5))
+	}
+	return withRusage(u, cmd.ProcessState), nil
+}
+
+func withRusage(u usage, ps *os.ProcessState) usage {
+	u.user, u.sys = ps.UserTime(), ps.SystemTime()
+	if ru, ok := ps.SysUsage().(*syscall.Rusage); ok {
+		u.maxRSS = ru.Maxrss * 1024 // KiB on Linux
+	}
+	return u
+}
+
+// pywinrm runs testdata/pywinrm_scan.py on the hosts with threads workers.
+func (b *bencher) pywinrm(ctx context.Context, inventory string, hosts []string, threads int) (usage, error) {
+	inv, err := readInventory(inventory)
+	if err != nil {
+		return usage{}, err
+	}
+	type host struct {
+		Address string `json:"address"`
+		Port    int    `json:"port"`
+		User    string `json:"user"`
+	}
+	var list []host
+	for _, h := range hosts {
+		v, ok := inv[h]
+		if !ok {
+			return usage{}, fmt.Errorf("host %s not in %s", h, inventory)
+		}
+		list = append(list, host{v.Host, v.Port, v.User})
+	}
+	in, _ := json.Marshal(list)
+	script := filepath.Join(b.dir, "pywinrm_scan.py")
+	if err := os.WriteFile(script, pywinrmScript, 0o644); err != nil {
+		return usage{}, err
+	}
+	cmd := exec.CommandContext(ctx, b.o.Python, script, strconv.Itoa(threads))
+	cmd.Env = b.env()
+	cmd.Stdin = strings.NewReader(string(in))
+	var out, errb strings.Builder
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	start := time.Now()
+	if err := cmd.Run(); err != nil {
+		return usage{}, fmt.Errorf("%s %s: %w: %s (Debian: apt-get install -y python3-winrm)", b.o.Python, script, err, lastLines(errb.String(), 5))
+	}
+	u := withRusage(usage{wall: time.Since(start)}, cmd.ProcessState)
+	var res struct{ Hosts, OK int }
+	if err := json.Unmarshal([]byte(out.String()), &res); err != nil {
+		return u, fmt.Errorf("pywinrm output %q: %w", out.String(), err)
+	}
+	u.ok = res.OK
+	return u, nil
+}
+
+// labProc is a `winfleet lab` child process.
+type labProc struct {
+	cmd  *exec.Cmd
+	done chan struct{}
+}
+
+// startLab starts the lab and waits until it says it is serving.
+func startLab(ctx context.Context, bin string, args, env []string, stderr io.Writer) (*labProc, error) {
+	cmd := exec.Command(bin, args...)
+	cmd.Env = env
+	pipe, err := cmd.StderrPipe()
+	if err != nil {
+		return nil, err
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	l := &labProc{cmd: cmd, done: make(chan struct{})}
+	serving := make(chan struct{})
+	var tail []string
+	go func() {
+		defer close(l.done)
+		sc := bufio.NewScanner(pipe)
+		said := false
+		for sc.Scan() {
+			line := sc.Text()
+			if !said && strings.HasPrefix(line, "lab: serving") {
+				said = true
+				fmt.Fprintln(stderr, line)
+				close(serving)
+				continue
+			}
+			if !said {
+				tail = append(tail, line)
+			}
+		}
+		_ = cmd.Wait()
+	}()
+	t := time.NewTimer(5 * time.Minute)
+	defer t.Stop()
+	select {
+	case <-serving:
+		return l, nil
+	case <-l.done:
+		return nil, fmt.Errorf("winfleet lab exited: %s", lastLines(strings.Join(tail, "\n"), 5))
+	case <-ctx.Done():
+		l.stop()
+		return nil, ctx.Err()
+	case <-t.C:
+		l.stop()
+		return nil, errors.New("winfleet lab did not start serving within 5 minutes")
+	}
+}
+
+func (l *labProc) stop() {
+	_ = l.cmd.Process.Signal(os.Interrupt)
+	t := time.NewTimer(30 * time.Second)
+	defer t.Stop()
+	select {
+	case <-l.done:
+	case <-t.C:
+		_ = l.cmd.Process.Kill()
+		<-l.done
+	}
+}
+
+// procCPU is a process's user+system CPU time so far, from /proc (Linux).
+func procCPU(pid int) (time.Duration, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, fmt.Errorf("lab CPU time (Linux only): %w", err)
+	}
+	s := string(b)
+	i := strings.LastIndexByte(s, ')')
+	f := strings.Fields(s[i+1:])
+	if len(f) < 13 {
+		return 0, fmt.Errorf("/proc/%d/stat: %d fields", pid, len(f))
+	}
+	// Fields 14 and 15 of stat (utime, stime), in USER_HZ = 100 ticks.
+	ut, err1 := strconv.ParseInt(f[11], 10, 64)
+	st, err2 := strconv.ParseInt(f[12], 10, 64)
+	if err1 != nil || err2 != nil {
+		return 0, fmt.Errorf("/proc/%d/stat: bad utime/stime", pid)
+	}
+	return time.Duration(ut+st) * 10 * time.Millisecond, nil
+}
+
+func loadavg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "unknown"
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return "unknown"
+	}
+	return strings.Join(f[:3], " ")
+}
+
+func lastLines(s string, n int) string {
+	l := strings.Split(strings.TrimSpace(s), "\n")
+	if len(l) > n {
+		l = l[len(l)-n:]
+	}
+	return strings.Join(l, " | ")
+}
+
+func writeFleet(path string, f *fleet.Fleet) error {
+	out, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := f.Write(out); err != nil {
+		out.Close()
+		return err
+	}
+	return out.Close()
+}
+
+func readAnswers(path string) (map[string]string, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var a map[string]string
+	if err := json.Unmarshal(b, &a); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return a, nil
+}
+
+// checkReport compares the scan's statuses with the lab's answers and
+// summarises them: "950 as expected" or "948 as expected, 2 not: …".
+func checkReport(path string, answers map[string]string, scanned []string) (string, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return "", err
+	}
+	var rep struct {
+		Hosts []struct {
+			Host   string `json:"host"`
+			Status string `json:"status"`
+			Error  string `json:"error"`
+		} `json:"hosts"`
+	}
+	if err := json.Unmarshal(b, &rep); err != nil {
+		return "", fmt.Errorf("%s: %w", path, err)
+	}
+	good := 0
+	var bad []string
+	for _, h := range rep.Hosts {
+		if answers[h.Host] == h.Status {
+			good++
+		} else if len(bad) < 3 {
+			bad = append(bad, fmt.Sprintf("%s %s≠%s %.80s", h.Host, h.Status, answers[h.Host], h.Error))
+		}
+	}
+	s := fmt.Sprintf("%d/%d as expected", good, len(scanned))
+	if len(bad) > 0 {
+		s += "; e.g. " + strings.Join(bad, "; ")
+	}
+	return s, nil
+}
+
+type invHost struct {
+	Host string `yaml:"ansible_host"`
+	Port int    `yaml:"ansible_port"`
+	User string `yaml:"ansible_user"`
+}
+
+func readInventory(path string) (map[string]invHost, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var inv struct {
+		All struct {
+			Hosts map[string]invHost `yaml:"hosts"`
+		} `yaml:"all"`
+	}
+	if err := yaml.Unmarshal(b, &inv); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return inv.All.Hosts, nil
+}

@@ -1,0 +1,191 @@
+package remote
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/winfleet/winfleet/lab/winsim"
+	"github.com/winfleet/winfleet/remote/winrmtest"
+)
+
+// TestOutputTooLarge: a host printing 20 MiB on one command ends with
+// ErrOutputTooLarge and the head and tail of the output, the client keeps
+// no more than the limit, the command is signalled and the shell deleted;
+// the hosts around it are unaffected. Real loopback HTTP, emulator servers.
+func TestOutputTooLarge(t *testing.T) {
+	const huge = 20 << 20
+	big := startServer(t, winrmtest.WithFaults(winrmtest.Faults{HugeOutput: huge}))
+	var others []*winrmtest.Server
+	for range 5 {
+		others = append(others, startServer(t))
+	}
+	var wg sync.WaitGroup
+	errs := make([]error, len(others))
+	outs := make([]string, len(others))
+	for i, srv := range others {
+		wg.Go(func() {
+			c := dialT(t, targetFor(srv), Options{})
+			defer closeAndCheck(t, c, srv)
+			var out bytes.Buffer
+			for j := range 3 {
+				if _, err := c.Run(t.Context(), fmt.Sprintf("echo host %d run %d", i, j), &out, io.Discard); err != nil {
+					errs[i] = err
+					return
+				}
+			}
+			outs[i] = out.String()
+		})
+	}
+
+	c := dialT(t, targetFor(big), Options{})
+	var out bytes.Buffer
+	_, err := c.Run(t.Context(), "echo first", &out, io.Discard)
+	wg.Wait()
+
+	var e *Error
+	var tooLarge *OutputTooLargeError
+	if !errors.Is(err, ErrOutputTooLarge) || !errors.As(err, &e) || !errors.As(err, &tooLarge) {
+		t.Fatalf("Run = %v, want *Error of kind ErrOutputTooLarge with an *OutputTooLargeError", err)
+	}
+	if e.Kind != ErrOutputTooLarge || e.Op != "receive" || !strings.Contains(e.Hint, "raise the output limit") {
+		t.Errorf("error %+v: want status error, op receive, a hint about the limit", e)
+	}
+	if out.Len() != 0 {
+		t.Errorf("Run wrote %d bytes of output despite the error", out.Len())
+	}
+	hugeBytes := winrmtest.HugeOutputBytes(huge)
+	if !strings.HasPrefix(tooLarge.Head, "first\r\n"+string(hugeBytes[:100])) || len(tooLarge.Head) != excerptBytes {
+		t.Errorf("Head = %.120q… (%d bytes), want the first %d bytes of the output", tooLarge.Head, len(tooLarge.Head), excerptBytes)
+	}
+	full := append([]byte("first\r\n"), hugeBytes...)
+	if n := tooLarge.Received; n <= DefaultMaxOutput || n > DefaultMaxOutput+maxAnswer {
+		t.Errorf("Received = %d, want just past the %d-byte limit", n, DefaultMaxOutput)
+	} else if tooLarge.Tail != string(full[tooLarge.Received-excerptBytes:tooLarge.Received]) {
+		t.Errorf("Tail = …%.80q, want the last %d bytes received", tooLarge.Tail[max(0, len(tooLarge.Tail)-80):], excerptBytes)
+	}
+	if tooLarge.Limit != DefaultMaxOutput || tooLarge.Stream != "stdout" {
+		t.Errorf("Limit %d Stream %q, want %d stdout", tooLarge.Limit, tooLarge.Stream, DefaultMaxOutput)
+	}
+	if kept := cap(c.out.stdout) + cap(c.out.stderr); kept > DefaultMaxOutput {
+		t.Errorf("client buffers hold %d bytes, over the %d-byte limit", kept, DefaultMaxOutput)
+	}
+	// The command was terminated and the shell deleted, before Run returned.
+	ops := countOps(big)
+	if ops[winrmtest.OpSignal] != 1 || ops[winrmtest.OpDelete] != 1 {
+		t.Errorf("ops %v: want one Signal and one Delete", ops)
+	}
+	for _, r := range big.Log() {
+		if r.Op == winrmtest.OpSignal && r.Signal != "terminate" {
+			t.Errorf("Signal %q, want terminate", r.Signal)
+		}
+	}
+	if n := big.OpenShells(); n != 0 {
+		t.Errorf("%d shells left open", n)
+	}
+	waitFor(t, "the command to end", func() bool { return big.RunningCommands() == 0 })
+	// The client stays usable: the next command opens a new shell.
+	if err := big.SetFaults(winrmtest.Faults{}); err != nil {
+		t.Fatal(err)
+	}
+	out.Reset()
+	if _, err := c.Run(t.Context(), "echo again", &out, nil); err != nil || out.String() != "again\r\n" {
+		t.Errorf("Run after the error = %q, %v", out.String(), err)
+	}
+	closeAndCheck(t, c, big)
+
+	for i := range others {
+		want := fmt.Sprintf("host %d run 0\r\nhost %d run 1\r\nhost %d run 2\r\n", i, i, i)
+		if errs[i] != nil || outs[i] != want {
+			t.Errorf("host %d beside the huge one: %q, %v; want %q", i, outs[i], errs[i], want)
+		}
+	}
+}
+
+// TestMaxOutputOption: the limit is the caller's; a negative one means
+// none.
+func TestMaxOutputOption(t *testing.T) {
+	const size = 3 << 20
+	srv := startServer(t, winrmtest.WithFaults(winrmtest.Faults{HugeOutput: size}))
+	c := dialT(t, targetFor(srv), Options{MaxOutput: 1 << 20})
+	_, err := c.Run(t.Context(), "echo x", nil, nil)
+	var tooLarge *OutputTooLargeError
+	if !errors.As(err, &tooLarge) || tooLarge.Limit != 1<<20 || !strings.Contains(err.Error(), "over 1048576 bytes") {
+		t.Errorf("Run with MaxOutput 1 MiB = %v, want the 1 MiB limit", err)
+	}
+	closeAndCheck(t, c, srv)
+
+	c = dialT(t, targetFor(srv), Options{MaxOutput: -1})
+	var out bytes.Buffer
+	if _, err := c.Run(t.Context(), "echo x", &out, nil); err != nil || out.Len() != len("x\r\n")+size {
+		t.Errorf("Run without a limit = %d bytes, %v; want %d", out.Len(), err, len("x\r\n")+size)
+	}
+	closeAndCheck(t, c, srv)
+}
+
+// TestOutputTooLargeBatch: a batch is one command for the limit; the
+// results before it are kept.
+func TestOutputTooLargeBatch(t *testing.T) {
+	srv, _ := startWinsim(t, winsim.Config{Version: winsim.Win2019})
+	c := dialT(t, targetFor(srv), Options{MaxOutput: 2 << 10})
+	defer closeAndCheck(t, c, srv)
+	res, err := c.RunBatch(t.Context(), []string{"ver", "echo a!b", "sc query type= service state= all", "ver"})
+	if !errors.Is(err, ErrOutputTooLarge) {
+		t.Fatalf("RunBatch = %d results, %v; want ErrOutputTooLarge", len(res), err)
+	}
+	if len(res) != 2 || !strings.Contains(res[0].Stdout, "Microsoft Windows") {
+		t.Errorf("results before the error = %+v, want ver and the echo", res)
+	}
+}
+
+// TestShellReplacedAfter1000Commands: every Command holds one of the
+// user's MaxConcurrentOperationsPerUser until its shell is deleted, so a
+// client replaces its shell before it runs out.
+func TestShellReplacedAfter1000Commands(t *testing.T) {
+	srv := startServer(t, winrmtest.WithMaxConcurrentOperationsPerUser(maxCommandsPerShell+1), winrmtest.WithLogLimit(10))
+	c := dialT(t, targetFor(srv), Options{})
+	for i := range maxCommandsPerShell + 2 {
+		if _, err := c.Run(t.Context(), "echo x", nil, nil); err != nil {
+			t.Fatalf("command %d: %v", i+1, err)
+		}
+	}
+	if c.shellCmds != 2 {
+		t.Errorf("%d commands on the second shell, want 2", c.shellCmds)
+	}
+	closeAndCheck(t, c, srv)
+}
+
+// TestIdleConnectionClosedByHost: a kept-alive connection the host closed
+// while idle is not reused (sockcheck), so the next command works on a new
+// connection instead of failing with ErrUnreachable.
+func TestIdleConnectionClosedByHost(t *testing.T) {
+	srv := startServer(t)
+	c := dialT(t, targetFor(srv), Options{})
+	if _, err := c.Run(t.Context(), "echo one", nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	// RefuseConnections closes every open connection; clearing it listens
+	// again on the same port.
+	if err := srv.SetFaults(winrmtest.Faults{RefuseConnections: true}); err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.SetFaults(winrmtest.Faults{}); err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	if _, err := c.Run(t.Context(), "echo two", &out, nil); err != nil || out.String() != "two\r\n" {
+		t.Fatalf("Run after the host closed the idle connection = %q, %v", out.String(), err)
+	}
+	conns := map[int64]bool{}
+	for _, r := range srv.Log() {
+		conns[r.ConnID] = true
+	}
+	if len(conns) != 2 {
+		t.Errorf("requests on %d connections, want 2 (the closed one not reused)", len(conns))
+	}
+	closeAndCheck(t, c, srv)
+}
