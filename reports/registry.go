@@ -97,6 +97,37 @@ type Target struct {
 // Stdout reports whether the target is standard output ("-").
 func (t Target) Stdout() bool { return t.Path == "-" }
 
+// CheckWritable reports whether the target's file can be written, without
+// writing it: its directory exists and a file can be created there (a
+// temporary one is created and removed), and an existing file at the path
+// is a regular file. A run checks every target before it contacts a host,
+// so a typo in a path costs no run.
+func (t Target) CheckWritable() error {
+	if t.Stdout() {
+		return nil
+	}
+	path := t.Path
+	if fi, err := os.Lstat(path); err == nil && fi.Mode()&os.ModeSymlink != 0 {
+		if path, err = filepath.EvalSymlinks(path); err != nil {
+			return fmt.Errorf("report %s: %w", t, err)
+		}
+	}
+	if fi, err := os.Stat(path); err == nil && !fi.Mode().IsRegular() {
+		return fmt.Errorf("report %s: not a regular file", t)
+	}
+	dir, base := filepath.Split(path)
+	if dir == "" {
+		dir = "."
+	}
+	f, err := os.CreateTemp(dir, "."+base+".tmp-*")
+	if err != nil {
+		return fmt.Errorf("report %s: cannot write there: %w", t, err)
+	}
+	name := f.Name()
+	f.Close()
+	return os.Remove(name)
+}
+
 // String returns the target as FORMAT=PATH, the form ParseTarget reads.
 func (t Target) String() string { return t.Format + "=" + t.Path }
 

@@ -268,3 +268,27 @@ func TestWriteFileThroughSymlink(t *testing.T) {
 		t.Errorf("directory (-want +got):\n%s", d)
 	}
 }
+
+func TestCheckWritable(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.Mkdir(filepath.Join(dir, "sub"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		t    Target
+		want string // "" writable
+	}{
+		{Target{"json", filepath.Join(dir, "run.json")}, ""},
+		{Target{"json", "-"}, ""},
+		{Target{"json", filepath.Join(dir, "nope", "run.json")}, "cannot write there"},
+		{Target{"json", filepath.Join(dir, "sub")}, "not a regular file"},
+	} {
+		err := tt.t.CheckWritable()
+		if (tt.want == "") != (err == nil) || err != nil && !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("CheckWritable(%s) = %v, want %q", tt.t, err, tt.want)
+		}
+	}
+	if d := cmp.Diff([]string{"sub"}, dirNames(t, dir)); d != "" {
+		t.Errorf("CheckWritable left files behind (-want +got):\n%s", d)
+	}
+}

@@ -64,7 +64,7 @@ func TestScripts(t *testing.T) {
 func scriptEnv(ts *testscript.TestScript) []string {
 	var env []string
 	for _, k := range []string{"PATH", "HOME", "TMPDIR", "WORK", "WINFLEET_PASSWORD", "WINFLEET_FORKS",
-		"WINFLEET_TIMEOUT", "WINFLEET_CONFIG", "WINFLEET_INVENTORY", "XDG_CONFIG_HOME", "XDG_STATE_HOME", "GOCOVERDIR", "LAB_PASSWORD"} {
+		"WINFLEET_TIMEOUT", "WINFLEET_CONFIG", "WINFLEET_INVENTORY", "WINFLEET_CHECK", "WINFLEET_MAX_FAIL", "XDG_CONFIG_HOME", "XDG_STATE_HOME", "GOCOVERDIR", "LAB_PASSWORD"} {
 		if v := ts.Getenv(k); v != "" {
 			env = append(env, k+"="+v)
 		}

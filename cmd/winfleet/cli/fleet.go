@@ -200,6 +200,13 @@ func prepare(ctx context.Context, stdio Stdio, o fleetOptions, log *slog.Logger)
 	if fr.outputs, err = reports.ParseTargets(o.Reports); err != nil {
 		return nil, err
 	}
+	var unwritable []error
+	for _, t := range fr.outputs {
+		unwritable = append(unwritable, t.CheckWritable())
+	}
+	if err := errors.Join(unwritable...); err != nil {
+		return nil, err
+	}
 	if fr.serial, err = playbook.ParseSerial(o.Serial); err != nil {
 		return nil, fmt.Errorf("--serial: %w", err)
 	}
