@@ -2,6 +2,7 @@ package playbook_test
 
 import (
 	"context"
+	"slices"
 	"sort"
 	"strconv"
 	"testing"
@@ -107,4 +108,96 @@ func TestGeneratedFleet(t *testing.T) {
 			t.Errorf("%s (%s): after apply (%s: %s) scan is %s (%s), want %s", r.Host, labels[r.Host], apply[i].Status, apply[i].Reason, r.Status, r.Reason, want)
 		}
 	}
+}
+
+// TestCheckRecordsWhatApplySends runs check mode on a generated fleet, then
+// apply: on every host the commands check mode recorded as would_send are
+// exactly the write commands apply then recorded, and those apply recorded
+// as sent are exactly the writes the simulated host logged, in order.
+func TestCheckRecordsWhatApplySends(t *testing.T) {
+	f := fleet.Generate(40, 20261206)
+	lab, err := fleet.Serve(t.Context(), f, fleet.ServeOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(lab.Close)
+	d := labDialer{lab: lab, hosts: map[string]fleet.LabHost{}}
+	var ts []playbook.Target
+	for _, lh := range lab.Hosts() {
+		d.hosts[lh.Name] = lh
+		ts = append(ts, playbook.Target{Name: lh.Name, Address: lh.Address})
+	}
+	o := playbook.Options{Mode: playbook.ModeCheck, Forks: 20, HostTimeout: 8 * time.Second}
+	check := playbook.Run(t.Context(), builtin(t), ts, d, o)
+	var answered []playbook.Target
+	would := map[string][]string{}
+	for i, r := range check {
+		if r.Status == playbook.StatusTimeout || r.Status == playbook.StatusUnreachable {
+			continue
+		}
+		answered = append(answered, ts[i])
+		would[r.Host] = writesIn(t, r, playbook.WriteWouldSend)
+	}
+	changing := 0
+	for _, lh := range lab.Hosts() {
+		if n := lh.Sim.Writes(); n != 0 {
+			t.Fatalf("%s: check mode ran %d writes", lh.Name, n)
+		}
+		if len(would[lh.Name]) > 0 {
+			changing++
+		}
+		lh.Sim.ResetLog()
+	}
+	if changing < 5 {
+		t.Fatalf("only %d hosts would change: the fleet does not exercise apply", changing)
+	}
+
+	o.Mode, o.HostTimeout = playbook.ModeApply, time.Minute
+	total := 0
+	for _, r := range playbook.Run(t.Context(), builtin(t), answered, d, o) {
+		var planned, sent []string
+		for _, c := range r.Checks {
+			for _, w := range c.Writes {
+				planned = append(planned, w.Command)
+				if w.State == playbook.WriteSent || w.State == playbook.WriteAnswered {
+					sent = append(sent, w.Command)
+				}
+			}
+		}
+		if !slices.Equal(planned, would[r.Host]) {
+			t.Errorf("%s: check would send\n%q\napply planned\n%q", r.Host, would[r.Host], planned)
+		}
+		var logged []string
+		for _, inv := range d.hosts[r.Host].Sim.Log() {
+			if inv.Write {
+				logged = append(logged, inv.Line)
+			}
+		}
+		if !slices.Equal(sent, logged) {
+			t.Errorf("%s: apply recorded as sent\n%q\nthe host ran\n%q", r.Host, sent, logged)
+		}
+		total += len(logged)
+		for _, l := range logged {
+			t.Logf("%s: %s", r.Host, l)
+		}
+	}
+	if total == 0 {
+		t.Fatal("apply sent nothing")
+	}
+	t.Logf("%d hosts would change; apply sent %d writes, each one check mode recorded", changing, total)
+}
+
+// writesIn is every write of r, in order, checking each is in state want.
+func writesIn(t *testing.T, r playbook.HostResult, want playbook.WriteState) []string {
+	t.Helper()
+	var out []string
+	for _, c := range r.Checks {
+		for _, w := range c.Writes {
+			if w.State != want {
+				t.Errorf("%s %s: write %q is %s, want %s", r.Host, c.ID, w.Command, w.State, want)
+			}
+			out = append(out, w.Command)
+		}
+	}
+	return out
 }
