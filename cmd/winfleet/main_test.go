@@ -56,6 +56,8 @@ func TestScripts(t *testing.T) {
 			"lab-wait":          cmdLabWait,
 			"report-host":       cmdReportHost,
 			"wf-crash":          cmdCrash,
+			"prom-metrics":      cmdPromMetrics,
+			"wf-any":            cmdWinfleetAnyCode,
 		},
 	})
 }
@@ -84,18 +86,24 @@ func cmdWinfleet(ts *testscript.TestScript, neg bool, args []string) {
 	}
 	want, err := strconv.Atoi(args[0])
 	ts.Check(err)
-	cmd := exec.Command("winfleet", args[1:]...)
-	cmd.Dir = ts.MkAbs(".")
-	cmd.Env = scriptEnv(ts)
-	cmd.Stdout = ts.Stdout()
-	cmd.Stderr = ts.Stderr()
-	if got := exitCode(ts, cmd.Run()); got != want {
+	if got := runWinfleet(ts, args[1:]); got != want {
 		ts.Fatalf("winfleet %s: exit code %d, want %d", strings.Join(args[1:], " "), got, want)
 	}
 }
 
 // exitCode is the exit code of a finished command, failing the script if
 // the command could not run at all.
+// runWinfleet runs the binary in the script's directory and environment and
+// returns its exit code.
+func runWinfleet(ts *testscript.TestScript, args []string) int {
+	cmd := exec.Command("winfleet", args...)
+	cmd.Dir = ts.MkAbs(".")
+	cmd.Env = scriptEnv(ts)
+	cmd.Stdout = ts.Stdout()
+	cmd.Stderr = ts.Stderr()
+	return exitCode(ts, cmd.Run())
+}
+
 func exitCode(ts *testscript.TestScript, err error) int {
 	if ee, ok := err.(*exec.ExitError); ok {
 		return ee.ExitCode()
@@ -507,5 +515,41 @@ func cmdInterrupt(ts *testscript.TestScript, neg bool, args []string) {
 	}
 	if got := exitCode(ts, err); got != want {
 		ts.Fatalf("interrupted winfleet: exit code %d, want %d", got, want)
+	}
+}
+
+// cmdWinfleetAnyCode runs the binary like wf, for a step whose exit code
+// a later step judges (a shard run whose merge is the gate); a crash, a
+// signal or exit 1 (fatal) still fails the script:
+//
+//	wf-any args...
+func cmdWinfleetAnyCode(ts *testscript.TestScript, neg bool, args []string) {
+	if neg {
+		ts.Fatalf("usage: wf-any args...")
+	}
+	if got := runWinfleet(ts, args); got != 0 && got != 2 && got != 3 {
+		ts.Fatalf("winfleet %s: exit code %d, want 0, 2 or 3", strings.Join(args, " "), got)
+	}
+}
+
+// cmdPromMetrics checks that a prometheus report has, for every family
+// reports/README.md documents (reports.PrometheusMetrics), its HELP and
+// gauge TYPE lines and at least one sample:
+//
+//	prom-metrics FILE.prom
+func cmdPromMetrics(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: prom-metrics FILE.prom")
+	}
+	text := "\n" + ts.ReadFile(args[0])
+	for _, m := range reports.PrometheusMetrics() {
+		for _, want := range []string{"\n# HELP " + m.Name + " ", "\n# TYPE " + m.Name + " gauge\n"} {
+			if !strings.Contains(text, want) {
+				ts.Fatalf("%s: no %q line", args[0], strings.TrimSpace(want))
+			}
+		}
+		if !strings.Contains(text, "\n"+m.Name+" ") && !strings.Contains(text, "\n"+m.Name+"{") {
+			ts.Fatalf("%s: no sample of %s", args[0], m.Name)
+		}
 	}
 }

@@ -236,8 +236,17 @@ func prepare(ctx context.Context, stdio Stdio, o fleetOptions, log *slog.Logger)
 // runFleet runs a scan or apply, writes its reports and returns the report
 // (nil when the run could not start) with the error that carries the exit
 // code. The reports are written even when the run is interrupted.
-func runFleet(ctx context.Context, stdio Stdio, o fleetOptions) (*reports.Report, error) {
-	log := newLogger(stdio.Err, o.Log)
+func runFleet(ctx context.Context, stdio Stdio, o fleetOptions) (_ *reports.Report, err error) {
+	var held *heldLog
+	if o.Quiet {
+		held = &heldLog{}
+		defer func() {
+			if err != nil {
+				held.flush(stdio.Err) // before the caller prints err
+			}
+		}()
+	}
+	log := newLogger(terminal{held: held}.logWriter(stdio), o.Log)
 	if o.ListHosts {
 		return nil, listHosts(ctx, stdio, o.Select, log)
 	}
@@ -258,9 +267,9 @@ func runFleet(ctx context.Context, stdio Stdio, o fleetOptions) (*reports.Report
 	}
 	if err := moveAside(fr.outputs); err != nil {
 		return nil, errors.Join(err, journal.close(true)) // nothing was sent
-
 	}
 	term := newTerminal(stdio, len(fr.targets), string(o.Mode), o.NoProgress || o.Quiet || o.Log.Format == "json")
+	term.held = held
 	rep := execute(ctx, o, fr, run, journal, term, newLogger(term.logWriter(stdio), o.Log))
 	err = finish(ctx, stdio, o, term, rep, fr.outputs)
 	var ee *exitError
@@ -365,6 +374,9 @@ func finish(ctx context.Context, stdio Stdio, o fleetOptions, term terminal, rep
 	}
 	if werr != nil {
 		code = ExitFatal
+	}
+	if code != ExitOK {
+		term.held.flush(stdio.Err)
 	}
 	so := reports.SummaryOptions{Paths: paths, Color: term.color, Quiet: o.Quiet, ExitCode: code}
 	write := reports.WriteSummary

@@ -1,9 +1,12 @@
 package cli
 
 import (
+	"bytes"
+	"fmt"
 	"io"
 	"log/slog"
 	"os"
+	"sync"
 
 	"golang.org/x/term"
 
@@ -48,6 +51,7 @@ func newLogger(w io.Writer, o logOptions) *slog.Logger {
 type terminal struct {
 	display *progress.Display
 	color   bool
+	held    *heldLog // --quiet: log lines wait for the outcome
 }
 
 // newTerminal sets up standard error for a run of total hosts. The progress
@@ -63,11 +67,50 @@ func newTerminal(stdio Stdio, total int, title string, off bool) terminal {
 	return t
 }
 
-// logWriter is where log lines go: above the progress line when it is
-// drawn, else straight to standard error.
+// logWriter is where log lines go: held back under --quiet, above the
+// progress line when it is drawn, else straight to standard error.
 func (t terminal) logWriter(stdio Stdio) io.Writer {
-	if t.display != nil {
+	switch {
+	case t.held != nil:
+		return t.held
+	case t.display != nil:
 		return t.display
 	}
 	return stdio.Err
+}
+
+// heldLog keeps the log lines of a --quiet run until its outcome is known:
+// they are printed, before the summary, when a host needs attention or the
+// run fails, and dropped when every host is fine (so cron mails nothing).
+// It keeps the first heldLogLimit bytes and counts the rest.
+type heldLog struct {
+	mu      sync.Mutex
+	buf     bytes.Buffer
+	dropped int
+}
+
+const heldLogLimit = 1 << 20
+
+func (h *heldLog) Write(p []byte) (int, error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.buf.Len()+len(p) > heldLogLimit {
+		h.dropped += len(p)
+		return len(p), nil
+	}
+	return h.buf.Write(p)
+}
+
+// flush writes what was held to w and empties it; nil h writes nothing.
+func (h *heldLog) flush(w io.Writer) {
+	if h == nil {
+		return
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	_, _ = h.buf.WriteTo(w)
+	if h.dropped > 0 {
+		fmt.Fprintf(w, "winfleet: %d more bytes of log lines were dropped\n", h.dropped)
+		h.dropped = 0
+	}
 }
