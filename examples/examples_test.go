@@ -2,7 +2,8 @@
 // systemd, cron, Windows Task Scheduler) without the tools that would run
 // them: the manifests are parsed strictly and the fields that decide
 // whether a scheduled scan works are checked, and held consistent with
-// each other and with winfleet's own --shard parser. (kubeconform needs
+// each other, with winfleet's own --shard parser and with its command line
+// (every winfleet invocation is parsed by the real CLI). (kubeconform needs
 // JSON schemas from the internet, which CI cannot reach.)
 package examples_test
 
@@ -25,6 +26,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"go.yaml.in/yaml/v3"
 
+	"github.com/winfleet/winfleet/cmd/winfleet/cli"
 	"github.com/winfleet/winfleet/inventory"
 )
 
@@ -463,6 +465,7 @@ func checkScanJob(t *testing.T, m manifests, where string, spec jobSpec) int {
 	if len(c.Args) == 0 || c.Args[0] != "scan" {
 		t.Fatalf("%s: winfleet args %q, want scan ...", where, c.Args)
 	}
+	checkCLI(t, where, c.Args)
 	if spec.CompletionMode != "Indexed" {
 		t.Errorf("%s: completionMode %q, want Indexed (JOB_COMPLETION_INDEX)", where, spec.CompletionMode)
 	}
@@ -563,6 +566,7 @@ func checkMergeJob(t *testing.T, m manifests, where string, spec jobSpec, scan j
 	if len(c.Args) < 2 || c.Args[0] != "report" || c.Args[1] != "merge" {
 		t.Fatalf("%s: winfleet args %q, want report merge ...", where, c.Args)
 	}
+	checkCLI(t, where, c.Args)
 	var inputs []string
 	for _, a := range c.Args[2:] {
 		if !strings.HasPrefix(a, "-") {
@@ -800,6 +804,7 @@ func TestSystemdUnits(t *testing.T) {
 	if len(exec) < 2 || path.Base(exec[0]) != "winfleet" || !path.IsAbs(exec[0]) || exec[1] != "scan" {
 		t.Fatalf("ExecStart=%q, want /abs/path/winfleet scan ...", exec)
 	}
+	checkCLI(t, "ExecStart", exec[1:])
 	for _, want := range [][2]string{
 		{"NoNewPrivileges", "yes"}, {"ProtectSystem", "strict"}, {"ProtectHome", "yes"}, {"PrivateTmp", "yes"},
 		{"DynamicUser", "yes"}, {"CapabilityBoundingSet", ""}, {"RestrictAddressFamilies", "AF_INET AF_INET6 AF_UNIX"},
@@ -913,6 +918,7 @@ func TestCronLine(t *testing.T) {
 		t.Fatalf("cron command %q does not run winfleet scan", cmd)
 	}
 	args := cmd[i+1:]
+	checkCLI(t, "cron", args)
 	for _, want := range []string{"--quiet", "--no-progress"} {
 		if !slices.Contains(args, want) {
 			t.Errorf("cron command lacks %s", want)
@@ -980,6 +986,20 @@ func TestWindowsTask(t *testing.T) {
 	args := strings.Fields(ex.Arguments)
 	if len(args) == 0 || args[0] != "scan" || !slices.Contains(args, "--no-progress") || len(reportPaths(t, "Arguments", args)) == 0 {
 		t.Errorf("Arguments %q, want scan --no-progress with a --report", ex.Arguments)
+	}
+	checkCLI(t, "Arguments", args)
+}
+
+// checkCLI parses an example's winfleet arguments with winfleet's own
+// command line (adding --help, so nothing runs): a flag the CLI does not
+// have, or a value of the wrong type, fails the test.
+func checkCLI(t *testing.T, where string, args []string) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	stdio := cli.Stdio{Out: &out, Err: &errOut, In: strings.NewReader(""),
+		Getenv: func(string) (string, bool) { return "", false }, IsTerminal: func(any) bool { return false }}
+	if code := cli.Main(t.Context(), append(slices.Clip(args), "--help"), stdio); code != 0 {
+		t.Errorf("%s: winfleet %s: exit %d: %s", where, strings.Join(args, " "), code, errOut.String())
 	}
 }
 
