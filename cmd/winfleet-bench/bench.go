@@ -420,7 +420,9 @@ func (l *labProc) stop() {
 	}
 }
 
-// procCPU is a process's user+system CPU time so far, from /proc (Linux).
+// procCPU is the user+system CPU time so far of a process and its living
+// descendants, from /proc (Linux): winfleet runs its work in a supervised
+// child, so the lab's CPU is spent one process below the one started.
 func procCPU(pid int) (time.Duration, error) {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
 	if err != nil {
@@ -438,7 +440,20 @@ func procCPU(pid int) (time.Duration, error) {
 	if err1 != nil || err2 != nil {
 		return 0, fmt.Errorf("/proc/%d/stat: bad utime/stime", pid)
 	}
-	return time.Duration(ut+st) * 10 * time.Millisecond, nil
+	total := time.Duration(ut+st) * 10 * time.Millisecond
+	// Each thread lists the children it started.
+	tasks, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/children", pid))
+	for _, t := range tasks {
+		kids, _ := os.ReadFile(t)
+		for _, k := range strings.Fields(string(kids)) {
+			if kid, err := strconv.Atoi(k); err == nil {
+				if d, err := procCPU(kid); err == nil {
+					total += d
+				}
+			}
+		}
+	}
+	return total, nil
 }
 
 func loadavg() string {
