@@ -4,6 +4,10 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	unsafeptr "unsafe"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/winfleet/winfleet/playbook/netsh"
 )
@@ -106,6 +110,36 @@ func TestOutcome(t *testing.T) {
 	for _, tt := range tests {
 		if got := OutcomeOf(tt.in...); got != tt.want {
 			t.Errorf("OutcomeOf(%v) = %d, want %d", tt.in, got, tt.want)
+		}
+	}
+}
+
+// TestCompactSharesEqualEvidence checks that compact keeps every value and
+// stores equal evidence of different hosts once.
+func TestCompactSharesEqualEvidence(t *testing.T) {
+	host := func(name string) HostResult {
+		// Copies, so equal strings of two hosts have separate memory.
+		c := strings.Clone
+		return HostResult{Host: name, Checks: []CheckResult{{ID: "rpc-135", Output: c("Rule Name: RPC (TCP/135)\r\n"),
+			Expected: c("enabled"), Actual: c("absent"), Commands: []string{c("netsh show")}}}}
+	}
+	a, b := host("a.example"), host("b.example")
+	if unsafeptr.StringData(a.Checks[0].Expected) == unsafeptr.StringData(b.Checks[0].Expected) {
+		t.Fatal("the test's strings already share memory")
+	}
+	want := host("a.example")
+	a, b = compact(a), compact(b)
+	if d := cmp.Diff(want, a, cmpopts.IgnoreUnexported(CheckResult{})); d != "" {
+		t.Errorf("compact changed the result (-want +got):\n%s", d)
+	}
+	for _, f := range []func(HostResult) string{
+		func(r HostResult) string { return r.Checks[0].Output },
+		func(r HostResult) string { return r.Checks[0].Expected },
+		func(r HostResult) string { return r.Checks[0].Actual },
+		func(r HostResult) string { return r.Checks[0].Commands[0] },
+	} {
+		if unsafeptr.StringData(f(a)) != unsafeptr.StringData(f(b)) {
+			t.Errorf("%q is stored twice", f(a))
 		}
 	}
 }

@@ -233,7 +233,7 @@ func (e *engine) run(ctx context.Context, targets []Target) []HostResult {
 					return nil
 				}
 				e.emit(Event{Kind: HostStarted, Host: targets[i].Name, Batch: batch})
-				results[i] = e.runOne(ctx, hard, targets[i])
+				results[i] = compact(e.runOne(ctx, hard, targets[i]))
 				r := results[i]
 				e.journaled(r)
 				e.emit(Event{Kind: HostFinished, Host: r.Host, Result: &r, Batch: batch})

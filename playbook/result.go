@@ -3,6 +3,7 @@ package playbook
 import (
 	"slices"
 	"time"
+	"unique"
 )
 
 // Mode is what a run does to its hosts.
@@ -197,3 +198,26 @@ type CheckResult struct {
 
 // Reason says in one line why the check is not pass ("" when it is).
 func (c CheckResult) Reason() string { return c.reason }
+
+// compact stores r's evidence once for the whole run: a fleet built from
+// one image answers most reads byte for byte alike (the same rule text,
+// the same sc output), and a run keeps every host's result until its
+// reports are written. Each string is replaced by the run's one copy of
+// its value (unique.Make copies it, so no larger buffer stays alive).
+func compact(r HostResult) HostResult {
+	for i := range r.Checks {
+		c := &r.Checks[i]
+		c.Output, c.Expected, c.Actual = intern(c.Output), intern(c.Expected), intern(c.Actual)
+		for j := range c.Commands {
+			c.Commands[j] = intern(c.Commands[j])
+		}
+	}
+	return r
+}
+
+func intern(s string) string {
+	if s == "" {
+		return s
+	}
+	return unique.Make(s).Value()
+}

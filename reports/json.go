@@ -172,19 +172,58 @@ func (s jsonSummary) MarshalJSON() ([]byte, error) {
 // summary recomputed from the hosts with every status present in
 // HostStatuses order, times in UTC, empty lists as [] (never null), and
 // <, >, & written as themselves so command lines stay readable.
+//
+// Hosts are encoded and written one at a time, so the document is never
+// held in memory whole (at 10,000 hosts it is about 40 MB, which
+// encoding/json would build twice: compact, then indented). The bytes are
+// those of encoding the whole report with SetIndent("", "  ").
 func WriteJSON(w io.Writer, r *Report) error {
 	n, err := normalize(r)
 	if err != nil {
 		return err
 	}
-	enc := json.NewEncoder(w)
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
 	enc.SetIndent("", "  ")
-	return enc.Encode(jsonReport{
+	// The document with no host, split where the hosts go.
+	if err := enc.Encode(jsonReport{
 		Schema: n.Schema, RunID: n.RunID, Mode: n.Mode, Playbook: n.Playbook,
 		Inventory: n.Inventory, StartedAt: n.StartedAt, FinishedAt: n.FinishedAt,
-		Summary: jsonSummary(n.Summary), Hosts: n.Hosts,
+		Summary: jsonSummary(n.Summary), Hosts: []Host{},
 		Tool: n.Tool, Operator: n.Operator, Controller: n.Controller, CommandLine: n.CommandLine,
 		PlaybookDigest: n.PlaybookDigest, Shard: n.Shard, Incomplete: n.Incomplete,
-	})
+	}); err != nil {
+		return err
+	}
+	const emptyHosts = "\n  \"hosts\": []"
+	head, tail, ok := bytes.Cut(buf.Bytes(), []byte(emptyHosts))
+	if !ok {
+		return errors.New("reports: encoding the JSON report: no hosts key") // cannot happen
+	}
+	if len(n.Hosts) == 0 {
+		_, err := w.Write(buf.Bytes())
+		return err
+	}
+	ew := &errWriter{w: w}
+	_, _ = ew.Write(head)
+	_, _ = ew.Write([]byte("\n  \"hosts\": ["))
+	tail = bytes.Clone(tail)
+	enc.SetIndent("    ", "  ")
+	for i := range n.Hosts {
+		buf.Reset()
+		if i > 0 {
+			buf.WriteByte(',')
+		}
+		buf.WriteString("\n    ")
+		if err := enc.Encode(&n.Hosts[i]); err != nil {
+			return err
+		}
+		buf.Truncate(buf.Len() - 1) // Encode's newline
+		_, _ = ew.Write(buf.Bytes())
+		n.Hosts[i] = Host{} // written: let it go
+	}
+	_, _ = ew.Write([]byte("\n  ]"))
+	_, _ = ew.Write(tail)
+	return ew.err
 }

@@ -318,3 +318,48 @@ func TestAdditiveKeysRoundTrip(t *testing.T) {
 		}
 	}
 }
+
+// TestWriteJSONStreamsTheDocument checks that writing hosts one at a time
+// gives exactly the bytes of encoding the whole report at once, for
+// reports with and without hosts and with and without the additive keys
+// that follow "hosts".
+func TestWriteJSONStreamsTheDocument(t *testing.T) {
+	bare := sampleReport()
+	bare.Tool, bare.Operator, bare.Controller, bare.CommandLine, bare.PlaybookDigest = nil, "", "", nil, ""
+	empty := sampleReport()
+	empty.Hosts = nil
+	for name, r := range map[string]*Report{
+		"scan": sampleReport(), "apply": applySampleReport(), "check": checkSampleReport(),
+		"no additive keys": bare, "no hosts": empty,
+	} {
+		t.Run(name, func(t *testing.T) {
+			n, err := normalize(r)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var want bytes.Buffer
+			enc := json.NewEncoder(&want)
+			enc.SetEscapeHTML(false)
+			enc.SetIndent("", "  ")
+			if n.Hosts == nil {
+				n.Hosts = []Host{}
+			}
+			if err := enc.Encode(jsonReport{
+				Schema: n.Schema, RunID: n.RunID, Mode: n.Mode, Playbook: n.Playbook,
+				Inventory: n.Inventory, StartedAt: n.StartedAt, FinishedAt: n.FinishedAt,
+				Summary: jsonSummary(n.Summary), Hosts: n.Hosts,
+				Tool: n.Tool, Operator: n.Operator, Controller: n.Controller, CommandLine: n.CommandLine,
+				PlaybookDigest: n.PlaybookDigest, Shard: n.Shard, Incomplete: n.Incomplete,
+			}); err != nil {
+				t.Fatal(err)
+			}
+			got := writeJSON(t, r)
+			if !bytes.Equal(got, want.Bytes()) {
+				t.Errorf("streamed JSON differs from the whole document:\n%s", cmp.Diff(want.String(), string(got)))
+			}
+			if len(r.Hosts) > 0 && r.Hosts[0].Host == "" {
+				t.Error("WriteJSON emptied the caller's hosts")
+			}
+		})
+	}
+}
