@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -126,4 +127,38 @@ func FuzzParseAddresses(f *testing.F) {
 			}
 		}
 	})
+}
+
+// scFieldRE is the definition scField implements without a regexp.
+var scFieldRE = regexp.MustCompile(`^\s*([A-Z][A-Z0-9_]*)\s*:(?:\s(.*))?$`)
+
+func checkScField(t *testing.T, l string) {
+	t.Helper()
+	key, val, ok := scField(l)
+	m := scFieldRE.FindStringSubmatch(l)
+	if ok != (m != nil) || ok && (key != m[1] || val != strings.TrimSpace(m[2])) {
+		t.Errorf("scField(%q) = %q, %q, %v; the regexp says %q", l, key, val, ok, m)
+	}
+}
+
+// TestScFieldIsTheRegexp checks scField against its regexp on the lines
+// of real sc output and on the edges of the pattern.
+func TestScFieldIsTheRegexp(t *testing.T) {
+	for _, l := range []string{
+		"SERVICE_NAME: MsDtsServer150", "DISPLAY_NAME: SQL Server Integration Services 15.0",
+		"        TYPE               : 10  WIN32_OWN_PROCESS  ", "        STATE              : 4  RUNNING ",
+		"                                (STOPPABLE, NOT_PAUSABLE, ACCEPTS_SHUTDOWN)",
+		"        WIN32_EXIT_CODE    : 0  (0x0)", "        WAIT_HINT          : 0x0", "KEY:", "KEY :", "KEY:\t",
+		"KEY:x", "KEY:\nx", "KEY: a\nb", "KEY: \n", "key: x", "K_1: x", "_K: x", "1K: x", ": x", "", " ", "KEY",
+		"KEY\v: x", "\vKEY: x", "KEY:\vx", "KEY: \xff", "KEY:\xc3\xa9", "KEY\xc3: x", "KEY: x\r", "\r\nKEY : v",
+	} {
+		checkScField(t, l)
+	}
+}
+
+func FuzzScField(f *testing.F) {
+	f.Add("        STATE              : 4  RUNNING ")
+	f.Add("SERVICE_NAME: MsDtsServer150")
+	f.Add("KEY:\nx")
+	f.Fuzz(func(t *testing.T, l string) { checkScField(t, l) })
 }

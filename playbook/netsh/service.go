@@ -70,9 +70,29 @@ func ScQcCommand(service string) (string, error) {
 	return "sc qc " + service, nil
 }
 
-// scField matches "        STATE              : 4  RUNNING" (and the
-// unindented SERVICE_NAME: / DISPLAY_NAME: lines).
-var scFieldRE = regexp.MustCompile(`^\s*([A-Z][A-Z0-9_]*)\s*:(?:\s(.*))?$`)
+// scField splits "        STATE              : 4  RUNNING" (and the
+// unindented SERVICE_NAME: / DISPLAY_NAME: lines) into the key and the
+// value with blanks trimmed; ok is false for any other line. It accepts
+// exactly what ^\s*([A-Z][A-Z0-9_]*)\s*:(?:\s(.*))?$ matches
+// (TestScFieldIsTheRegexp), without a regexp: a scan runs it on every line
+// of `sc query type= service state= all`, which lists every service.
+func scField(l string) (key, val string, ok bool) {
+	const blanks = " \t\n\f\r" // RE2's \s
+	s := strings.TrimLeft(l, blanks)
+	n := 0
+	for n < len(s) && ('A' <= s[n] && s[n] <= 'Z' || n > 0 && ('0' <= s[n] && s[n] <= '9' || s[n] == '_')) {
+		n++
+	}
+	rest := strings.TrimLeft(s[n:], blanks)
+	if n == 0 || rest == "" || rest[0] != ':' {
+		return "", "", false
+	}
+	rest = rest[1:]
+	if rest != "" && !strings.ContainsRune(blanks, rune(rest[0])) || strings.Contains(rest[min(1, len(rest)):], "\n") {
+		return "", "", false
+	}
+	return s[:n], strings.TrimSpace(rest), true
+}
 
 // scFailure recognises "[SC] ... FAILED n:" outputs. notInstalled is true
 // for 1060; err is set for access denied and any other failure.
@@ -110,11 +130,10 @@ func scFields(o Output, allowHeader bool) ([]scBlock, error) {
 		if strings.HasPrefix(t, "(") && strings.HasSuffix(t, ")") {
 			continue
 		}
-		m := scFieldRE.FindStringSubmatch(l)
-		if m == nil {
+		key, val, ok := scField(l)
+		if !ok {
 			return nil, unrecognized(o, "line %d: %q", i+1, l)
 		}
-		key, val := m[1], strings.TrimSpace(m[2])
 		if key == "SERVICE_NAME" {
 			blocks = append(blocks, scBlock{fields: map[string]string{}})
 		}
