@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 )
 
 // authHost answers every first round trip with a 401 when its password is
@@ -164,6 +165,58 @@ func TestLockoutGuardAcceptedThenRefused(t *testing.T) {
 	for _, r := range rs[1:] {
 		if r.Status != StatusAuthFailed {
 			t.Errorf("%s: %s, want auth_failed: the credential was proven on sql000", r.Host, r.Status)
+		}
+	}
+}
+
+// notifyingSession is a session that tells its logon as soon as its first
+// batch starts (a shell was created), like remote's.
+type notifyingSession struct {
+	fakeSession
+	onLogon func()
+}
+
+func (s *notifyingSession) OnLogon(f func()) { s.onLogon = f }
+
+// TestLockoutGuardProvenAtLogon: a session that reports its logon lets the
+// other hosts of the credential start while its first batch is still
+// running (here: never answers until released), instead of holding the
+// fleet to --auth-fail-limit hosts until a first batch ends, as it did when
+// every first batch ended in an error unrelated to the password (a host
+// printing more than --max-output).
+func TestLockoutGuardProvenAtLogon(t *testing.T) {
+	const n = 20
+	release, arrived := make(chan struct{}), make(chan string, n)
+	d := dialFunc(func(_ context.Context, tg Target) (Session, error) {
+		s := &notifyingSession{}
+		s.run = func(ctx context.Context, cmds []string) ([]Output, error) {
+			if s.onLogon != nil {
+				s.onLogon()
+			}
+			arrived <- tg.Name
+			select {
+			case <-release:
+			case <-ctx.Done():
+			}
+			return nil, &TransportError{Status: StatusError, Code: CodeOutputTooLarge, Err: errors.New("output too large")}
+		}
+		s.close = func(context.Context) error { return nil }
+		return s, nil
+	})
+	ts := sharedTargets(n, func(int) string { return `CORP\svc with WINFLEET_PASSWORD` })
+	done := make(chan []HostResult)
+	go func() { done <- Run(t.Context(), builtin(t), ts, d, Options{Forks: n}) }()
+	for i := range n {
+		select {
+		case <-arrived:
+		case <-time.After(time.Minute): // a deadlock guard, not a timing assertion
+			t.Fatalf("only %d of %d hosts started while the first batches ran: the logon did not prove the credential", i, n)
+		}
+	}
+	close(release)
+	for _, r := range <-done {
+		if r.Code != CodeOutputTooLarge {
+			t.Errorf("%s: %s %s (%s), want error output_too_large", r.Host, r.Status, r.Code, r.Reason)
 		}
 	}
 }

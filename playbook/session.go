@@ -20,6 +20,17 @@ type Session interface {
 	Close(ctx context.Context) error
 }
 
+// A LogonNotifier is a Session that can tell when the host accepted its
+// credential, before the first RunBatch returns. The lockout guard lets the
+// other hosts with the same credential start at that moment, instead of
+// after the first batch, whose output may be large, slow or fail for
+// reasons that say nothing about the password.
+type LogonNotifier interface {
+	// OnLogon makes the session call f once, when the host first accepts
+	// the credential, from within the RunBatch that logs on.
+	OnLogon(f func())
+}
+
 // Output is what one command printed.
 type Output struct {
 	Stdout, Stderr string

@@ -105,6 +105,9 @@ func (h *hostRun) connect() bool {
 		return h.transport("connect", err)
 	}
 	h.s = s
+	if n, ok := s.(LogonNotifier); ok {
+		n.OnLogon(func() { h.logon.done(logonAccepted) })
+	}
 	return true
 }
 
@@ -125,7 +128,8 @@ func (h *hostRun) close() {
 
 func (h *hostRun) discover() bool {
 	// The first round trip is the logon: its outcome tells the lockout
-	// guard whether the host's credential works.
+	// guard whether the host's credential works (a LogonNotifier session
+	// has told it already if the host accepted it).
 	_, err := h.batch(h.plan.all())
 	h.logon.done(logonOf(err))
 	if err != nil {

@@ -40,6 +40,19 @@ type Client struct {
 	shellCmds int    // Commands sent on the shell
 	out       output // the output of the command in progress; buffers reused
 	closed    bool
+	onLogon   func() // called once, when the first shell is created
+}
+
+// OnLogon makes the client call f once, when the host first accepts the
+// credential: the first shell is created (an authenticated request was
+// answered). f runs in the goroutine of the Run or RunBatch that creates
+// the shell, before that call returns. A caller that must know whether
+// the credential works (a lockout guard) need not wait for the first
+// command's output, which may be large, slow or fail for other reasons.
+func (c *Client) OnLogon(f func()) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.onLogon = f
 }
 
 // Result is the outcome of one command of a batch. Stdout and Stderr are
@@ -404,6 +417,10 @@ func (c *Client) ensureShell(ctx context.Context) error {
 	}
 	c.shellID, c.shellCmds = r.shellID, 0
 	c.log.Debug("shell opened", slog.String("shell", r.shellID))
+	if f := c.onLogon; f != nil {
+		c.onLogon = nil
+		f()
+	}
 	if ctx.Err() != nil {
 		err := ctxError(ctx, c.host, "create")
 		c.dropShell(ctx, err)

@@ -638,3 +638,36 @@ func TestCancelDuringCreate(t *testing.T) {
 	}
 	closeAndCheck(t, c, srv)
 }
+
+// TestOnLogon: the logon callback runs once, when the first shell is
+// created, before a command whose output is over the limit fails; a
+// refused password never calls it.
+func TestOnLogon(t *testing.T) {
+	srv := startServer(t, winrmtest.WithFaults(winrmtest.Faults{HugeOutput: 1 << 20}))
+	c := dialT(t, targetFor(srv), Options{MaxOutput: 64 << 10})
+	calls := 0
+	c.OnLogon(func() {
+		calls++
+		if n := countOps(srv)[winrmtest.OpCommand]; n != 0 {
+			t.Errorf("OnLogon ran after %d Commands, want at the Create", n)
+		}
+	})
+	if _, err := c.Run(t.Context(), "echo start", io.Discard, io.Discard); !errors.Is(err, ErrOutputTooLarge) {
+		t.Fatalf("Run = %v, want ErrOutputTooLarge", err)
+	}
+	if _, err := c.Run(t.Context(), "echo again", io.Discard, io.Discard); !errors.Is(err, ErrOutputTooLarge) {
+		t.Fatalf("second Run = %v, want ErrOutputTooLarge", err)
+	}
+	closeAndCheck(t, c, srv)
+	if calls != 1 {
+		t.Errorf("OnLogon called %d times, want 1", calls)
+	}
+
+	wrong := targetFor(srv)
+	wrong.Password = "not-the-password"
+	c = dialT(t, wrong, Options{})
+	c.OnLogon(func() { t.Error("OnLogon called for a refused logon") })
+	if _, err := c.Run(t.Context(), "echo x", io.Discard, io.Discard); !errors.Is(err, ErrAuth) {
+		t.Fatalf("Run with a wrong password = %v, want ErrAuth", err)
+	}
+}

@@ -57,6 +57,10 @@ func (s Session) RunBatch(ctx context.Context, cmds []string) ([]playbook.Output
 // Close deletes the shell.
 func (s Session) Close(ctx context.Context) error { return s.c.Close(ctx) }
 
+// OnLogon implements playbook.LogonNotifier: f is called when the host
+// first accepts the credential (its first shell is created).
+func (s Session) OnLogon(f func()) { s.c.OnLogon(f) }
+
 // Classify wraps a *remote.Error in a *playbook.TransportError carrying the
 // host status and reason code it means; the remote error stays in the
 // chain, so errors.Is(err, remote.ErrAuth) still holds after the run. Other
