@@ -137,14 +137,14 @@ func passwordFallbacks(passwordEnv string, askPass bool, asked inventory.Secret)
 func connect(stdio Stdio, o fleetOptions, hosts []*inventory.Host, asked inventory.Secret, log *slog.Logger) (session.Dialer, []playbook.Target, error) {
 	d := session.Dialer{}
 	targets := make([]playbook.Target, 0, len(hosts))
-	var errs []error
+	var errs hostErrors
 	var clear []string
 	warned := map[string]int{} // one line per inventory warning, not per host
 	fallbacks := passwordFallbacks(o.PasswordEnv, o.AskPass, asked)
 	for _, h := range hosts {
 		c, err := h.Conn(stdio.Getenv, fallbacks...)
 		if err != nil {
-			errs = append(errs, err)
+			errs.add(h.Name, err)
 			continue
 		}
 		for _, w := range c.Warnings {
@@ -153,7 +153,7 @@ func connect(stdio Stdio, o fleetOptions, hosts []*inventory.Host, asked invento
 		}
 		t, err := remoteTarget(h.Name, c, o.User)
 		if err != nil {
-			errs = append(errs, err)
+			errs.add(h.Name, err)
 			continue
 		}
 		if !t.HTTPS && t.AllowUnencrypted {
@@ -167,7 +167,7 @@ func connect(stdio Stdio, o fleetOptions, hosts []*inventory.Host, asked invento
 		targets = append(targets, playbook.Target{Name: h.Name, Address: t.Host, Groups: h.Groups(), Vars: h.Vars(),
 			Credential: credentialOf(t.User, c.PasswordSource)})
 	}
-	if err := errors.Join(errs...); err != nil {
+	if err := errs.err(); err != nil {
 		return nil, nil, err
 	}
 	for _, w := range slices.Sorted(maps.Keys(warned)) {
@@ -178,6 +178,50 @@ func connect(stdio Stdio, o fleetOptions, hosts []*inventory.Host, asked invento
 			"hosts", len(clear), "first", clear[0])
 	}
 	return d, targets, nil
+}
+
+// hostErrors collects the hosts' connection errors and reports each
+// distinct problem once: 10,000 hosts whose password_env names an unset
+// variable are one error (the first host's, with its file:line) and a count
+// with the first few names, not 10,000 lines.
+type hostErrors struct {
+	keys  []string            // distinct problems, in order of first appearance
+	first map[string]error    // the first host's error of each problem
+	hosts map[string][]string // every host with each problem
+}
+
+func (e *hostErrors) add(host string, err error) {
+	if e.first == nil {
+		e.first, e.hosts = map[string]error{}, map[string][]string{}
+	}
+	msg := err.Error()
+	var ie *inventory.Error
+	if errors.As(err, &ie) {
+		msg = ie.Msg // without the file:line, which differs per host
+	}
+	key := strings.Replace(msg, "host "+host+": ", "", 1)
+	if _, ok := e.first[key]; !ok {
+		e.keys = append(e.keys, key)
+		e.first[key] = err
+	}
+	e.hosts[key] = append(e.hosts[key], host)
+}
+
+// err is every problem, joined; nil when there is none.
+func (e *hostErrors) err() error {
+	var errs []error
+	for _, k := range e.keys {
+		errs = append(errs, e.first[k])
+		if more := e.hosts[k][1:]; len(more) > 0 {
+			shown := more[:min(len(more), 5)]
+			etc := ""
+			if len(more) > len(shown) {
+				etc = ", …"
+			}
+			errs = append(errs, fmt.Errorf("  (the same for %d more hosts: %s%s)", len(more), strings.Join(shown, ", "), etc))
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // credentialOf identifies the credential a host logs on with, without the

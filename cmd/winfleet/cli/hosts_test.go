@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"fmt"
 	"io"
 	"log/slog"
 	"testing"
@@ -49,5 +50,31 @@ bare.example ansible_port=5985 ansible_user=u
 	}
 	if _, _, err := connect(stdio, fleetOptions{PasswordEnv: "NOPE"}, []*inventory.Host{inv.Host("bare.example")}, inventory.Secret{}, log); err == nil {
 		t.Error("connect with --password-env naming an unset variable: no error")
+	}
+}
+
+// TestHostErrorsOncePerProblem: the same connection problem on many hosts
+// is reported once, with the first host's position, a count and the first
+// names; different problems each keep their own line.
+func TestHostErrorsOncePerProblem(t *testing.T) {
+	src := "[ssis]\n"
+	for i := range 12 {
+		src += fmt.Sprintf("sql%02d.example password_env=NOT_SET_PW ansible_user=u\n", i)
+	}
+	src += "odd.example ansible_port=5985 password_env=ALSO_UNSET ansible_user=u\n"
+	inv, err := inventory.Parse("hosts.ini", inventory.FormatINI, []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	_, _, err = connect(testStdio(nil), fleetOptions{}, inv.Hosts(), inventory.Secret{}, log)
+	if err == nil {
+		t.Fatal("connect accepted hosts whose password variable is not set")
+	}
+	want := "hosts.ini:2: host sql00.example: password_env: environment variable NOT_SET_PW is not set\n" +
+		"  (the same for 11 more hosts: sql01.example, sql02.example, sql03.example, sql04.example, sql05.example, …)\n" +
+		"hosts.ini:14: host odd.example: password_env: environment variable ALSO_UNSET is not set"
+	if got := err.Error(); got != want {
+		t.Errorf("error:\n%s\nwant:\n%s", got, want)
 	}
 }
