@@ -98,6 +98,7 @@ func runDemo(ctx context.Context, stdio Stdio, dir string) error {
 			Mode: s.mode, Select: selection{Inventory: []string{invPath}}, Playbook: "ssis-firewall", Dialect: "auto",
 			Forks: 24, Timeout: 20 * time.Second, ConnectTimeout: 2 * time.Second, Serial: s.serial, MaxFail: 100,
 			Log: logOptions{Format: "text"}, NoProgress: true,
+			StateDir: filepath.Join(dir, "state"), // the demo's apply journal stays in its directory
 			Reports: []string{
 				"json=" + filepath.Join(dir, s.base+".json"),
 				"csv=" + filepath.Join(dir, s.base+".csv"),

@@ -257,6 +257,9 @@ func runFleet(ctx context.Context, stdio Stdio, o fleetOptions) (_ *reports.Repo
 	run := newRun(stdio, o, fr)
 	var journal *journal
 	if o.Mode == playbook.ModeApply {
+		if o.StateDir == "" { // never the current directory
+			o.StateDir = stateDir(stdio, "")
+		}
 		names := make([]string, len(fr.targets))
 		for i, t := range fr.targets {
 			names[i] = t.Name
