@@ -41,9 +41,13 @@ func TestRunBatch(t *testing.T) {
 	if err != nil {
 		t.Fatalf("RunBatch = %v", err)
 	}
+	// One Command; as many Receives as the host needed to hand over the
+	// output (one, unless the output arrives in parts, as under -race on a
+	// loaded machine: Windows answers a Receive with what it has).
 	ops := countOps(srv)
-	if ops[winrmtest.OpCommand] != 1 || ops[winrmtest.OpCreate] != 1 || len(srv.Log()) != 3 {
-		t.Errorf("RunBatch of %d commands sent %v, want Create, Command, Receive", len(cmds), srv.Ops())
+	if ops[winrmtest.OpCommand] != 1 || ops[winrmtest.OpCreate] != 1 || ops[winrmtest.OpReceive] < 1 ||
+		len(srv.Log()) != 2+ops[winrmtest.OpReceive] {
+		t.Errorf("RunBatch of %d commands sent %v, want Create, Command, then Receives only", len(cmds), srv.Ops())
 	}
 	if len(got) != len(cmds) {
 		t.Fatalf("RunBatch returned %d results, want %d", len(got), len(cmds))
