@@ -201,6 +201,18 @@ func decodeStrict(t *testing.T, where string, doc *yaml.Node, into any) {
 	}
 }
 
+// addObject decodes doc strictly into a T and files it under name; a second
+// object of the same kind and name fails the test.
+func addObject[T any](t *testing.T, where string, doc *yaml.Node, into map[string]T, name string) {
+	t.Helper()
+	if _, ok := into[name]; ok {
+		t.Fatalf("%s: defined twice", where)
+	}
+	var o T
+	decodeStrict(t, where, doc, &o)
+	into[name] = o
+}
+
 func loadManifests(t *testing.T) manifests {
 	t.Helper()
 	m := manifests{configMaps: map[string]configMap{}, secrets: map[string]secret{}, pvcs: map[string]pvc{},
@@ -232,42 +244,17 @@ func loadManifests(t *testing.T) manifests {
 				t.Fatalf("%s: document %d: apiVersion %q kind %q name %q: want a known kind, its apiVersion and a name",
 					f, i, h.APIVersion, h.Kind, h.Metadata.Name)
 			}
-			dup := func(exists bool) {
-				if exists {
-					t.Fatalf("%s: defined twice", where)
-				}
-			}
 			switch h.Kind {
 			case "ConfigMap":
-				var o configMap
-				decodeStrict(t, where, &doc, &o)
-				_, ok := m.configMaps[o.Metadata.Name]
-				dup(ok)
-				m.configMaps[o.Metadata.Name] = o
+				addObject(t, where, &doc, m.configMaps, h.Metadata.Name)
 			case "Secret":
-				var o secret
-				decodeStrict(t, where, &doc, &o)
-				_, ok := m.secrets[o.Metadata.Name]
-				dup(ok)
-				m.secrets[o.Metadata.Name] = o
+				addObject(t, where, &doc, m.secrets, h.Metadata.Name)
 			case "PersistentVolumeClaim":
-				var o pvc
-				decodeStrict(t, where, &doc, &o)
-				_, ok := m.pvcs[o.Metadata.Name]
-				dup(ok)
-				m.pvcs[o.Metadata.Name] = o
+				addObject(t, where, &doc, m.pvcs, h.Metadata.Name)
 			case "Job":
-				var o job
-				decodeStrict(t, where, &doc, &o)
-				_, ok := m.jobs[o.Metadata.Name]
-				dup(ok)
-				m.jobs[o.Metadata.Name] = o
+				addObject(t, where, &doc, m.jobs, h.Metadata.Name)
 			case "CronJob":
-				var o cronJob
-				decodeStrict(t, where, &doc, &o)
-				_, ok := m.cronJobs[o.Metadata.Name]
-				dup(ok)
-				m.cronJobs[o.Metadata.Name] = o
+				addObject(t, where, &doc, m.cronJobs, h.Metadata.Name)
 			}
 		}
 	}

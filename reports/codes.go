@@ -100,7 +100,7 @@ func hostCode(h Host) string {
 		return ""
 	}
 	for _, c := range h.Checks {
-		if !c.Status.OK() && c.Status != CheckSkipped && c.Code != "" {
+		if c.Status.Failing() && c.Code != "" {
 			return c.Code
 		}
 	}

@@ -68,7 +68,7 @@ func WriteCommandDiff(w io.Writer, r *Report) error {
 func hostCommandLines(h Host) []string {
 	var lines []string
 	for _, c := range h.Checks {
-		if len(c.Writes) == 0 && (c.Status.OK() || c.Status == CheckSkipped) {
+		if len(c.Writes) == 0 && !c.Status.Failing() {
 			continue
 		}
 		head := "  " + oneLine(checkLabel(c))

@@ -3,8 +3,6 @@ package reports
 import (
 	"bytes"
 	"cmp"
-	"crypto/sha256"
-	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"html/template"
@@ -248,7 +246,7 @@ func (d *Delta) WriteText(w io.Writer) error {
 	var parts []string
 	for _, c := range Changes() {
 		if n := d.Counts[c]; n > 0 {
-			parts = append(parts, fmt.Sprintf("%d %s", n, strings.ReplaceAll(string(c), "_", " ")))
+			parts = append(parts, fmt.Sprintf("%d %s", n, changeTitle(c)))
 		}
 	}
 	if len(parts) == 0 {
@@ -256,16 +254,11 @@ func (d *Delta) WriteText(w io.Writer) error {
 	}
 	ew.printf("%s\n", strings.Join(parts, ", "))
 	for _, c := range Changes() {
-		var hs []HostDelta
-		for _, h := range d.Hosts {
-			if h.Change == c {
-				hs = append(hs, h)
-			}
-		}
+		hs := d.byChange(c)
 		if len(hs) == 0 {
 			continue
 		}
-		ew.printf("\n%s (%d):\n", strings.ReplaceAll(string(c), "_", " "), len(hs))
+		ew.printf("\n%s (%d):\n", changeTitle(c), len(hs))
 		for _, h := range hs {
 			ew.printf("  %s  %s -> %s", oneLine(h.Host), orDash(string(h.OldStatus)), orDash(string(h.NewStatus)))
 			if h.Reason != "" && h.Reason != string(h.NewStatus) && h.Reason != string(h.OldStatus) {
@@ -446,10 +439,9 @@ func (d *Delta) WriteHTML(w io.Writer) error {
 	if err != nil {
 		return err
 	}
-	sum := sha256.Sum256(css)
 	data := diffHTMLData{
 		D:     d,
-		CSP:   "default-src 'none'; style-src 'sha256-" + base64.StdEncoding.EncodeToString(sum[:]) + "'; img-src 'none'; base-uri 'none'; form-action 'none'",
+		CSP:   "default-src 'none'; style-src " + cspHash(css) + "; img-src 'none'; base-uri 'none'; form-action 'none'",
 		Style: template.CSS(css), Old: refText(d.Old), New: refText(d.New),
 		Headline: d.headline(), NewDrift: d.NewDrift(),
 	}

@@ -158,7 +158,7 @@ func junitHost(h Host, n *Report, class string, o WriteOptions) junitSuite {
 		case CheckSkipped:
 			tc.Skipped = &junitOutcome{Message: "skipped"}
 		}
-		if !c.Status.OK() && c.Status != CheckSkipped {
+		if c.Status.Failing() {
 			anyBadCheck = true
 		}
 		if o.keepEvidence(c) {

@@ -147,8 +147,8 @@ func Merge(reports ...*Report) (*Report, error) {
 //     dropped); incomplete, the shards' incomplete notes prefixed by
 //     their names and joined with "; ".
 //
-// A merged report gates like a scan: ExitCode(merged) is the exit code of
-// "winfleet report merge". Each shard must pass Validate. The inputs are
+// A merged report gates like a scan: Outcome(merged) decides the exit code
+// of "winfleet report merge". Each shard must pass Validate. The inputs are
 // not modified.
 func MergeShards(shards ...Shard) (*Report, error) {
 	if len(shards) == 0 {

@@ -83,12 +83,6 @@ func WritePrometheus(w io.Writer, r *Report, o WriteOptions) error {
 	return err
 }
 
-// checkFailing reports whether a check counts in winfleet_checks_failing:
-// it did not reach the desired state and was not skipped.
-func checkFailing(s CheckStatus) bool {
-	return s == CheckFail || s == CheckWouldChange || s == CheckError
-}
-
 func promSamples(n *Report, code int) map[string][]promSample {
 	out := map[string][]promSample{}
 	add := func(name string, v float64, labels ...string) {
@@ -114,7 +108,7 @@ func promSamples(n *Report, code int) map[string][]promSample {
 			if _, seen := byCheck[id]; !seen {
 				byCheck[id] = 0
 			}
-			if !checkFailing(c.Status) {
+			if !c.Status.Failing() {
 				continue
 			}
 			byCheck[id]++

@@ -231,17 +231,7 @@ func headline(n *Report, p painter) string {
 	if d := n.Duration(); d > 0 {
 		fmt.Fprintf(&b, " in %s", d.Round(time.Millisecond))
 	}
-	b.WriteString(": ")
-	var parts []string
-	for _, s := range HostStatuses {
-		if c := n.Summary[s]; c > 0 {
-			parts = append(parts, fmt.Sprintf("%d %s", c, p.paint(string(s), s)))
-		}
-	}
-	if len(parts) == 0 {
-		parts = []string{"no hosts"}
-	}
-	b.WriteString(strings.Join(parts, ", "))
+	b.WriteString(": " + countsLine(n.Summary, p))
 	return b.String()
 }
 

@@ -10,12 +10,13 @@ import (
 	"unicode"
 )
 
-// countsLine lists the non-zero counts in HostStatuses order, or "no hosts".
-func countsLine(summary map[HostStatus]int) string {
+// countsLine lists the non-zero counts in HostStatuses order, or "no hosts";
+// p colours the status words.
+func countsLine(summary map[HostStatus]int, p painter) string {
 	var parts []string
 	for _, s := range HostStatuses {
 		if c := summary[s]; c > 0 {
-			parts = append(parts, fmt.Sprintf("%d %s", c, s))
+			parts = append(parts, fmt.Sprintf("%d %s", c, p.paint(string(s), s)))
 		}
 	}
 	if len(parts) == 0 {
@@ -80,7 +81,7 @@ func WriteText(w io.Writer, r *Report) error {
 	if len(n.CommandLine) > 0 {
 		fmt.Fprintf(tw, "command:\t%s\n", oneLine(commandLineText(n.CommandLine)))
 	}
-	fmt.Fprintf(tw, "hosts:\t%d: %s\n", len(n.Hosts), countsLine(n.Summary))
+	fmt.Fprintf(tw, "hosts:\t%d: %s\n", len(n.Hosts), countsLine(n.Summary, false))
 	ew.setErr(tw.Flush())
 	if len(n.Hosts) == 0 {
 		return ew.err

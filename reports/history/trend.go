@@ -121,7 +121,8 @@ func (s *Store) Trend(from, to time.Time) (*Trend, []Problem, error) {
 			r := runs[0].Report
 			td.RunID, td.StartedAt = r.RunID, r.StartedAt.UTC()
 			td.Hosts = len(r.Hosts)
-			td.Counts = counts(r)
+			reports.Summarize(r) // every status, zeros included
+			td.Counts = r.Summary
 			td.Outcome = reports.Outcome(r).String()
 			if prev != nil {
 				tr.Changes = append(tr.Changes, statusChanges(k, prev, r)...)
@@ -145,17 +146,6 @@ func earlier(a, b time.Time) time.Time {
 		return b
 	}
 	return a
-}
-
-func counts(r *reports.Report) map[reports.HostStatus]int {
-	m := make(map[reports.HostStatus]int, len(reports.HostStatuses))
-	for _, st := range reports.HostStatuses {
-		m[st] = 0
-	}
-	for _, h := range r.Hosts {
-		m[h.Status]++
-	}
-	return m
 }
 
 // statusChanges lists the hosts whose status differs between two runs,
@@ -193,7 +183,7 @@ func (tr *Trend) WriteJSON(w io.Writer) error {
 
 // WriteText writes the trend for a human: a table with one row per day
 // (runs, hosts, then one column per host status that is non-zero on some
-// day, in reports.HostStatuses order, and the exit code), then the status
+// day, in reports.HostStatuses order, and the outcome), then the status
 // changes. Host names are made single-line with control characters
 // escaped, so a report cannot drive the terminal.
 func (tr *Trend) WriteText(w io.Writer) error {
