@@ -63,7 +63,9 @@ func (s CheckStatus) OK() bool { return s == CheckPass || s == CheckChanged }
 
 // Failing reports whether s means the check did not pass: fail,
 // would_change or error (not skipped, which was never judged).
-func (s CheckStatus) Failing() bool { return s == CheckFail || s == CheckWouldChange || s == CheckError }
+func (s CheckStatus) Failing() bool {
+	return s == CheckFail || s == CheckWouldChange || s == CheckError
+}
 
 // Valid reports whether m is scan, apply or check.
 func (m Mode) Valid() bool { return m == ModeScan || m == ModeApply || m == ModeCheck }
