@@ -85,7 +85,9 @@ func runReportRender(ctx context.Context, stdio Stdio, o renderOptions) error {
 	if err != nil {
 		return err
 	}
-	if _, err := reports.WriteTargets(stdio.Out, r, targets, reports.WriteOptions{Evidence: o.Evidence}); err != nil {
+	// A re-rendered report exits as its run would have (prometheus records it).
+	wo := reports.WriteOptions{Evidence: o.Evidence, ExitCode: exitFor(reports.Outcome(r))}
+	if _, err := reports.WriteTargets(stdio.Out, r, targets, wo); err != nil {
 		return fmt.Errorf("report: %w", err)
 	}
 	return nil
