@@ -10,16 +10,24 @@ import (
 // staticCheck refuses, at load time, every item a run would refuse on any
 // host: it resolves each item as the executor does, with the playbook's own
 // vars and (for each: ssis items) a stand-in SSIS install, and renders its
-// read and write commands in both dialects. A value that depends on a var
-// the playbook does not define is left for the run (it varies per host);
+// read and write commands in both dialects. An item gated by a when: var
+// the playbook does not define is checked as if the var were true (the
+// inventory may set it on any host). A value that depends on a var the
+// playbook does not define is left for the run (it varies per host);
 // everything else that fails (a rule named "all", a '&' in a name, port 0,
 // an unsafe path or address) is a *ParseError at the item's line.
 func staticCheck(pb *Playbook) error {
-	v := vars{layers: []map[string]inventory.Var{pb.Vars}}
+	gates := map[string]any{}
+	for _, it := range pb.items() {
+		if _, ok := pb.Vars[it.When]; it.When != "" && !ok {
+			gates[it.When] = true
+		}
+	}
+	v := vars{layers: []map[string]inventory.Var{inventory.VarsFrom("a when: var the inventory may set", gates), pb.Vars}}
 	stand := installsOf(netsh.SSISVersions()[len(netsh.SSISVersions())-1])
 	checks, err := expand(pb, v, stand, true)
 	if err != nil {
-		return nil // an undefined when: var: per host
+		return err // a playbook var that is not a boolean, named at its line
 	}
 	items := pb.items()
 	var errs []error
