@@ -102,20 +102,21 @@ type Conn struct {
 // When several are set, the one with the higher variable precedence wins;
 // at equal precedence the earlier name in the list wins.
 var (
-	varsAddress    = []string{"address", "ansible_host"}
-	varsPort       = []string{"port", "ansible_port"}
-	varsUser       = []string{"user", "ansible_user", "ansible_winrm_user"}
-	varsPassword   = []string{"password", "ansible_password", "ansible_winrm_password", "ansible_winrm_pass"}
-	varsScheme     = []string{"scheme", "ansible_winrm_scheme"}
-	varsTransport  = []string{"transport", "ansible_winrm_transport"}
-	varsCertValid  = []string{"cert_validation", "ansible_winrm_server_cert_validation"}
-	varsCAFile     = []string{"ca_file", "ansible_winrm_ca_trust_path"}
-	varsServerName = []string{"server_name"}
-	varsMsgEnc     = []string{"message_encryption", "ansible_winrm_message_encryption"}
-	varsOpTimeout  = []string{"operation_timeout", "ansible_winrm_operation_timeout_sec"}
-	varsRdTimeout  = []string{"read_timeout", "ansible_winrm_read_timeout_sec"}
-	varsClientCert = []string{"client_cert", "ansible_winrm_cert_pem"}
-	varsClientKey  = []string{"client_key", "ansible_winrm_cert_key_pem"}
+	varsAddress     = []string{"address", "ansible_host"}
+	varsPort        = []string{"port", "ansible_port"}
+	varsUser        = []string{"user", "ansible_user", "ansible_winrm_user"}
+	varsPassword    = []string{"password", "ansible_password", "ansible_winrm_password", "ansible_winrm_pass"}
+	varsScheme      = []string{"scheme", "ansible_winrm_scheme"}
+	varsTransport   = []string{"transport", "ansible_winrm_transport"}
+	varsCertValid   = []string{"cert_validation", "ansible_winrm_server_cert_validation"}
+	varsCAFile      = []string{"ca_file", "ansible_winrm_ca_trust_path"}
+	varsServerName  = []string{"server_name"}
+	varsMsgEnc      = []string{"message_encryption", "ansible_winrm_message_encryption"}
+	varsOpTimeout   = []string{"operation_timeout", "ansible_winrm_operation_timeout_sec"}
+	varsRdTimeout   = []string{"read_timeout", "ansible_winrm_read_timeout_sec"}
+	varsClientCert  = []string{"client_cert", "ansible_winrm_cert_pem"}
+	varsClientKey   = []string{"client_key", "ansible_winrm_cert_key_pem"}
+	varsAllowUnencr = []string{"allow_unencrypted"}
 )
 
 // connVarIDs numbers every connection variable name, so that a host's
@@ -124,7 +125,7 @@ var connVarIDs = func() map[string]int {
 	m := map[string]int{}
 	for _, names := range [][]string{varsAddress, varsPort, varsUser, varsPassword, varsScheme, varsTransport,
 		varsCertValid, varsCAFile, varsServerName, varsMsgEnc, varsOpTimeout, varsRdTimeout, varsClientCert,
-		varsClientKey, {"password_env"}} {
+		varsClientKey, {"password_env"}, varsAllowUnencr} {
 		for _, n := range names {
 			m[n] = len(m)
 		}
@@ -318,7 +319,8 @@ func (r *resolver) settings() (Conn, error) {
 	}
 	c.MessageEncryption = MessageEncryption(me)
 	c.AllowUnencrypted = c.MessageEncryption == EncryptNever
-	if v, ok := r.h.Var("allow_unencrypted"); ok && v.Value != nil {
+	if name, v, ok := r.get(varsAllowUnencr); ok && v.Value != nil {
+		v.Name = name // for Bool's error
 		allow, err := v.Bool()
 		if err != nil {
 			return c, err

@@ -1,7 +1,6 @@
 package playbook
 
 import (
-	"errors"
 	"fmt"
 	"regexp"
 	"strings"
@@ -127,36 +126,34 @@ func (t Template) expand(v vars) (any, error) {
 			return x.Value, nil
 		}
 	}
+	// The first bad var is kept: one is enough to refuse the value, and one
+	// message is easier to act on.
 	var err error
+	keep := func(e error) {
+		if err == nil {
+			err = e
+		}
+	}
 	out := refRE.ReplaceAllStringFunc(t.Raw, func(m string) string {
 		name := refRE.FindStringSubmatch(m)[1]
 		x, ok := v.get(name)
 		if !ok {
-			err = errors.Join(err, t.unknown(v, name))
+			keep(t.unknown(v, name))
 			return ""
 		}
 		s, isScalar, serr := v.scalar(t.Pos, x)
 		switch {
 		case serr != nil:
-			err = errors.Join(err, serr)
+			keep(serr)
 		case !isScalar:
-			err = errors.Join(err, v.errAt(t.Pos, x, CodeUndefinedVar, "is a %T; only a string or number can be part of a larger value", x.Value))
+			keep(v.errAt(t.Pos, x, CodeUndefinedVar, "is a %T; only a string or number can be part of a larger value", x.Value))
 		}
 		return s
 	})
 	if err != nil {
-		return nil, firstVarError(err)
+		return nil, err
 	}
 	return out, nil
-}
-
-// firstVarError keeps the first of joined template errors: one bad var is
-// enough to refuse the value, and one message is easier to act on.
-func firstVarError(err error) error {
-	if j, ok := err.(interface{ Unwrap() []error }); ok && len(j.Unwrap()) > 0 {
-		return j.Unwrap()[0]
-	}
-	return err
 }
 
 func (t Template) unknown(v vars, name string) error {
