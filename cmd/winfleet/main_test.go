@@ -91,8 +91,6 @@ func cmdWinfleet(ts *testscript.TestScript, neg bool, args []string) {
 	}
 }
 
-// exitCode is the exit code of a finished command, failing the script if
-// the command could not run at all.
 // runWinfleet runs the binary in the script's directory and environment and
 // returns its exit code.
 func runWinfleet(ts *testscript.TestScript, args []string) int {
@@ -104,6 +102,8 @@ func runWinfleet(ts *testscript.TestScript, args []string) int {
 	return exitCode(ts, cmd.Run())
 }
 
+// exitCode is the exit code of a finished command, failing the script if
+// the command could not run at all.
 func exitCode(ts *testscript.TestScript, err error) int {
 	if ee, ok := err.(*exec.ExitError); ok {
 		return ee.ExitCode()
@@ -170,8 +170,10 @@ func cmdReportHost(ts *testscript.TestScript, neg bool, args []string) {
 			ts.Fatalf("bad argument %q", a)
 		}
 		switch {
-		case k == "status" && string(h.Status) != v, k == "code" && h.Code != v:
-			ts.Fatalf("%s: host %s has %s %q, want %q (reason: %s)", args[0], args[1], k, map[string]string{"status": string(h.Status), "code": h.Code}[k], v, h.Reason)
+		case k == "status" || k == "code":
+			if got := map[string]string{"status": string(h.Status), "code": h.Code}[k]; got != v {
+				ts.Fatalf("%s: host %s has %s %q, want %q (reason: %s)", args[0], args[1], k, got, v, h.Reason)
+			}
 		case strings.HasPrefix(k, "writes:"):
 			state, atLeast := strings.CutSuffix(strings.TrimPrefix(k, "writes:"), ">")
 			want, err := strconv.Atoi(v)
@@ -179,6 +181,8 @@ func cmdReportHost(ts *testscript.TestScript, neg bool, args []string) {
 			if got := writes[state]; got != want && !(atLeast && got >= want) {
 				ts.Fatalf("%s: host %s has %d writes %s, want %s", args[0], args[1], got, state, strings.TrimPrefix(a, "writes:"))
 			}
+		default:
+			ts.Fatalf("report-host: unknown key %q (want status, code or writes:STATE)", k)
 		}
 	}
 }
@@ -471,9 +475,16 @@ func cmdCrash(ts *testscript.TestScript, neg bool, args []string) {
 
 // childOf is the one child process of pid (Linux /proc).
 func childOf(ts *testscript.TestScript, pid int) int {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/task/%d/children", pid, pid))
+	// Each thread lists the children it started; the supervisor starts
+	// its child from a locked thread, not necessarily the main one.
+	tasks, err := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/children", pid))
 	ts.Check(err)
-	f := strings.Fields(string(b))
+	var f []string
+	for _, t := range tasks {
+		if b, err := os.ReadFile(t); err == nil {
+			f = append(f, strings.Fields(string(b))...)
+		}
+	}
 	if len(f) != 1 {
 		ts.Fatalf("process %d has children %q, want one", pid, f)
 	}
