@@ -31,8 +31,14 @@ func configKeys() []string {
 		"inventory", "playbook", "limit", "dialect", "forks", "timeout", "connect-timeout", "serial", "max-fail",
 		"report", "user", "password-env", "ask-pass", "check", "diff", "log-format", "verbose", "no-progress", "quiet",
 		"evidence", "extra-vars", "shard", "history", "keep", "since", "auth-fail-limit", "state-dir", "max-output",
+		"format", "from", "to",
 	}
 }
+
+// notConfigKeys are the flags of commands that read the config file that
+// make no sense there: where the config file is, one-shot actions, and
+// inventory list's display format (-o table|json, read from the flag only).
+var notConfigKeys = []string{"config", "help", "list-hosts", "output"}
 
 // settings resolves a command's options from the one viper instance of the
 // run: flag > WINFLEET_* environment > config file > default. Every value is
@@ -77,9 +83,10 @@ func loadSettings(ctx context.Context, cmd *cobra.Command, stdio Stdio) (*settin
 	}
 	s.file = path
 	var unknown []error
+	keys := configKeys()
 	for _, k := range v.AllKeys() {
-		if v.InConfig(k) && !slices.Contains(configKeys(), k) {
-			unknown = append(unknown, fmt.Errorf("config file %s: unknown key %q (keys are the long flag names: %s)", path, k, strings.Join(configKeys(), ", ")))
+		if v.InConfig(k) && !slices.Contains(keys, k) {
+			unknown = append(unknown, fmt.Errorf("config file %s: unknown key %q (keys are the long flag names: %s)", path, k, strings.Join(keys, ", ")))
 		}
 	}
 	return s, errors.Join(unknown...)

@@ -5,12 +5,14 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/winfleet/winfleet/playbook"
 	"github.com/winfleet/winfleet/reports"
@@ -295,5 +297,32 @@ func TestRedactArgs(t *testing.T) {
 	want := "apply -i h.ini -e ansible_password=**** dialect=legacy --extra-vars=api_token=**** -ebecome_pass=**** -l sql*"
 	if got != want {
 		t.Errorf("redactArgs = %q\nwant          %q", got, want)
+	}
+}
+
+// TestConfigKeysAreTheFlags keeps configKeys in step with the flags: every
+// long flag of a command that reads the config file (has --config) is a
+// config key or deliberately not one, and every config key is such a flag.
+func TestConfigKeysAreTheFlags(t *testing.T) {
+	flags := map[string]bool{}
+	var walk func(c *cobra.Command)
+	walk = func(c *cobra.Command) {
+		if c.Flags().Lookup("config") != nil {
+			c.Flags().VisitAll(func(f *pflag.Flag) { flags[f.Name] = true })
+		}
+		for _, sub := range c.Commands() {
+			walk(sub)
+		}
+	}
+	walk(newRootCmd(testStdio(nil)))
+	for f := range flags {
+		if !slices.Contains(configKeys(), f) && !slices.Contains(notConfigKeys, f) {
+			t.Errorf("flag --%s is neither in configKeys nor in notConfigKeys", f)
+		}
+	}
+	for _, k := range configKeys() {
+		if !flags[k] {
+			t.Errorf("config key %q is no flag of a command that reads the config file", k)
+		}
 	}
 }
