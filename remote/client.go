@@ -27,7 +27,6 @@ var ErrClosed = errors.New("remote: client is closed")
 // hundreds can run at once.
 type Client struct {
 	host   string // host:port, for errors and logs
-	url    string
 	opts   Options
 	params winrm.Parameters // a copy, for the envelopes; DefaultParameters is never touched
 	tr     *transport
@@ -103,8 +102,7 @@ func Dial(ctx context.Context, t Target, o Options) (*Client, error) {
 		return fail(ErrConfig, "", err)
 	}
 	c := &Client{host: host, opts: o, dec: newDecoder(o.CodePage), log: o.Logger.With(slog.String("host", host))}
-	c.url = (&url.URL{Scheme: t.scheme(), Host: host, Path: "/wsman"}).String()
-	c.tr = &transport{host: host, url: c.url, kind: kind, https: t.HTTPS, readTimeout: o.ReadTimeout, log: c.log,
+	c.tr = &transport{host: host, url: (&url.URL{Scheme: t.scheme(), Host: host, Path: "/wsman"}).String(), kind: kind, https: t.HTTPS, readTimeout: o.ReadTimeout, log: c.log,
 		fastTimedOut: fastTimedOutFor(o.OperationTimeout)}
 
 	if t.InsecureSkipVerify && t.HTTPS {

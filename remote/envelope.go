@@ -125,7 +125,11 @@ func placeholder(s envSlot) string {
 // appendEnvelope appends the SOAP envelope of r to b: masterzen's envelope
 // of r.op (templateFor) with r's values and messageID filled in.
 func appendEnvelope(b []byte, url string, p *winrm.Parameters, messageID string, r wsmanRequest) []byte {
-	t := templateFor(r.op, p)
+	return fillEnvelope(b, templateFor(r.op, p), url, messageID, r)
+}
+
+// fillEnvelope appends template t filled with r's values to b.
+func fillEnvelope(b []byte, t *envTemplate, url, messageID string, r wsmanRequest) []byte {
 	for i, slot := range t.slots {
 		b = append(b, t.parts[i]...)
 		switch slot {

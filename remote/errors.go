@@ -140,7 +140,7 @@ const (
 // FaultError is a WS-Management SOAP fault answered by the host. It matches
 // ErrFault with errors.Is.
 type FaultError struct {
-	Op      string // operation that faulted: "create", "command", "receive", "signal", "delete", "send"
+	Op      string // operation that faulted: "create", "command", "receive", "signal", "delete"
 	Code    uint32 // WSManFault Code attribute, e.g. 2150859173; 0 if absent
 	Subcode string // s:Subcode value without prefix, e.g. "QuotaLimit", "InvalidSelectors"
 	Reason  string // f:Message (or s:Reason) text, trimmed

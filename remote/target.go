@@ -189,8 +189,10 @@ type Options struct {
 	// CodePage is the OEM code page used to decode output that is not
 	// valid UTF-8: 850 (default) or 437.
 	CodePage int
-	// MaxIdleConns is the number of idle keep-alive connections kept to
-	// the host. Default 2 (the Receive long-poll and one spare).
+	// MaxIdleConns is the number of connections the NTLM transport keeps
+	// to the host (each pays the handshake once). Default 2 (the Receive
+	// long-poll and one spare). Basic and certificate keep one connection:
+	// a client sends one request at a time.
 	MaxIdleConns int
 	// MaxOutput bounds what one command (or one batch) may print, stdout
 	// and stderr together, in bytes. It is enforced while receiving: past

@@ -70,6 +70,10 @@ type transport struct {
 
 	poster poster
 	params *winrm.Parameters // the Client's, for the envelopes
+	// tmpl holds the envelope template of each op once looked up: the
+	// params never change, so the process-wide memo (and its lock) is
+	// consulted once per op and client, not once per request.
+	tmpl map[string]*envTemplate
 
 	req []byte // request envelopes, reused
 	buf []byte // answer bodies, reused
@@ -98,7 +102,15 @@ func (t *transport) exchange(ctx context.Context, req wsmanRequest, out *output)
 	}
 	start := time.Now()
 	t.requests.Add(1)
-	t.req = appendEnvelope(t.req[:0], t.url, t.params, newMessageID(), req)
+	tp := t.tmpl[op]
+	if tp == nil {
+		if t.tmpl == nil {
+			t.tmpl = make(map[string]*envTemplate, 5)
+		}
+		tp = templateFor(op, t.params)
+		t.tmpl[op] = tp
+	}
+	t.req = fillEnvelope(t.req[:0], tp, t.url, newMessageID(), req)
 	a, err := t.poster.post(ctx, req, t.req, t.buf[:0])
 	if cap(t.req) > maxKeptBuffer {
 		t.req = nil

@@ -24,7 +24,6 @@ const (
 	actionCommand = "http://schemas.microsoft.com/wbem/wsman/1/windows/shell/CommandResponse"
 	actionReceive = "http://schemas.microsoft.com/wbem/wsman/1/windows/shell/ReceiveResponse"
 	actionSignal  = "http://schemas.microsoft.com/wbem/wsman/1/windows/shell/SignalResponse"
-	actionSend    = "http://schemas.microsoft.com/wbem/wsman/1/windows/shell/SendResponse"
 	actionDelete  = "http://schemas.xmlsoap.org/ws/2004/09/transfer/DeleteResponse"
 	actionFault   = "http://schemas.dmtf.org/wbem/wsman/1/wsman/fault"
 
@@ -44,8 +43,6 @@ func expectedAction(op string) string {
 		return actionReceive
 	case "signal":
 		return actionSignal
-	case "send":
-		return actionSend
 	case "delete":
 		return actionDelete
 	}
