@@ -46,10 +46,6 @@ func IsSecretName(name string) bool {
 	return false
 }
 
-// PasswordVars are the variable names (winfleet's and Ansible's) that hold a
-// WinRM password in clear text. IsSecretName holds for every one of them.
-func PasswordVars() []string { return append([]string(nil), varsPassword...) }
-
 // ParseBool reads a boolean word the way Ansible and YAML 1.1 do: true, yes,
 // on, y, t and 1 are true; false, no, off, n, f and 0 are false; any case,
 // surrounding space ignored. Anything else is an error. Flags, WINFLEET_*

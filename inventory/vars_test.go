@@ -3,6 +3,7 @@ package inventory
 import (
 	"encoding/json"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -11,7 +12,7 @@ import (
 // connection code reads (and Ansible's other password vars): every one is a
 // secret, so no listing shows its value.
 func TestEveryPasswordAliasIsSecret(t *testing.T) {
-	names := append(PasswordVars(), "ansible_become_pass", "ansible_become_password", "ansible_ssh_pass",
+	names := append(slices.Clone(varsPassword), "ansible_become_pass", "ansible_become_password", "ansible_ssh_pass",
 		"ansible_become_passwd", "api_token", "client_key", "ansible_winrm_cert_key_pem", "db_secret", "AdminPassword")
 	for _, n := range names {
 		if !IsSecretName(n) {

@@ -64,8 +64,8 @@ func ssisVarsFor(in ssisInstall, newest bool) map[string]inventory.Var {
 // expand resolves every item of pb for a host. installs are the SSIS
 // versions found on it; with discovered false (before discovery) each: ssis
 // items are left out. An error is returned for problems that make
-// the whole host unusable (an undefined when: var); per-item problems are
-// kept in check.err.
+// the whole host unusable (an undefined when: var); an item that cannot be
+// resolved becomes an unresolved check carrying its error.
 func expand(pb *Playbook, v vars, installs []ssisInstall, discovered bool) ([]check, error) {
 	var out []check
 	newest := -1

@@ -1,7 +1,6 @@
 package playbook
 
 import (
-	"slices"
 	"time"
 	"unique"
 )
@@ -45,9 +44,6 @@ func Statuses() []Status {
 		StatusUnreachable, StatusAuthFailed, StatusTimeout, StatusError, StatusSkipped, StatusCancelled,
 	}
 }
-
-// Valid reports whether s is one of Statuses.
-func (s Status) Valid() bool { return slices.Contains(Statuses(), s) }
 
 // Drift reports whether the host is known not to be in the desired state:
 // noncompliant, failed or would_change.
@@ -129,7 +125,6 @@ const (
 	CheckChanged     CheckStatus = "changed"
 	CheckWouldChange CheckStatus = "would_change"
 	CheckError       CheckStatus = "error"
-	CheckSkipped     CheckStatus = "skipped"
 )
 
 // WriteState says how far a write command got.
@@ -195,9 +190,6 @@ type CheckResult struct {
 
 	reason string // one line: why the check is not pass
 }
-
-// Reason says in one line why the check is not pass ("" when it is).
-func (c CheckResult) Reason() string { return c.reason }
 
 // compact stores r's evidence once for the whole run: a fleet built from
 // one image answers most reads byte for byte alike (the same rule text,

@@ -25,6 +25,3 @@ func tryLock(f *os.File) error {
 	}
 	return err
 }
-
-// unlockFile releases f's lock.
-func unlockFile(f *os.File) error { return syscall.Flock(int(f.Fd()), syscall.LOCK_UN) }

@@ -29,8 +29,3 @@ func tryLock(f *os.File) error {
 	}
 	return err
 }
-
-// unlockFile releases f's lock.
-func unlockFile(f *os.File) error {
-	return windows.UnlockFileEx(windows.Handle(f.Fd()), 0, 1, 0, new(windows.Overlapped))
-}

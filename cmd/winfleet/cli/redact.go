@@ -16,19 +16,17 @@ func redactArgs(args []string) []string {
 	for i, a := range args {
 		switch {
 		case extra:
-			out[i] = redactExtraVars(a)
+			out[i] = inventory.RedactExtraVars(a)
 			extra = false
 		case a == "-e" || a == "--extra-vars":
 			out[i], extra = a, true
 		case strings.HasPrefix(a, "--extra-vars="):
-			out[i] = "--extra-vars=" + redactExtraVars(strings.TrimPrefix(a, "--extra-vars="))
+			out[i] = "--extra-vars=" + inventory.RedactExtraVars(strings.TrimPrefix(a, "--extra-vars="))
 		case strings.HasPrefix(a, "-e") && len(a) > 2:
-			out[i] = "-e" + redactExtraVars(strings.TrimPrefix(strings.TrimPrefix(a, "-e"), "="))
+			out[i] = "-e" + inventory.RedactExtraVars(strings.TrimPrefix(strings.TrimPrefix(a, "-e"), "="))
 		default:
 			out[i] = a
 		}
 	}
 	return out
 }
-
-func redactExtraVars(v string) string { return inventory.RedactExtraVars(v) }
