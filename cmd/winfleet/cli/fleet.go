@@ -364,12 +364,7 @@ func finish(ctx context.Context, stdio Stdio, o fleetOptions, term terminal, rep
 	if ctx.Err() != nil {
 		code = ExitInterrupted
 	}
-	paths, werr := reports.WriteTargets(stdio.Out, rep, outputs, reports.WriteOptions{Evidence: o.Evidence, ExitCode: code})
-	if path, err := saveHistory(o.History, o.Keep, rep); err != nil {
-		werr = errors.Join(werr, err)
-	} else if path != "" {
-		paths = append(paths, path)
-	}
+	paths, werr := writeRun(stdio, rep, outputs, reports.WriteOptions{Evidence: o.Evidence, ExitCode: code}, o.History, o.Keep)
 	if o.Diff {
 		if err := reports.WriteCommandDiff(stdio.Out, rep); err != nil {
 			werr = errors.Join(werr, err)
@@ -389,6 +384,24 @@ func finish(ctx context.Context, stdio Stdio, o fleetOptions, term terminal, rep
 	if err := write(stdio.Err, rep, so); err != nil && werr == nil {
 		werr, code = err, ExitFatal
 	}
+	return runExit(werr, code)
+}
+
+// writeRun writes a run's reports and, with a history directory, its
+// history entry; it returns where they went and every write error.
+func writeRun(stdio Stdio, rep *reports.Report, outputs []reports.Target, wo reports.WriteOptions, history string, keep int) ([]string, error) {
+	paths, werr := reports.WriteTargets(stdio.Out, rep, outputs, wo)
+	if path, err := saveHistory(history, keep, rep); err != nil {
+		werr = errors.Join(werr, err)
+	} else if path != "" {
+		paths = append(paths, path)
+	}
+	return paths, werr
+}
+
+// runExit is how a command that wrote a run's reports ends: fatal when a
+// report could not be written, else with the run's code.
+func runExit(werr error, code int) error {
 	switch {
 	case werr != nil:
 		return &exitError{code: ExitFatal, err: fmt.Errorf("report: %w", werr)}

@@ -114,13 +114,10 @@ func checkOtherApplies(stdio Stdio, dir string, hosts []string) error {
 	}
 	var conflicts []error
 	for _, p := range journalFiles(dir) {
-		f, err := os.Open(p)
+		start, ended, running, err := inspectJournal(p)
 		if err != nil {
 			continue
 		}
-		start, ended := journalHead(f)
-		running := tryLock(f) == errLocked
-		f.Close()
 		switch {
 		case running && start != nil:
 			var shared []string
@@ -141,6 +138,18 @@ func checkOtherApplies(stdio Stdio, dir string, hosts []string) error {
 		return fmt.Errorf("%w\nwait for it to finish, or narrow --limit to other hosts", errors.Join(conflicts...))
 	}
 	return nil
+}
+
+// inspectJournal reads a journal's start record, whether it has an end
+// record, and whether a live apply holds it (running).
+func inspectJournal(path string) (start *journalRecord, ended, running bool, err error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, false, false, err
+	}
+	defer f.Close()
+	start, ended = journalHead(f)
+	return start, ended, tryLock(f) == errLocked, nil
 }
 
 // journalHead reads a journal's start record and whether it has an end

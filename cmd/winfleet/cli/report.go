@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"time"
 
@@ -350,25 +349,14 @@ func runReportMerge(ctx context.Context, stdio Stdio, o mergeOptions) error {
 		merged.Tool = reportTool()
 	}
 	code := exitFor(reports.Outcome(merged))
-	paths, werr := reports.WriteTargets(stdio.Out, merged, targets, reports.WriteOptions{Evidence: o.Evidence, ExitCode: code})
-	if path, err := saveHistory(o.History, o.Keep, merged); err != nil {
-		werr = errors.Join(werr, err)
-	} else if path != "" {
-		paths = append(paths, path)
-	}
+	paths, werr := writeRun(stdio, merged, targets, reports.WriteOptions{Evidence: o.Evidence, ExitCode: code}, o.History, o.Keep)
 	if werr != nil {
 		code = ExitFatal
 	}
 	if err := reports.WriteSummary(stdio.Err, merged, reports.SummaryOptions{Paths: paths, Quiet: o.Quiet, ExitCode: code}); err != nil {
 		werr = errors.Join(werr, err)
 	}
-	switch {
-	case werr != nil:
-		return &exitError{code: ExitFatal, err: fmt.Errorf("report: %w", werr)}
-	case code != ExitOK:
-		return &exitError{code: code}
-	}
-	return nil
+	return runExit(werr, code)
 }
 
 func newReportRecoverCmd(stdio Stdio, run func(context.Context, renderOptions) error) *cobra.Command {
@@ -419,14 +407,7 @@ newest journal of an unfinished apply in the state directory is used.`,
 func newestUnfinishedJournal(dir string) (string, error) {
 	files := journalFiles(dir)
 	for i := len(files) - 1; i >= 0; i-- {
-		f, err := os.Open(files[i])
-		if err != nil {
-			continue
-		}
-		_, ended := journalHead(f)
-		running := tryLock(f) == errLocked
-		f.Close()
-		if !ended && !running {
+		if _, ended, running, err := inspectJournal(files[i]); err == nil && !ended && !running {
 			return files[i], nil
 		}
 	}
@@ -449,13 +430,8 @@ func runReportRecover(ctx context.Context, stdio Stdio, o renderOptions) error {
 		return err
 	}
 	code := exitFor(reports.Outcome(r))
-	if _, err := reports.WriteTargets(stdio.Out, r, targets, reports.WriteOptions{Evidence: o.Evidence, ExitCode: code}); err != nil {
-		return &exitError{code: ExitFatal, err: fmt.Errorf("report: %w", err)}
-	}
-	if code != ExitOK {
-		return &exitError{code: code}
-	}
-	return nil
+	_, err = reports.WriteTargets(stdio.Out, r, targets, reports.WriteOptions{Evidence: o.Evidence, ExitCode: code})
+	return runExit(err, code)
 }
 
 // readReport reads a JSON report with the input size cap; errors name the
