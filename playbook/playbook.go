@@ -7,9 +7,11 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"iter"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -70,8 +72,11 @@ func (p Pos) String() string {
 type Template struct {
 	Raw string
 	Pos Pos
-	// refs are the var names referenced, in order.
+	// refs are the var names referenced, in order, and lits the text
+	// around them: Raw is lits[0] {{ refs[0] }} lits[1] … lits[len(refs)]
+	// (lits is nil when there are no refs).
 	refs []string
+	lits []string
 	set  bool // the key was present in the source
 }
 
@@ -395,12 +400,10 @@ func (p *parser) template(n *yaml.Node, what string) Template {
 		p.errf(n, "%s must be a string", what)
 		return t
 	}
-	t.Raw = n.Value
-	refs, err := parseRefs(n.Value)
+	t, err := newTemplate(n.Value, t.Pos)
 	if err != nil {
 		p.errf(n, "%s: %v", what, err)
 	}
-	t.refs = refs
 	return t
 }
 
@@ -529,16 +532,26 @@ func (p *parser) checkRefs(pb *Playbook) {
 
 // items lists every item of the playbook: rules, then registry items, then
 // services.
-func (pb *Playbook) items() []Item {
-	var out []Item
-	for _, r := range pb.Rules {
-		out = append(out, r.Item)
+func (pb *Playbook) items() []Item { return slices.Collect(pb.eachItem()) }
+
+// eachItem yields the items in the order of items, without copying the
+// lists (it runs for every plan of every host).
+func (pb *Playbook) eachItem() iter.Seq[Item] {
+	return func(yield func(Item) bool) {
+		for _, r := range pb.Rules {
+			if !yield(r.Item) {
+				return
+			}
+		}
+		for _, d := range pb.DCOM {
+			if !yield(d.Item) {
+				return
+			}
+		}
+		for _, s := range pb.Services {
+			if !yield(s.Item) {
+				return
+			}
+		}
 	}
-	for _, d := range pb.DCOM {
-		out = append(out, d.Item)
-	}
-	for _, s := range pb.Services {
-		out = append(out, s.Item)
-	}
-	return out
 }

@@ -122,14 +122,28 @@ func TestTemplate(t *testing.T) {
 		testVars(map[string]any{"scope_list": []any{"10.0.0.0/8", "192.168.1.5"}, "port": 135, "name": "Web", "csv": "1.2.3.4, 5.6.7.8"}),
 	}}
 	mk := func(raw string) Template {
-		refs, err := parseRefs(raw)
+		tp, err := newTemplate(raw, Pos{"pb.yaml", 9})
 		if err != nil {
-			t.Fatalf("parseRefs(%q): %v", raw, err)
+			t.Fatalf("newTemplate(%q): %v", raw, err)
 		}
-		return Template{Raw: raw, Pos: Pos{"pb.yaml", 9}, refs: refs}
+		return tp
 	}
-	if s, err := mk("SSIS {{ssis_version}} on {{ name }}").str(v, "name"); err != nil || s != "SSIS 130 on Web" {
-		t.Errorf("String = %q, %v", s, err)
+	for raw, want := range map[string]string{
+		"SSIS {{ssis_version}} on {{ name }}": "SSIS 130 on Web",
+		"{{name}}{{ port }}":                  "Web135",
+		"{{ name }}-x":                        "Web-x",
+		"x-{{name}}":                          "x-Web",
+		"no refs { here }":                    "no refs { here }",
+		"{{ssis_version}} {{ssis_version}}":   "130 130",
+	} {
+		if s, err := mk(raw).str(v, "name"); err != nil || s != want {
+			t.Errorf("%q: String = %q, %v; want %q", raw, s, err, want)
+		}
+	}
+	for _, raw := range []string{"{{ a | upper }}", "{{ a }", "x }} y", "{{ {{a}} }}"} {
+		if _, err := newTemplate(raw, Pos{}); err == nil {
+			t.Errorf("newTemplate(%q): want an error", raw)
+		}
 	}
 	if s, err := mk("{{ port }}").str(v, "port"); err != nil || s != "135" {
 		t.Errorf("String(port) = %q, %v", s, err)
@@ -156,8 +170,8 @@ func TestTemplate(t *testing.T) {
 func TestTemplateRefusesSecrets(t *testing.T) {
 	v := vars{host: "sql01", layers: []map[string]inventory.Var{testVars(map[string]any{"ansible_password": "hunter2", "become_pass": "x"})}}
 	for _, name := range []string{"ansible_password", "become_pass"} {
-		refs, _ := parseRefs("{{ " + name + " }}")
-		_, err := Template{Raw: "{{ " + name + " }}", refs: refs, Pos: Pos{"pb.yaml", 3}}.str(v, "name")
+		tp, _ := newTemplate("{{ "+name+" }}", Pos{"pb.yaml", 3})
+		_, err := tp.str(v, "name")
 		if err == nil || !strings.Contains(err.Error(), "secret") || strings.Contains(err.Error(), "hunter2") {
 			t.Errorf("referencing %s: err = %v, want a refusal without the value", name, err)
 		}

@@ -68,16 +68,12 @@ func planReads(pb *Playbook, v vars, f facts, o netsh.Options) (readPlan, error)
 
 // usesSSIS reports whether any item that applies to the host has each: ssis.
 func usesSSIS(pb *Playbook, v vars) (bool, error) {
-	for _, it := range pb.items() {
+	for it := range pb.eachItem() {
 		if it.Each != "ssis" {
 			continue
 		}
-		ok, err := applies(it, v)
-		if err != nil {
-			return false, err
-		}
-		if ok {
-			return true, nil
+		if ok, err := applies(it, v); ok || err != nil {
+			return ok, err
 		}
 	}
 	return false, nil

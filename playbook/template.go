@@ -10,21 +10,32 @@ import (
 
 var refRE = regexp.MustCompile(`\{\{\s*([^{}]*?)\s*\}\}`)
 
-// parseRefs returns the var names a template references. Only plain names
-// are allowed inside {{ }}: no filters, no expressions.
-func parseRefs(s string) ([]string, error) {
-	var refs []string
-	for _, m := range refRE.FindAllStringSubmatch(s, -1) {
-		if !varNameRE.MatchString(m[1]) {
-			return nil, fmt.Errorf("%q: only {{ var_name }} is supported", m[0])
+// parseTemplate splits s into literal text and var references, so that s
+// is lits[0] {{ refs[0] }} lits[1] … {{ refs[n-1] }} lits[n]. Only plain
+// names are allowed inside {{ }}: no filters, no expressions. The split is
+// done once, when the playbook is loaded: expanding for a host is then a
+// concatenation, not a regexp run.
+func parseTemplate(s string) (lits, refs []string, err error) {
+	prev := 0
+	for _, m := range refRE.FindAllStringSubmatchIndex(s, -1) {
+		if name := s[m[2]:m[3]]; !varNameRE.MatchString(name) {
+			return nil, nil, fmt.Errorf("%q: only {{ var_name }} is supported", s[m[0]:m[1]])
 		}
-		refs = append(refs, m[1])
+		lits = append(lits, s[prev:m[0]])
+		refs = append(refs, s[m[2]:m[3]])
+		prev = m[1]
 	}
-	rest := refRE.ReplaceAllString(s, "")
-	if strings.Contains(rest, "{{") || strings.Contains(rest, "}}") {
-		return nil, fmt.Errorf("unbalanced {{ }} in %q", s)
+	lits = append(lits, s[prev:])
+	if rest := strings.Join(lits, ""); strings.Contains(rest, "{{") || strings.Contains(rest, "}}") {
+		return nil, nil, fmt.Errorf("unbalanced {{ }} in %q", s)
 	}
-	return refs, nil
+	return lits, refs, nil
+}
+
+// newTemplate is the template raw at pos.
+func newTemplate(raw string, pos Pos) (Template, error) {
+	lits, refs, err := parseTemplate(raw)
+	return Template{Raw: raw, Pos: pos, refs: refs, lits: lits, set: true}, err
 }
 
 // vars is the var lookup for one host: item-level vars (per SSIS version)
@@ -114,17 +125,18 @@ func (t Template) expand(v vars) (any, error) {
 				Msg: "holds a secret; a playbook may not put it on a command line (it would end up in reports)"}
 		}
 	}
-	if len(t.refs) == 1 {
-		if m := refRE.FindStringSubmatchIndex(t.Raw); m != nil && m[0] == 0 && m[1] == len(t.Raw) {
-			x, ok := v.get(t.refs[0])
-			if !ok {
-				return nil, t.unknown(v, t.refs[0])
-			}
-			if err := v.usable(t.Pos, x); err != nil {
-				return nil, err
-			}
-			return x.Value, nil
+	if len(t.refs) == 0 {
+		return t.Raw, nil
+	}
+	if len(t.refs) == 1 && t.lits[0] == "" && t.lits[1] == "" {
+		x, ok := v.get(t.refs[0])
+		if !ok {
+			return nil, t.unknown(v, t.refs[0])
 		}
+		if err := v.usable(t.Pos, x); err != nil {
+			return nil, err
+		}
+		return x.Value, nil
 	}
 	// The first bad var is kept: one is enough to refuse the value, and one
 	// message is easier to act on.
@@ -134,12 +146,13 @@ func (t Template) expand(v vars) (any, error) {
 			err = e
 		}
 	}
-	out := refRE.ReplaceAllStringFunc(t.Raw, func(m string) string {
-		name := refRE.FindStringSubmatch(m)[1]
+	var b strings.Builder
+	for i, name := range t.refs {
+		b.WriteString(t.lits[i])
 		x, ok := v.get(name)
 		if !ok {
 			keep(t.unknown(v, name))
-			return ""
+			continue
 		}
 		s, isScalar, serr := v.scalar(t.Pos, x)
 		switch {
@@ -148,12 +161,13 @@ func (t Template) expand(v vars) (any, error) {
 		case !isScalar:
 			keep(v.errAt(t.Pos, x, CodeUndefinedVar, "is a %T; only a string or number can be part of a larger value", x.Value))
 		}
-		return s
-	})
+		b.WriteString(s)
+	}
+	b.WriteString(t.lits[len(t.refs)])
 	if err != nil {
 		return nil, err
 	}
-	return out, nil
+	return b.String(), nil
 }
 
 func (t Template) unknown(v vars, name string) error {
