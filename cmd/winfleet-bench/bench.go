@@ -41,6 +41,8 @@ type options struct {
 	Dir         string        // work directory; "" = a temporary one, removed
 	Calibrate   int           // hosts of the lab that counts requests per host
 	Timeout     time.Duration // winfleet scan --timeout
+	Warmup      int           // unmeasured scans of each lab before measuring
+	Repeat      int           // measured scans per run (and pywinrm runs)
 }
 
 // A runSpec is one measurement: KIND:HOSTS:FORKS.
@@ -94,7 +96,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&o.Dir, "dir", "", "keep fleets, inventories and reports in this directory")
 	fs.IntVar(&o.Calibrate, "calibrate", 100, "hosts of the in-process lab that counts the requests per host")
 	fs.DurationVar(&o.Timeout, "timeout", 2*time.Minute, "winfleet scan --timeout (per host)")
+	fs.IntVar(&o.Warmup, "warmup", 1, "unmeasured winfleet scans of each fresh lab before measuring (the lab process grows its heap on the first)")
+	fs.IntVar(&o.Repeat, "repeat", 3, "measured scans per run; a median row follows when more than one")
 	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if o.Warmup < 0 || o.Repeat < 1 {
+		fmt.Fprintln(stderr, "-warmup must be 0 or more and -repeat 1 or more")
 		return 2
 	}
 	var err error
@@ -227,52 +235,116 @@ func (b *bencher) one(ctx context.Context, r runSpec, stdout io.Writer) error {
 		}
 	}
 
+	inventory := filepath.Join(rd, "inventory.yaml")
+	report := filepath.Join(rd, "scan.json")
+	for i := 0; i < b.o.Warmup; i++ {
+		if _, err := b.scan(ctx, inventory, limit, r.Forks, report); err != nil {
+			return fmt.Errorf("warm-up scan: %w", err)
+		}
+	}
+	var wf, py []measured
+	for i := 0; i < b.o.Repeat; i++ {
+		m, err := b.measure(ctx, lab, func() (usage, error) { return b.scan(ctx, inventory, limit, r.Forks, report) })
+		if err != nil {
+			return err
+		}
+		statuses, err := checkReport(report, answers, scanned)
+		if err != nil {
+			return err
+		}
+		m.label, m.note = fmt.Sprintf("%s winfleet #%d", r.Kind, i+1), statuses
+		wf = append(wf, m)
+		b.printRow(stdout, r, len(scanned), m, rc, "")
+		if r.Kind != "compare" {
+			continue
+		}
+		p, err := b.measure(ctx, lab, func() (usage, error) { return b.pywinrm(ctx, inventory, scanned, r.Forks) })
+		if err != nil {
+			return fmt.Errorf("pywinrm: %w", err)
+		}
+		p.label, p.note = fmt.Sprintf("%s pywinrm #%d", r.Kind, i+1), fmt.Sprintf("%d/%d ran both commands", p.ok, len(scanned))
+		py = append(py, p)
+		b.printRow(stdout, r, len(scanned), p, reqCount{}, fmt.Sprintf("%.1f× winfleet's wall", p.wall.Seconds()/m.wall.Seconds()))
+	}
+	if b.o.Repeat > 1 {
+		m := median(wf)
+		m.label, m.note = fmt.Sprintf("**%s winfleet, median of %d**", r.Kind, b.o.Repeat), ""
+		b.printRow(stdout, r, len(scanned), m, rc, "")
+		if len(py) > 0 {
+			p := median(py)
+			p.label, p.note = fmt.Sprintf("**%s pywinrm, median of %d**", r.Kind, b.o.Repeat), ""
+			b.printRow(stdout, r, len(scanned), p, reqCount{}, fmt.Sprintf("**%.1f× winfleet's median wall**", p.wall.Seconds()/m.wall.Seconds()))
+		}
+	}
+	return nil
+}
+
+// measured is one measured scan: the scanner's usage and the lab's CPU
+// meanwhile.
+type measured struct {
+	usage
+	lab         time.Duration
+	label, note string
+}
+
+// measure runs f and adds the lab's CPU during it.
+func (b *bencher) measure(ctx context.Context, lab *labProc, f func() (usage, error)) (measured, error) {
 	lab0, err := procCPU(lab.cmd.Process.Pid)
 	if err != nil {
-		return err
+		return measured{}, err
 	}
-	report := filepath.Join(rd, "scan.json")
-	res, err := b.scan(ctx, filepath.Join(rd, "inventory.yaml"), limit, r.Forks, report)
+	u, err := f()
 	if err != nil {
-		return err
+		return measured{}, err
 	}
 	lab1, err := procCPU(lab.cmd.Process.Pid)
 	if err != nil {
-		return err
+		return measured{}, err
 	}
-	statuses, err := checkReport(report, answers, scanned)
-	if err != nil {
-		return err
+	return measured{usage: u, lab: lab1 - lab0}, nil
+}
+
+// median is the median of each column on its own (wall, CPU, RSS, lab
+// CPU), so it may mix repetitions; with an even count the upper middle.
+func median(ms []measured) measured {
+	col := func(f func(measured) int64) int64 {
+		v := make([]int64, len(ms))
+		for i, m := range ms {
+			v[i] = f(m)
+		}
+		sort.Slice(v, func(i, j int) bool { return v[i] < v[j] })
+		return v[len(v)/2]
 	}
-	n := len(scanned)
-	labCPU := lab1 - lab0
-	ideal, ratio := "—", "—"
-	reqs := "—"
+	var m measured
+	m.wall = time.Duration(col(func(m measured) int64 { return int64(m.wall) }))
+	m.user = time.Duration(col(func(m measured) int64 { return int64(m.user) }))
+	m.sys = time.Duration(col(func(m measured) int64 { return int64(m.sys) }))
+	m.maxRSS = col(func(m measured) int64 { return m.maxRSS })
+	m.lab = time.Duration(col(func(m measured) int64 { return int64(m.lab) }))
+	return m
+}
+
+// printRow prints one table row. With requests counted (rc.hosts > 0) it
+// gives the ideal and wall/ideal; otherwise ratio, if set, fills that column.
+func (b *bencher) printRow(stdout io.Writer, r runSpec, n int, m measured, rc reqCount, ratio string) {
+	ideal, reqs := "—", "—"
+	if r.Kind == "compare" && rc.hosts == 0 {
+		reqs = "10 (5 per command)" // the pywinrm script
+	}
 	if rc.hosts > 0 {
 		waves := math.Ceil(float64(n) / float64(r.Forks))
 		id := time.Duration(waves * rc.http() * float64(b.o.Latency))
 		ideal = id.Round(time.Millisecond).String()
-		ratio = fmt.Sprintf("%.1f×", res.wall.Seconds()/id.Seconds())
+		ratio = fmt.Sprintf("%.1f×", m.wall.Seconds()/id.Seconds())
 		reqs = rc.String()
 	}
-	fmt.Fprintf(stdout, "| %s winfleet | %d | %d | %s | %s | %s | %.2f ms (%.2f + %.2f) | %.0f MB | %s (%.2f ms) | %s | %s |\n",
-		r.Kind, n, r.Forks, res.wall.Round(time.Millisecond), ideal, ratio,
-		ms(res.user+res.sys)/float64(n), ms(res.user)/float64(n), ms(res.sys)/float64(n),
-		float64(res.maxRSS)/(1<<20), labCPU.Round(10*time.Millisecond), ms(labCPU)/float64(n), reqs, statuses)
-
-	if r.Kind == "compare" {
-		lab0, _ = procCPU(lab.cmd.Process.Pid)
-		py, err := b.pywinrm(ctx, filepath.Join(rd, "inventory.yaml"), scanned, r.Forks)
-		if err != nil {
-			return fmt.Errorf("pywinrm: %w", err)
-		}
-		lab1, _ = procCPU(lab.cmd.Process.Pid)
-		fmt.Fprintf(stdout, "| %s pywinrm | %d | %d | %s | — | %.1f× winfleet's wall | %.2f ms (%.2f + %.2f) | %.0f MB | %s (%.2f ms) | 10 (5 per command) | %d/%d ran both commands |\n",
-			r.Kind, n, r.Forks, py.wall.Round(time.Millisecond), py.wall.Seconds()/res.wall.Seconds(),
-			ms(py.user+py.sys)/float64(n), ms(py.user)/float64(n), ms(py.sys)/float64(n),
-			float64(py.maxRSS)/(1<<20), (lab1 - lab0).Round(10*time.Millisecond), ms(lab1-lab0)/float64(n), py.ok, n)
+	if ratio == "" {
+		ratio = "—"
 	}
-	return nil
+	fmt.Fprintf(stdout, "| %s | %d | %d | %s | %s | %s | %.2f ms (%.2f + %.2f) | %.0f MB | %s (%.2f ms) | %s | %s |\n",
+		m.label, n, r.Forks, m.wall.Round(time.Millisecond), ideal, ratio,
+		ms(m.user+m.sys)/float64(n), ms(m.user)/float64(n), ms(m.sys)/float64(n),
+		float64(m.maxRSS)/(1<<20), m.lab.Round(10*time.Millisecond), ms(m.lab)/float64(n), reqs, m.note)
 }
 
 func (b *bencher) env() []string {
