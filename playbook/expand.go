@@ -66,7 +66,12 @@ func ssisVarsFor(in ssisInstall, newest bool) map[string]inventory.Var {
 // items are left out. An error is returned for problems that make
 // the whole host unusable (an undefined when: var); an item that cannot be
 // resolved becomes an unresolved check carrying its error.
-func expand(pb *Playbook, v vars, installs []ssisInstall, discovered bool) ([]check, error) {
+//
+// memo, if not nil, keeps the checks of items without each: ssis by their
+// place in the playbook: they depend on v alone, so a host that is planned
+// again as it learns its facts (three times per scan) resolves them once.
+// A memo belongs to one host's v.
+func expand(pb *Playbook, v vars, installs []ssisInstall, discovered bool, memo map[int]check) ([]check, error) {
 	var out []check
 	newest := -1
 	for i, in := range installs {
@@ -74,13 +79,22 @@ func expand(pb *Playbook, v vars, installs []ssisInstall, discovered bool) ([]ch
 			newest = i
 		}
 	}
+	k := -1 // the item's place in the playbook
 	each := func(it Item, f func(v vars, idSuffix string) check) error {
+		k++
 		ok, err := applies(it, v)
 		if err != nil || !ok {
 			return err
 		}
 		if it.Each != "ssis" {
-			out = append(out, f(v, ""))
+			c, done := memo[k]
+			if !done {
+				c = f(v, "")
+				if memo != nil {
+					memo[k] = c
+				}
+			}
+			out = append(out, c)
 			return nil
 		}
 		if !discovered {

@@ -94,7 +94,7 @@ func planHost(pb *Playbook, t Target, o Options) HostPlan {
 		}
 		f.installs = []ssisInstall{{v: sv, program: sv.ProgramPath(root), dirNum: dirNum(sv.Dir)}}
 	}
-	p, err := planReads(pb, v, f, opts)
+	p, err := planReads(pb, v, f, opts, nil)
 	if err != nil {
 		return fail(err)
 	}

@@ -39,8 +39,8 @@ type readPlan struct {
 func (p readPlan) all() []string { return appendNew(slices.Clone(p.discovery), p.reads...) }
 
 // planReads computes the read plan of a host. o carries the netsh options
-// but its dialect, which comes from f.
-func planReads(pb *Playbook, v vars, f facts, o netsh.Options) (readPlan, error) {
+// but its dialect, which comes from f; memo is expand's (nil for none).
+func planReads(pb *Playbook, v vars, f facts, o netsh.Options, memo map[int]check) (readPlan, error) {
 	needSSIS, err := usesSSIS(pb, v)
 	if err != nil {
 		return readPlan{}, err
@@ -58,7 +58,7 @@ func planReads(pb *Playbook, v vars, f facts, o netsh.Options) (readPlan, error)
 			p.discovery = appendNew(p.discovery, qc)
 		}
 	}
-	if p.checks, err = expand(pb, v, f.installs, f.known || !needSSIS); err != nil {
+	if p.checks, err = expand(pb, v, f.installs, f.known || !needSSIS, memo); err != nil {
 		return readPlan{}, err
 	}
 	o.Dialect = f.dialect

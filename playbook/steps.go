@@ -29,6 +29,7 @@ type hostRun struct {
 	opts     netsh.Options // the dialect is set once known
 	f        facts
 	plan     readPlan
+	memo     map[int]check // expand's, for this host's v
 	s        Session
 	r        *readings
 	checks   []check
@@ -44,7 +45,7 @@ type step struct {
 }
 
 func (x *executor) host(runCtx, hctx context.Context, t Target, logon *logonTicket) HostResult {
-	h := &hostRun{x: x, t: t, runCtx: runCtx, hctx: hctx, r: newReadings(), logon: logon}
+	h := &hostRun{x: x, t: t, runCtx: runCtx, hctx: hctx, r: newReadings(), logon: logon, memo: map[int]check{}}
 	h.res.Checks = []CheckResult{}
 	defer h.close()
 	for _, s := range []step{
@@ -86,7 +87,7 @@ func (h *hostRun) resolve() bool {
 	if haveSV {
 		h.f.installs = installsOf(sv)
 	}
-	if h.plan, err = planReads(h.x.pb, h.v, h.f, h.opts); err != nil {
+	if h.plan, err = planReads(h.x.pb, h.v, h.f, h.opts, h.memo); err != nil {
 		return h.failErr(err)
 	}
 	// Everything that can be known before connecting is checked before
@@ -199,7 +200,7 @@ func (h *hostRun) read() bool {
 
 // replan recomputes the read plan from what is known now.
 func (h *hostRun) replan() bool {
-	p, err := planReads(h.x.pb, h.v, h.f, h.opts)
+	p, err := planReads(h.x.pb, h.v, h.f, h.opts, h.memo)
 	if err != nil {
 		return h.failErr(err)
 	}
