@@ -593,21 +593,32 @@ func (s *Server) writeResponse(w http.ResponseWriter, resp *Response, wrap func(
 	var err error
 	s.writeHead(w, resp, wrap, func(body []byte) {
 		if _, err = w.Write(body); err == nil {
-			err = http.NewResponseController(w).Flush()
+			err = flush(w)
 		}
 	})
 	return err
 }
 
+// flush sends what w holds to the connection: http.ResponseController's
+// Flush without allocating a controller per response.
+func flush(w http.ResponseWriter) error {
+	if f, ok := w.(interface{ FlushError() error }); ok {
+		return f.FlushError()
+	}
+	return http.NewResponseController(w).Flush()
+}
+
 // writeHead writes the status and headers of resp (after wrap), with the
-// Content-Length of the whole body, and lets body write the body.
+// Content-Length of the whole body, and lets body write the body. resp
+// itself is left as it is: wrap works on a copy (with its own header), and
+// without wrap resp's header is only read.
 func (s *Server) writeHead(w http.ResponseWriter, resp *Response, wrap func(*Response), body func([]byte)) {
 	out := *resp
-	out.Header = resp.Header.Clone()
-	if out.Header == nil {
-		out.Header = http.Header{}
-	}
 	if wrap != nil {
+		out.Header = resp.Header.Clone()
+		if out.Header == nil {
+			out.Header = http.Header{}
+		}
 		wrap(&out)
 	}
 	h := w.Header()
