@@ -25,6 +25,14 @@ import (
 // envelope, the document is well-formed (namespace-well-formed too) and
 // encoding/xml reads it to the same envelope: FuzzScanEnvelope checks both.
 
+// The scanner's work per element grows with the attributes of the element
+// (the duplicate check) and the declarations in scope (prefix lookups):
+// more than this and encoding/xml, linear in both, reads the request.
+const (
+	maxScanAttrs    = 32
+	maxScanBindings = 64
+)
+
 // errFallback is what the scanner returns on anything outside its subset.
 var errFallback = errors.New("winrmtest: request outside the XML scanner's subset")
 
@@ -264,6 +272,9 @@ attrs:
 		if !ok {
 			return tokOther, errFallback
 		}
+		if len(s.attrs) == maxScanAttrs {
+			return tokOther, errFallback
+		}
 		s.attrs = append(s.attrs, scanAttr{prefix: ap, local: al, val: v})
 		i = k + 1 + end + 1
 	}
@@ -282,6 +293,9 @@ attrs:
 			}
 			s.ns = append(s.ns, nsBinding{prefix: a.local, uri: a.val})
 		}
+	}
+	if len(s.ns) > maxScanBindings {
+		return tokOther, errFallback
 	}
 	// Element name: a bound prefix or the default namespace; "xml" and
 	// "xmlns" are left to encoding/xml.

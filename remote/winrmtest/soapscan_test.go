@@ -2,6 +2,7 @@ package winrmtest
 
 import (
 	"encoding/xml"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -183,8 +184,20 @@ func scanOddities() map[string]string {
 		"empty":                     ``,
 		"space in start tag":        strings.Replace(base, "<env:Body>", "< env:Body>", 1),
 		"slash space in empty tag":  strings.Replace(base, "<env:Body>", "<env:Body><x/ >", 1),
+		"too many attributes":       withAttr(nAttrs(" a%d='1'", 0, maxScanAttrs)),
+		"too many declarations": strings.Replace(strings.Replace(base, "<env:Body>", "<env:Body"+nAttrs(` xmlns:n%d="urn:n"`, 0, maxScanBindings/2)+">", 1),
+			"<rsp:Receive>", "<rsp:Receive"+nAttrs(` xmlns:n%d="urn:n"`, maxScanBindings/2, maxScanBindings/2)+">", 1),
 	}
 	return m
+}
+
+// nAttrs returns n attributes: format with from, from+1, ...
+func nAttrs(format string, from, n int) string {
+	var b strings.Builder
+	for i := range n {
+		fmt.Fprintf(&b, format, from+i)
+	}
+	return b.String()
 }
 
 // TestScanEnvelopeFallsBack: each oddity is left to encoding/xml, and
@@ -209,15 +222,21 @@ func TestScanEnvelopeFallsBack(t *testing.T) {
 // self-closing elements, a default namespace, skipped elements.
 func TestScanEnvelopeSubset(t *testing.T) {
 	base := masterzenEnvelopes()["receive"]
+	withAttr := func(s string) string {
+		return strings.Replace(base, `<rsp:DesiredStream `, `<rsp:DesiredStream `+s+` `, 1)
+	}
 	cases := map[string]string{
-		"declaration":         `<?xml version='1.0' encoding='UTF-8' standalone="yes" ?>` + "\r\n" + base[strings.Index(base, "<env:"):] + "\r\n",
-		"CR LF in text":       strings.Replace(base, ">stdout stderr<", ">a\r\nb\rc\r\r\nd<", 1),
-		"references":          strings.Replace(base, ">stdout stderr<", ">&lt;&gt;&amp;&apos;&quot;&#65;&#x42;&#x1F600;&#13;\n]]&gt;<", 1),
-		"CDATA":               strings.Replace(base, ">stdout stderr<", "><![CDATA[<&>\r\n]]>x<![CDATA[]]><", 1),
-		"single quotes":       strings.Replace(base, `CommandId="`, `x='"&#10;' CommandId="`, 1),
-		"self-closing":        strings.Replace(base, "<env:Body>", `<env:Body><rsp:Shell/><rsp:Signal CommandId="c" />`, 1),
-		"default namespace":   strings.Replace(base, "<env:Body>", `<env:Body><Shell xmlns="http://schemas.microsoft.com/wbem/wsman/1/windows/shell"><InputStreams xmlns:q="urn:q" q:a="1">in<q:x>skipped</q:x>put</InputStreams></Shell>`, 1),
-		"undeclared default":  strings.Replace(base, "<env:Body>", `<env:Body><rsp:Shell><InputStreams xmlns="">not read</InputStreams></rsp:Shell>`, 1),
+		"declaration":        `<?xml version='1.0' encoding='UTF-8' standalone="yes" ?>` + "\r\n" + base[strings.Index(base, "<env:"):] + "\r\n",
+		"CR LF in text":      strings.Replace(base, ">stdout stderr<", ">a\r\nb\rc\r\r\nd<", 1),
+		"references":         strings.Replace(base, ">stdout stderr<", ">&lt;&gt;&amp;&apos;&quot;&#65;&#x42;&#x1F600;&#13;\n]]&gt;<", 1),
+		"CDATA":              strings.Replace(base, ">stdout stderr<", "><![CDATA[<&>\r\n]]>x<![CDATA[]]><", 1),
+		"single quotes":      strings.Replace(base, `CommandId="`, `x='"&#10;' CommandId="`, 1),
+		"self-closing":       strings.Replace(base, "<env:Body>", `<env:Body><rsp:Shell/><rsp:Signal CommandId="c" />`, 1),
+		"default namespace":  strings.Replace(base, "<env:Body>", `<env:Body><Shell xmlns="http://schemas.microsoft.com/wbem/wsman/1/windows/shell"><InputStreams xmlns:q="urn:q" q:a="1">in<q:x>skipped</q:x>put</InputStreams></Shell>`, 1),
+		"undeclared default": strings.Replace(base, "<env:Body>", `<env:Body><rsp:Shell><InputStreams xmlns="">not read</InputStreams></rsp:Shell>`, 1),
+		"most attributes":    withAttr(nAttrs(" a%d='1'", 0, maxScanAttrs-1)),
+		"most declarations": strings.Replace(strings.Replace(base, "<env:Body>", "<env:Body"+nAttrs(` xmlns:n%d="urn:n"`, 0, maxScanAttrs)+">", 1),
+			"<rsp:Receive>", "<rsp:Receive"+nAttrs(` xmlns:n%d="urn:n"`, maxScanAttrs, maxScanBindings-maxScanAttrs-5)+">", 1),
 		"xml:lang and spaces": strings.Replace(base, "<env:Body>", "<env:Body \t xml:lang = 'en' >", 1),
 	}
 	for name, s := range cases {
