@@ -1,4 +1,14 @@
-import winrm, sys
+"""Capture the SOAP requests python3-winrm (pywinrm 0.3.0) builds.
+
+Run in this directory: /usr/bin/python3 capture_pywinrm.py. pywinrm's
+Protocol.send_message is replaced by a function that records each request
+and answers with a canned response, so no server is needed; the requests
+are written to pywinrm_N_OPERATION.xml (read by soapscan_test.go).
+"""
+import re
+import sys
+
+import winrm
 from winrm.protocol import Protocol
 msgs = []
 resp = {
@@ -10,11 +20,10 @@ resp = {
  'Send': '<s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope"><s:Body><rsp:SendResponse xmlns:rsp="http://schemas.microsoft.com/wbem/wsman/1/windows/shell"/></s:Body></s:Envelope>',
 }
 def send(self, message):
-    name = [k for k in resp if ('/' + k + '<') in message or ('/' + k + '</') in message]
     act = message.split('Action')[1]
     for k in resp:
         if act.rstrip('<>/ ="a:').endswith(k) or ('/'+k+'<') in act:
-            msgs.append((k, message)); import re; mid=re.search(r'MessageID>([^<]*)<', message).group(1); return resp[k].replace('MSGID', mid)
+            msgs.append((k, message)); mid=re.search(r'MessageID>([^<]*)<', message).group(1); return resp[k].replace('MSGID', mid)
     raise Exception('unknown ' + act)
 Protocol.send_message = send
 p = Protocol('http://127.0.0.1:5985/wsman', username='vagrant', password='vagrant', transport='plaintext')
@@ -27,7 +36,6 @@ if hasattr(p, 'send_command_input'):
     except Exception as e: print('send', e, file=sys.stderr)
 p.cleanup_command(sh, cid)
 p.close_shell(sh)
-import os
 for n, (k, m) in enumerate(msgs):
     open('pywinrm_%d_%s.xml' % (n, k.lower()), 'w').write(m)
 print([k for k,_ in msgs])
