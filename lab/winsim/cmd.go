@@ -27,6 +27,7 @@ type proc struct {
 	ctx     context.Context
 	shell   winrmtest.ShellInfo
 	env     env
+	ownEnv  bool // env is this proc's own (else shared: copied before a set)
 	delayed bool
 	ps      bool
 	cp      int // output code page (437, 850 or 65001)
@@ -40,11 +41,23 @@ type proc struct {
 }
 
 func (h *Host) newProc(ctx context.Context, shell winrmtest.ShellInfo, delayed, ps bool) *proc {
-	return &proc{h: h, ctx: ctx, shell: shell, env: h.baseEnv(), delayed: delayed, ps: ps, cp: h.codePage(shell.Codepage)}
+	return &proc{h: h, ctx: ctx, shell: shell, env: h.startEnv(), delayed: delayed, ps: ps, cp: h.codePage(shell.Codepage)}
 }
 
+// child starts a cmd.exe (or powershell.exe) from p: it inherits p's
+// environment, which both copy before they change it.
 func (p *proc) child(delayed, ps bool) *proc {
-	return &proc{h: p.h, ctx: p.ctx, shell: p.shell, env: p.env.clone(), delayed: delayed, ps: ps, cp: p.cp, line: p.line}
+	p.ownEnv = false
+	return &proc{h: p.h, ctx: p.ctx, shell: p.shell, env: p.env, delayed: delayed, ps: ps, cp: p.cp, line: p.line}
+}
+
+// setEnv sets an environment variable of p, copying a shared environment
+// first.
+func (p *proc) setEnv(name, value string) {
+	if !p.ownEnv {
+		p.env, p.ownEnv = p.env.clone(), true
+	}
+	p.env.set(name, value)
 }
 
 // dyn resolves cmd.exe's pseudo variables.
@@ -608,7 +621,7 @@ func builtinSet(p *proc, rest string, s streams) int {
 		p.emit(s.out, strings.Join(out, "\r\n")+"\r\n")
 		return 0
 	}
-	p.env.set(name, value)
+	p.setEnv(name, value)
 	return 0
 }
 

@@ -239,3 +239,23 @@ func TestAdvfirewall2008Variant(t *testing.T) {
 		t.Error("2012 refused iphttps/deferapp")
 	}
 }
+
+// TestEnvironmentPerProcess: every command starts from the host's
+// environment, which a set never changes; a child cmd.exe inherits its
+// parent's variables and its own set stays its own.
+func TestEnvironmentPerProcess(t *testing.T) {
+	h := MustNew(Config{ComputerName: "SQL01", Domain: "LAB", Version: Win2016})
+	tests := []struct{ line, stdout string }{
+		{`cmd /v:on /c "set COMPUTERNAME=OTHER& echo !COMPUTERNAME!"`, "OTHER\r\n"},
+		{`echo %COMPUTERNAME%`, "SQL01\r\n"},
+		{`cmd /v:on /c "set X=1& cmd /v:on /c echo !X!& set X=3& cmd /v:on /c echo !X!& echo !X!"`, "1\r\n3\r\n3\r\n"},
+		{`cmd /v:on /c "set X=1& cmd /c set X=2& set Y=4& echo !X!!Y!"`, "14\r\n"},
+		{`echo %X%%Y%`, "%X%%Y%\r\n"},
+	}
+	for _, tt := range tests {
+		stdout, stderr, rc := run(t, h, tt.line)
+		if stdout != tt.stdout || stderr != "" || rc != 0 {
+			t.Errorf("%s\n got (%q, %q, %d)\nwant (%q, \"\", 0)", tt.line, stdout, stderr, rc, tt.stdout)
+		}
+	}
+}

@@ -51,7 +51,14 @@ func (h *Host) systemRoot() string {
 	return `C:\Windows`
 }
 
-// baseEnv is the environment a WinRM shell starts with.
+// startEnv is the environment a WinRM shell starts with, built once per
+// host and shared: it must not be changed (proc.setEnv copies it first).
+func (h *Host) startEnv() env {
+	h.envOnce.Do(func() { h.env = h.baseEnv() })
+	return h.env
+}
+
+// baseEnv builds the environment a WinRM shell starts with.
 func (h *Host) baseEnv() env {
 	root := h.systemRoot()
 	e := env{}
@@ -114,7 +121,7 @@ func (h *Host) baseEnv() env {
 
 // expandEnv expands %VAR% with the host's base environment (no pseudo variables).
 func (h *Host) expandEnv(s string) string {
-	return expandPercent(s, h.baseEnv(), nil)
+	return expandPercent(s, h.startEnv(), nil)
 }
 
 // expandPercent does cmd.exe's phase-1 expansion of %VAR% on a command line.

@@ -194,6 +194,9 @@ type Host struct {
 	canned []cannedRE
 	lang   *catalog
 
+	envOnce sync.Once
+	env     env // startEnv: shared, never changed
+
 	mu       sync.Mutex
 	rules    []Rule
 	services []Service

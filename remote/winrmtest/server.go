@@ -424,6 +424,31 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	abort(w)
 }
 
+// readRequestBody reads up to max bytes of a request body as io.ReadAll does, in
+// one allocation when the body is no longer than its Content-Length says
+// (size; -1 when unknown).
+func readRequestBody(r io.Reader, size, max int64) ([]byte, error) {
+	n := int64(512)
+	if size >= 0 && size < max {
+		n = size + 1 // +1: room to read EOF without growing
+	}
+	b := make([]byte, 0, n)
+	r = io.LimitReader(r, max)
+	for {
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)]
+		}
+		m, err := r.Read(b[len(b):cap(b)])
+		b = b[:len(b)+m]
+		if err == io.EOF {
+			return b, nil
+		}
+		if err != nil {
+			return b, err
+		}
+	}
+}
+
 // An answer is what serve decided: a response to write (through wrap), or
 // nil to close the connection without one.
 type answer struct {
@@ -486,7 +511,7 @@ func (s *Server) serve(r *http.Request, conn *Conn, rec *Request) answer {
 		return plain(http.StatusMethodNotAllowed, http.Header{"Allow": {"POST"}}, nil, "method "+r.Method)
 	}
 	limit := int64(s.cfg.maxEnvelopeKB) * 1024
-	body, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
+	body, err := readRequestBody(r.Body, r.ContentLength, limit+1)
 	if err != nil {
 		return dropped("read body: " + err.Error())
 	}
@@ -593,21 +618,32 @@ func (s *Server) writeResponse(w http.ResponseWriter, resp *Response, wrap func(
 	var err error
 	s.writeHead(w, resp, wrap, func(body []byte) {
 		if _, err = w.Write(body); err == nil {
-			err = http.NewResponseController(w).Flush()
+			err = flush(w)
 		}
 	})
 	return err
 }
 
+// flush sends what w holds to the connection: http.ResponseController's
+// Flush without allocating a controller per response.
+func flush(w http.ResponseWriter) error {
+	if f, ok := w.(interface{ FlushError() error }); ok {
+		return f.FlushError()
+	}
+	return http.NewResponseController(w).Flush()
+}
+
 // writeHead writes the status and headers of resp (after wrap), with the
-// Content-Length of the whole body, and lets body write the body.
+// Content-Length of the whole body, and lets body write the body. resp
+// itself is left as it is: wrap works on a copy (with its own header), and
+// without wrap resp's header is only read.
 func (s *Server) writeHead(w http.ResponseWriter, resp *Response, wrap func(*Response), body func([]byte)) {
 	out := *resp
-	out.Header = resp.Header.Clone()
-	if out.Header == nil {
-		out.Header = http.Header{}
-	}
 	if wrap != nil {
+		out.Header = resp.Header.Clone()
+		if out.Header == nil {
+			out.Header = http.Header{}
+		}
 		wrap(&out)
 	}
 	h := w.Header()

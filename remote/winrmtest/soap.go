@@ -107,75 +107,121 @@ type signalT struct {
 }
 
 // parseEnvelope reads a request the way xml.Unmarshal into envelope does
-// (FuzzParseEnvelope compares them), walking encoding/xml's token stream
-// instead of matching struct tags by reflection, which was a fifth of the
-// lab's CPU per request. encoding/xml stays the parser: the emulator checks
-// the client's XML with a parser of its own.
+// (FuzzParseEnvelope compares them). The byte scanner of soapscan.go reads
+// the XML real clients send; anything outside its subset, and every
+// malformed request, is read by encoding/xml, which decides (and words the
+// error). Either way the emulator checks the client's XML with a parser of
+// its own, never the product's.
 func parseEnvelope(b []byte) (*envelope, error) {
-	d := xml.NewDecoder(bytes.NewReader(b))
-	var start xml.StartElement
+	if env, ok := scanEnvelope(b); ok {
+		return env, nil
+	}
+	return decodeEnvelope(b)
+}
+
+// decodeEnvelope is parseEnvelope on encoding/xml's token stream (walked
+// instead of matching struct tags by reflection, which was a fifth of the
+// lab's CPU per request).
+func decodeEnvelope(b []byte) (*envelope, error) {
+	return readEnvelope(&xmlReader{d: xml.NewDecoder(bytes.NewReader(b))})
+}
+
+// A tokenReader is a stream of XML tokens: encoding/xml's (xmlReader) or
+// the fast path's (scanner). readEnvelope reads both the same way.
+type tokenReader interface {
+	// next reads the next token: tokStart, tokEnd, tokText, or tokOther
+	// (comments, processing instructions, directives).
+	next() (tokKind, error)
+	// is reports whether the start element just read has that name.
+	is(space, local string) bool
+	// name is the name of the start element just read.
+	name() xml.Name
+	// attr sets *dst to the value of the start element's attribute of that
+	// local name, if it has one (the last one, in any namespace, as
+	// xml.Unmarshal does).
+	attr(local string, dst *string)
+	// chars is the character data just read, valid until the next call.
+	chars() []byte
+	// skip reads up to the end of the start element just read.
+	skip() error
+}
+
+type tokKind int
+
+const (
+	tokOther tokKind = iota
+	tokStart
+	tokEnd
+	tokText
+)
+
+// readEnvelope reads an envelope from r as xml.Unmarshal into envelope
+// does.
+func readEnvelope(r tokenReader) (*envelope, error) {
 	for {
-		tok, err := d.Token()
+		k, err := r.next()
 		if err != nil {
 			return nil, err
 		}
-		if se, ok := tok.(xml.StartElement); ok {
-			start = se
+		if k == tokStart {
 			break
 		}
 	}
-	if start.Name.Local != "Envelope" {
-		return nil, fmt.Errorf("expected element type <Envelope> but have <%s>", start.Name.Local)
+	env := &envelope{}
+	if r.is(nsSoap, "Envelope") {
+		env.XMLName = xml.Name{Space: nsSoap, Local: "Envelope"}
+	} else {
+		n := r.name()
+		if n.Local != "Envelope" {
+			return nil, fmt.Errorf("expected element type <Envelope> but have <%s>", n.Local)
+		}
+		return nil, fmt.Errorf("expected element <Envelope> in name space %s but have %s", nsSoap, n.Space)
 	}
-	if start.Name.Space != nsSoap {
-		return nil, fmt.Errorf("expected element <Envelope> in name space %s but have %s", nsSoap, start.Name.Space)
-	}
-	env := &envelope{XMLName: start.Name}
 	h, bd := &env.Header, &env.Body
-	err := walk(d, func(se xml.StartElement) error {
+	err := walk(r, func() error {
 		switch {
-		case is(se, nsSoap, "Header"):
-			return walk(d, func(se xml.StartElement) error {
+		case r.is(nsSoap, "Header"):
+			return walk(r, func() error {
 				switch {
-				case is(se, nsAddr, "To"):
-					return text(d, &h.To)
-				case is(se, nsAddr, "MessageID"):
-					return text(d, &h.MessageID)
-				case is(se, nsAddr, "Action"):
-					return text(d, &h.Action)
-				case is(se, nsWsman, "ResourceURI"):
-					return text(d, &h.ResourceURI)
-				case is(se, nsWsman, "MaxEnvelopeSize"):
-					return text(d, &h.MaxEnvelopeSize)
-				case is(se, nsWsman, "OperationTimeout"):
-					return text(d, &h.OperationTimeout)
-				case is(se, nsWsman, "SelectorSet"):
-					return walk(d, func(se xml.StartElement) error {
-						if is(se, nsWsman, "Selector") {
+				case r.is(nsAddr, "To"):
+					return text(r, &h.To)
+				case r.is(nsAddr, "MessageID"):
+					return text(r, &h.MessageID)
+				case r.is(nsAddr, "Action"):
+					return text(r, &h.Action)
+				case r.is(nsWsman, "ResourceURI"):
+					return text(r, &h.ResourceURI)
+				case r.is(nsWsman, "MaxEnvelopeSize"):
+					return text(r, &h.MaxEnvelopeSize)
+				case r.is(nsWsman, "OperationTimeout"):
+					return text(r, &h.OperationTimeout)
+				case r.is(nsWsman, "SelectorSet"):
+					return walk(r, func() error {
+						if r.is(nsWsman, "Selector") {
 							h.SelectorSet.Selectors = append(h.SelectorSet.Selectors, nameValue{})
 							nv := &h.SelectorSet.Selectors[len(h.SelectorSet.Selectors)-1]
-							attr(se, "Name", &nv.Name)
-							return text(d, &nv.Value)
+							r.attr("Name", &nv.Name)
+							return text(r, &nv.Value)
 						}
-						return d.Skip()
+						return r.skip()
 					}, nil)
-				case is(se, nsWsman, "OptionSet"):
-					return walk(d, func(se xml.StartElement) error {
-						if is(se, nsWsman, "Option") {
+				case r.is(nsWsman, "OptionSet"):
+					return walk(r, func() error {
+						if r.is(nsWsman, "Option") {
 							h.OptionSet.Options = append(h.OptionSet.Options, nameValue{})
 							nv := &h.OptionSet.Options[len(h.OptionSet.Options)-1]
-							attr(se, "Name", &nv.Name)
-							return text(d, &nv.Value)
+							r.attr("Name", &nv.Name)
+							return text(r, &nv.Value)
 						}
-						return d.Skip()
+						return r.skip()
 					}, nil)
 				}
-				return d.Skip()
+				return r.skip()
 			}, nil)
-		case is(se, nsSoap, "Body"):
-			return walk(d, func(se xml.StartElement) error { return parseBody(d, se, bd) }, nil)
+		case r.is(nsSoap, "Body"):
+			return walk(r, func() error { return readBody(r, bd) }, nil)
 		}
-		return d.Skip()
+		return r.skip()
 	}, nil)
 	if err != nil {
 		return nil, err
@@ -183,115 +229,101 @@ func parseEnvelope(b []byte) (*envelope, error) {
 	return env, nil
 }
 
-// parseBody reads one child of s:Body into bd.
-func parseBody(d *xml.Decoder, se xml.StartElement, bd *bodyT) error {
+// readBody reads the child of s:Body just started into bd.
+func readBody(r tokenReader, bd *bodyT) error {
 	switch {
-	case is(se, nsShell, "Shell"):
+	case r.is(nsShell, "Shell"):
 		if bd.Shell == nil {
 			bd.Shell = new(shellT)
 		}
 		sh := bd.Shell
-		return walk(d, func(se xml.StartElement) error {
+		return walk(r, func() error {
 			switch {
-			case is(se, nsShell, "InputStreams"):
-				return text(d, &sh.InputStreams)
-			case is(se, nsShell, "OutputStreams"):
-				return text(d, &sh.OutputStreams)
+			case r.is(nsShell, "InputStreams"):
+				return text(r, &sh.InputStreams)
+			case r.is(nsShell, "OutputStreams"):
+				return text(r, &sh.OutputStreams)
 			}
-			return d.Skip()
+			return r.skip()
 		}, nil)
-	case is(se, nsShell, "CommandLine"):
+	case r.is(nsShell, "CommandLine"):
 		if bd.CommandLine == nil {
 			bd.CommandLine = new(commandLineT)
 		}
 		cl := bd.CommandLine
-		return walk(d, func(se xml.StartElement) error {
+		return walk(r, func() error {
 			switch {
-			case is(se, nsShell, "Command"):
-				return text(d, &cl.Command)
-			case is(se, nsShell, "Arguments"):
+			case r.is(nsShell, "Command"):
+				return text(r, &cl.Command)
+			case r.is(nsShell, "Arguments"):
 				cl.Arguments = append(cl.Arguments, "")
-				return text(d, &cl.Arguments[len(cl.Arguments)-1])
+				return text(r, &cl.Arguments[len(cl.Arguments)-1])
 			}
-			return d.Skip()
+			return r.skip()
 		}, nil)
-	case is(se, nsShell, "Receive"):
+	case r.is(nsShell, "Receive"):
 		if bd.Receive == nil {
 			bd.Receive = new(receiveT)
 		}
 		ds := &bd.Receive.DesiredStream
-		return walk(d, func(se xml.StartElement) error {
-			if is(se, nsShell, "DesiredStream") {
-				attr(se, "CommandId", &ds.CommandID)
-				return text(d, &ds.Streams)
+		return walk(r, func() error {
+			if r.is(nsShell, "DesiredStream") {
+				r.attr("CommandId", &ds.CommandID)
+				return text(r, &ds.Streams)
 			}
-			return d.Skip()
+			return r.skip()
 		}, nil)
-	case is(se, nsShell, "Send"):
+	case r.is(nsShell, "Send"):
 		if bd.Send == nil {
 			bd.Send = new(sendT)
 		}
 		sd := bd.Send
-		return walk(d, func(se xml.StartElement) error {
-			if is(se, nsShell, "Stream") {
+		return walk(r, func() error {
+			if r.is(nsShell, "Stream") {
 				sd.Streams = append(sd.Streams, streamT{})
 				st := &sd.Streams[len(sd.Streams)-1]
-				attr(se, "Name", &st.Name)
-				attr(se, "CommandId", &st.CommandID)
-				attr(se, "End", &st.End)
-				return text(d, &st.Data)
+				r.attr("Name", &st.Name)
+				r.attr("CommandId", &st.CommandID)
+				r.attr("End", &st.End)
+				return text(r, &st.Data)
 			}
-			return d.Skip()
+			return r.skip()
 		}, nil)
-	case is(se, nsShell, "Signal"):
+	case r.is(nsShell, "Signal"):
 		if bd.Signal == nil {
 			bd.Signal = new(signalT)
 		}
 		sg := bd.Signal
-		attr(se, "CommandId", &sg.CommandID)
-		return walk(d, func(se xml.StartElement) error {
-			if is(se, nsShell, "Code") {
-				return text(d, &sg.Code)
+		r.attr("CommandId", &sg.CommandID)
+		return walk(r, func() error {
+			if r.is(nsShell, "Code") {
+				return text(r, &sg.Code)
 			}
-			return d.Skip()
+			return r.skip()
 		}, nil)
 	}
-	return d.Skip()
-}
-
-func is(se xml.StartElement, space, local string) bool {
-	return se.Name.Local == local && se.Name.Space == space
-}
-
-// attr sets *dst to the value of se's attribute of that local name, if it
-// has one (the last one, in any namespace, as xml.Unmarshal does).
-func attr(se xml.StartElement, local string, dst *string) {
-	for _, a := range se.Attr {
-		if a.Name.Local == local {
-			*dst = a.Value
-		}
-	}
+	return r.skip()
 }
 
 // walk reads the content of the element just started until its end:
 // child elements go to onStart (which must consume them), character data
 // to onText if set.
-func walk(d *xml.Decoder, onStart func(xml.StartElement) error, onText func(xml.CharData)) error {
+func walk(r tokenReader, onStart func() error, onText func([]byte)) error {
 	for {
-		tok, err := d.Token()
+		k, err := r.next()
 		if err != nil {
 			return err
 		}
-		switch t := tok.(type) {
-		case xml.StartElement:
-			if err := onStart(t); err != nil {
+		switch k {
+		case tokStart:
+			if err := onStart(); err != nil {
 				return err
 			}
-		case xml.EndElement:
+		case tokEnd:
 			return nil
-		case xml.CharData:
+		case tokText:
 			if onText != nil {
-				onText(t)
+				onText(r.chars())
 			}
 		}
 	}
@@ -299,12 +331,62 @@ func walk(d *xml.Decoder, onStart func(xml.StartElement) error, onText func(xml.
 
 // text sets *dst to the character data directly inside the element just
 // started (child elements are skipped), as xml.Unmarshal does for a string.
-func text(d *xml.Decoder, dst *string) error {
-	var b []byte
-	err := walk(d, func(xml.StartElement) error { return d.Skip() }, func(cd xml.CharData) { b = append(b, cd...) })
-	*dst = string(b)
+// Most elements hold one piece of character data: one allocation.
+func text(r tokenReader, dst *string) error {
+	var s string
+	err := walk(r, r.skip, func(cd []byte) {
+		if s == "" {
+			s = string(cd)
+		} else {
+			s += string(cd)
+		}
+	})
+	*dst = s
 	return err
 }
+
+// xmlReader is encoding/xml's token stream as a tokenReader.
+type xmlReader struct {
+	d  *xml.Decoder
+	se xml.StartElement
+	cd xml.CharData
+}
+
+func (x *xmlReader) next() (tokKind, error) {
+	tok, err := x.d.Token()
+	if err != nil {
+		return tokOther, err
+	}
+	switch t := tok.(type) {
+	case xml.StartElement:
+		x.se = t
+		return tokStart, nil
+	case xml.EndElement:
+		return tokEnd, nil
+	case xml.CharData:
+		x.cd = t
+		return tokText, nil
+	}
+	return tokOther, nil
+}
+
+func (x *xmlReader) is(space, local string) bool {
+	return x.se.Name.Local == local && x.se.Name.Space == space
+}
+
+func (x *xmlReader) name() xml.Name { return x.se.Name }
+
+func (x *xmlReader) attr(local string, dst *string) {
+	for _, a := range x.se.Attr {
+		if a.Name.Local == local {
+			*dst = a.Value
+		}
+	}
+}
+
+func (x *xmlReader) chars() []byte { return x.cd }
+
+func (x *xmlReader) skip() error { return x.d.Skip() }
 
 func (e *envelope) selector(name string) string {
 	for _, s := range e.Header.SelectorSet.Selectors {
