@@ -339,13 +339,19 @@ func Run(ctx context.Context, pb *Playbook, targets []Target, d Dialer, o Option
 	if o.Mode == "" {
 		o.Mode = ModeScan
 	}
-	x := &executor{pb: pb, d: d, o: o}
+	x := &executor{pb: pb, d: d, o: o, closers: make(chan struct{}, max(o.Forks, 1))}
 	e := &engine{o: o, hostFn: x.host, guard: newLockoutGuard(o.AuthFailLimit)}
-	return e.run(ctx, targets)
+	results := e.run(ctx, targets)
+	x.closing.Wait() // each within closeMin or the host's budget
+	return results
 }
 
 type executor struct {
 	pb *Playbook
 	d  Dialer
 	o  Options
+	// closing counts the shell Deletes still running (closeLater);
+	// closers bounds them to Forks at once.
+	closing sync.WaitGroup
+	closers chan struct{}
 }

@@ -4,11 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/winfleet/winfleet/inventory"
@@ -447,4 +450,52 @@ func TestVaultValueNamedAtItsLine(t *testing.T) {
 	if dialed {
 		t.Error("a host with a Vault value in use was contacted")
 	}
+}
+
+// TestShellDeletedAfterTheSlotIsFree: with one fork, the second host is
+// dialled while the first host's Delete is still running (it holds no fork
+// slot), and Run returns only once every Delete has ended. synctest.Wait
+// makes "Run has not returned" a fact rather than a race.
+func TestShellDeletedAfterTheSlotIsFree(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		release := make(chan struct{})
+		var dialled []string
+		var closed atomic.Int32
+		d := dialFunc(func(_ context.Context, tg Target) (Session, error) {
+			dialled = append(dialled, tg.Name) // one fork: never concurrent
+			m := &miniHost{rules: map[string]string{"RPC (TCP/135)": "LocalSubnet", "SSIS Service": "LocalSubnet"}, elevated: true}
+			s := m.session().(fakeSession)
+			s.close = func(context.Context) error {
+				if tg.Name == "a" {
+					<-release // a's Delete hangs until the test lets it go
+				}
+				closed.Add(1)
+				return nil
+			}
+			return s, nil
+		})
+		done := make(chan []HostResult, 1)
+		go func() {
+			done <- Run(t.Context(), builtin(t), []Target{{Name: "a"}, {Name: "b"}}, d, Options{Mode: ModeScan, Forks: 1})
+		}()
+		synctest.Wait() // everything that can run has run: only a's Delete is left
+		if !slices.Equal(dialled, []string{"a", "b"}) {
+			t.Fatalf("dialled %v while a's Delete hung, want [a b]", dialled)
+		}
+		select {
+		case <-done:
+			t.Fatal("Run returned while a's Delete was still running")
+		default:
+		}
+		close(release)
+		rs := <-done
+		if n := closed.Load(); n != 2 {
+			t.Errorf("%d shells deleted when Run returned, want 2", n)
+		}
+		for _, r := range rs {
+			if r.Status != StatusCompliant {
+				t.Errorf("%s: %s (%s)", r.Host, r.Status, r.Reason)
+			}
+		}
+	})
 }

@@ -47,7 +47,7 @@ type step struct {
 func (x *executor) host(runCtx, hctx context.Context, t Target, logon *logonTicket) HostResult {
 	h := &hostRun{x: x, t: t, runCtx: runCtx, hctx: hctx, r: newReadings(), logon: logon, memo: map[int]check{}}
 	h.res.Checks = []CheckResult{}
-	defer h.close()
+	defer x.closeLater(h)
 	for _, s := range []step{
 		{"resolve", h.resolve},   // vars, dialect, SSIS version, read plan: refuse bad values before connecting
 		{"connect", h.connect},   // open the WinRM shell
@@ -112,12 +112,26 @@ func (h *hostRun) connect() bool {
 	return true
 }
 
-// close deletes the shell, with at least closeMin even when the budget is
-// spent or the run was cancelled.
-func (h *hostRun) close() {
+// closeLater deletes the host's shell in the background: the host's result
+// does not depend on the Delete, so its fork slot goes to the next host one
+// round trip sooner. At most Forks Deletes run at once (a host waits, in
+// its slot, for a free one), and Run waits for every Delete before it
+// returns, so no shell is left open behind a finished run.
+func (x *executor) closeLater(h *hostRun) {
 	if h.s == nil {
 		return
 	}
+	x.closers <- struct{}{}
+	x.closing.Add(1)
+	go func() {
+		defer func() { <-x.closers; x.closing.Done() }()
+		h.close()
+	}()
+}
+
+// close deletes the shell, with at least closeMin even when the budget is
+// spent or the run was cancelled.
+func (h *hostRun) close() {
 	cctx, cancel := context.WithTimeout(context.WithoutCancel(h.hctx), closeMin)
 	if dl, ok := h.hctx.Deadline(); ok && time.Until(dl) > closeMin {
 		cancel()
