@@ -416,7 +416,9 @@ func (c *Client) ensureShell(ctx context.Context) error {
 		return err
 	}
 	c.shellID, c.shellCmds = r.shellID, 0
-	c.log.Debug("shell opened", slog.String("shell", r.shellID))
+	if c.log.Enabled(ctx, slog.LevelDebug) {
+		c.log.LogAttrs(ctx, slog.LevelDebug, "shell opened", slog.String("shell", r.shellID))
+	}
 	if f := c.onLogon; f != nil {
 		c.onLogon = nil
 		f()
