@@ -188,7 +188,16 @@ func (p *wirePoster) exchange(ctx context.Context, c *wireConn, body []byte, buf
 	nc := c.nc
 	stop := context.AfterFunc(ctx, func() { _ = nc.SetDeadline(time.Unix(1, 0)) })
 	defer stop()
-	if err := c.nc.SetDeadline(start.Add(p.t.readTimeout + time.Second)); err != nil {
+	// Each deadline set below would undo the func's past deadline had ctx
+	// ended just before: setDeadline checks ctx after setting, so a
+	// cancellation is either seen here or lands after the new deadline.
+	setDeadline := func(set func(time.Time) error, t time.Time) error {
+		if err := set(t); err != nil {
+			return err
+		}
+		return ctx.Err()
+	}
+	if err := setDeadline(c.nc.SetDeadline, start.Add(p.t.readTimeout+time.Second)); err != nil {
 		return a, false, err
 	}
 	c.head = append(append(c.head[:0], p.head...), strconv.Itoa(len(body))...)
@@ -208,7 +217,7 @@ func (p *wirePoster) exchange(ctx context.Context, c *wireConn, body []byte, buf
 		return a, false, err
 	}
 	// The headers must come within ReadTimeout of the request.
-	if err := c.nc.SetReadDeadline(time.Now().Add(p.t.readTimeout)); err != nil {
+	if err := setDeadline(c.nc.SetReadDeadline, time.Now().Add(p.t.readTimeout)); err != nil {
 		return a, false, err
 	}
 	resp, err := http.ReadResponse(c.br, nil)
@@ -216,7 +225,7 @@ func (p *wirePoster) exchange(ctx context.Context, c *wireConn, body []byte, buf
 		return a, false, p.readErr(ctx, err)
 	}
 	defer resp.Body.Close()
-	if err := c.nc.SetReadDeadline(start.Add(p.t.readTimeout + time.Second)); err != nil {
+	if err := setDeadline(c.nc.SetReadDeadline, start.Add(p.t.readTimeout+time.Second)); err != nil {
 		return a, false, err
 	}
 	a.status, a.header = resp.StatusCode, resp.Header
