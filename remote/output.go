@@ -70,15 +70,14 @@ func (o *output) reserve(n int) {
 	}
 }
 
-// release gives the buffers back to outputPool (those grown past
-// maxKeptBuffer to the garbage collector). The raw output is gone: decode
-// it first.
+// release gives the buffers back to outputPool (those pooled refuses to
+// the garbage collector). The raw output is gone: decode it first.
 func (o *output) release() {
 	if o.box != nil {
-		if cap(o.stdout) <= maxKeptBuffer {
+		if pooled(o.stdout, len(o.stdout)) {
 			o.box.stdout = o.stdout[:0]
 		}
-		if cap(o.stderr) <= maxKeptBuffer {
+		if pooled(o.stderr, len(o.stderr)) {
 			o.box.stderr = o.stderr[:0]
 		}
 		outputPool.Put(o.box)

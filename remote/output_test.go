@@ -73,7 +73,7 @@ func TestOutputTooLarge(t *testing.T) {
 	}
 	// The buffers never grew past the limit (TestOutputLimit); after Run
 	// the client holds none: they went back to the pool, or to the
-	// garbage collector if over maxKeptBuffer.
+	// garbage collector if too large (see pooled).
 	if c.out.stdout != nil || c.out.stderr != nil || c.out.box != nil {
 		t.Errorf("client still holds output buffers after Run: cap %d + %d", cap(c.out.stdout), cap(c.out.stderr))
 	}
@@ -263,4 +263,25 @@ func TestOutputNotAliased(t *testing.T) {
 	}
 	_ = c2.Close(t.Context())
 	closeAndCheck(t, c1, srv)
+}
+
+// TestPooled: which buffers go back to a pool.
+func TestPooled(t *testing.T) {
+	tests := []struct {
+		name      string
+		cap, used int
+		want      bool
+	}{
+		{"small, unused", 4 << 10, 0, true},
+		{"largeBuffer, unused", largeBuffer, 0, true},
+		{"large, a quarter used", largeBuffer + 4, (largeBuffer + 4) / 4, true},
+		{"large, less than a quarter used", largeBuffer + 4, (largeBuffer+4)/4 - 1, false},
+		{"maxKeptBuffer, full", maxKeptBuffer, maxKeptBuffer, true},
+		{"over maxKeptBuffer, full", maxKeptBuffer + 1, maxKeptBuffer + 1, false},
+	}
+	for _, tt := range tests {
+		if got := pooled(make([]byte, 0, tt.cap), tt.used); got != tt.want {
+			t.Errorf("%s: pooled(cap %d, used %d) = %v, want %v", tt.name, tt.cap, tt.used, got, tt.want)
+		}
+	}
 }

@@ -100,23 +100,38 @@ type exchangeBuffers struct {
 // depends on what was put in, only how much is allocated does.
 var exchangePool = sync.Pool{New: func() any { return new(exchangeBuffers) }}
 
-// put gives b back to exchangePool, without the buffers grown past
-// maxKeptBuffer by an unusual request or answer.
-func (b *exchangeBuffers) put() {
-	if cap(b.req) > maxKeptBuffer {
+// put gives b back to exchangePool; used is how much of the body buffer
+// the answer took (see pooled).
+func (b *exchangeBuffers) put(used int) {
+	if !pooled(b.req, len(b.req)) {
 		b.req = nil
 	}
-	if cap(b.body) > maxKeptBuffer {
+	if !pooled(b.body, used) {
 		b.body = nil
 	}
 	b.dec.trim()
 	exchangePool.Put(b)
 }
 
-// maxKeptBuffer bounds a buffer that goes back to a pool: answers are
-// normally a few KB, Receives up to the 150 KB envelope, a command's
-// output a few KB to a few hundred.
-const maxKeptBuffer = 256 << 10
+// Pooled buffers. A buffer goes back to its pool unless it is over
+// maxKeptBuffer, or over largeBuffer with less than a quarter of it used
+// by the request or command that returns it. A pooled buffer only grows
+// (it serves the largest answer or output it meets), so without the
+// second rule a few large answers would leave every in-flight request of
+// the fleet holding a large buffer; with it, a large buffer stays in the
+// pool only while large answers keep using it. Answers are normally a few
+// KB, Receives up to the 150 KB envelope, a command's output a few KB to
+// a few hundred.
+const (
+	maxKeptBuffer = 256 << 10
+	largeBuffer   = 64 << 10
+)
+
+// pooled reports whether b, of which used bytes served, goes back to a
+// pool.
+func pooled(b []byte, used int) bool {
+	return cap(b) <= maxKeptBuffer && (cap(b) <= largeBuffer || used >= cap(b)/4)
+}
 
 // exchange sends req with ctx and decodes the answer. out is where the
 // output of a Receive goes.
@@ -147,7 +162,7 @@ func (t *transport) exchange(ctx context.Context, req wsmanRequest, out *output)
 	if cap(a.body) > cap(b.body) {
 		b.body = a.body[:0]
 	}
-	b.put()
+	b.put(len(a.body))
 	if op == "receive" && err == nil {
 		err = t.checkTimedOutSpin(r.timedOut, time.Since(start))
 	}
