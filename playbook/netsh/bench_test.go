@@ -152,3 +152,16 @@ func BenchmarkEvaluate500(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkExcerptRules500 cuts a 500-rule list down to one check's
+// evidence, as the playbook does for every rule check of a host.
+func BenchmarkExcerptRules500(b *testing.B) {
+	out := bigShowRuleOutput(500)
+	b.SetBytes(int64(len(out)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if ex := ExcerptRules(out, "SSIS Service"); !strings.Contains(ex, "SSIS Service") {
+			b.Fatal("excerpt without the rule")
+		}
+	}
+}
