@@ -83,25 +83,27 @@ func encodeBatch(nonce string, cmds []string) (string, error) {
 	if n > maxCmdLine {
 		return "", fmt.Errorf("%w: batch line of %d characters exceeds cmd.exe's %d", errUnbatchable, n, maxCmdLine)
 	}
-	b := make([]byte, 0, n)
-	b = append(b, batchHead...)
+	var b strings.Builder // one allocation: the line is n bytes
+	b.Grow(n)
+	b.WriteString(batchHead)
 	for i, c := range cmds {
 		if i > 0 {
-			b = append(b, batchSep...)
+			b.WriteString(batchSep)
 		}
-		b = append(b, c...)
-		b = append(b, " & echo "+markerPrefix...)
-		b = append(b, nonce...)
-		b = append(b, ' ')
-		b = strconv.AppendInt(b, int64(i), 10)
-		b = append(b, " !ERRORLEVEL! & echo "+markerPrefix...)
-		b = append(b, nonce...)
-		b = append(b, ' ')
-		b = strconv.AppendInt(b, int64(i), 10)
-		b = append(b, " 1>&2"...)
+		idx := strconv.Itoa(i)
+		b.WriteString(c)
+		b.WriteString(" & echo " + markerPrefix)
+		b.WriteString(nonce)
+		b.WriteByte(' ')
+		b.WriteString(idx)
+		b.WriteString(" !ERRORLEVEL! & echo " + markerPrefix)
+		b.WriteString(nonce)
+		b.WriteByte(' ')
+		b.WriteString(idx)
+		b.WriteString(" 1>&2")
 	}
-	b = append(b, batchTail...)
-	return string(b), nil
+	b.WriteString(batchTail)
+	return b.String(), nil
 }
 
 // rawResult is one command's undecoded output.
@@ -118,8 +120,13 @@ type rawResult struct {
 func decodeBatch(nonce string, n int, stdout, stderr []byte) ([]rawResult, error) {
 	res := make([]rawResult, n)
 	out, errs := stdout, stderr
+	var mbuf [64]byte
 	for i := range n {
-		marker := []byte(markerPrefix + nonce + " " + strconv.Itoa(i) + " ")
+		marker := append(mbuf[:0], markerPrefix...)
+		marker = append(marker, nonce...)
+		marker = append(marker, ' ')
+		marker = strconv.AppendInt(marker, int64(i), 10)
+		marker = append(marker, ' ')
 		// stdout: OUTPUT ##WF N i CODE\r\n
 		j := bytes.Index(out, marker)
 		if j < 0 {

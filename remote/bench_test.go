@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"os"
 	"os/exec"
+	"runtime/metrics"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -83,14 +84,38 @@ func startEmulatorProcess(b *testing.B, kind string) Target {
 
 // perOp reports requests, client CPU time and (with ReportAllocs) client
 // allocations per operation, and per command for batches of size k.
-func perOp(b *testing.B, requests int, cpu time.Duration, k int) {
+// gc-% is the garbage collector's share of the client's CPU.
+func perOp(b *testing.B, requests int, m mark, k int) {
 	n := float64(b.N)
+	cpu := cpuTime() - m.cpu
 	b.ReportMetric(float64(requests)/n, "requests/op")
 	b.ReportMetric(float64(cpu.Microseconds())/n, "cpu-µs/op")
+	if gc, used := gcCPU(); used > m.used {
+		b.ReportMetric(100*(gc-m.gc)/(used-m.used), "gc-%")
+	}
 	if k > 1 {
 		b.ReportMetric(float64(requests)/(n*float64(k)), "requests/cmd")
 		b.ReportMetric(float64(cpu.Microseconds())/(n*float64(k)), "cpu-µs/cmd")
 	}
+}
+
+// gcCPU returns the garbage collector's CPU time and the CPU time the
+// process used (runtime/metrics estimates: all of GOMAXPROCS but idle).
+func gcCPU() (gc, used float64) {
+	s := []metrics.Sample{{Name: "/cpu/classes/gc/total:cpu-seconds"}, {Name: "/cpu/classes/total:cpu-seconds"}, {Name: "/cpu/classes/idle:cpu-seconds"}}
+	metrics.Read(s)
+	return s[0].Value.Float64(), s[1].Value.Float64() - s[2].Value.Float64()
+}
+
+// mark is where a benchmark's measurement starts.
+type mark struct {
+	cpu      time.Duration
+	gc, used float64
+}
+
+func markNow() mark {
+	gc, used := gcCPU()
+	return mark{cpu: cpuTime(), gc: gc, used: used}
 }
 
 // BenchmarkRun measures one command on a reused client, the shell opened
@@ -102,13 +127,13 @@ func BenchmarkRun(b *testing.B) {
 		b.Fatal(err)
 	}
 	b.ReportAllocs()
-	req0, cpu0 := c.Requests(), cpuTime()
+	req0, m := c.Requests(), markNow()
 	for b.Loop() {
 		if _, err := c.Run(b.Context(), "echo hello", io.Discard, io.Discard); err != nil {
 			b.Fatal(err)
 		}
 	}
-	perOp(b, c.Requests()-req0, cpuTime()-cpu0, 1)
+	perOp(b, c.Requests()-req0, m, 1)
 }
 
 // BenchmarkRunBatch measures a batch of 10 commands on a reused client,
@@ -124,13 +149,13 @@ func BenchmarkRunBatch(b *testing.B) {
 		b.Fatal(err)
 	}
 	b.ReportAllocs()
-	req0, cpu0 := c.Requests(), cpuTime()
+	req0, m := c.Requests(), markNow()
 	for b.Loop() {
 		if _, err := c.RunBatch(b.Context(), cmds); err != nil {
 			b.Fatal(err)
 		}
 	}
-	perOp(b, c.Requests()-req0, cpuTime()-cpu0, len(cmds))
+	perOp(b, c.Requests()-req0, m, len(cmds))
 }
 
 // BenchmarkRunFresh measures a client's whole life for one command: Dial,
@@ -138,7 +163,7 @@ func BenchmarkRunBatch(b *testing.B) {
 func BenchmarkRunFresh(b *testing.B) {
 	tg := startEmulatorProcess(b, "cmd")
 	b.ReportAllocs()
-	reqs, cpu0 := 0, cpuTime()
+	reqs, m := 0, markNow()
 	for b.Loop() {
 		c := dialT(b, tg, Options{})
 		if _, err := c.Run(b.Context(), "echo hello", io.Discard, io.Discard); err != nil {
@@ -147,7 +172,7 @@ func BenchmarkRunFresh(b *testing.B) {
 		_ = c.Close(b.Context())
 		reqs += c.Requests()
 	}
-	perOp(b, reqs, cpuTime()-cpu0, 1)
+	perOp(b, reqs, m, 1)
 }
 
 func mustRule(params map[string]string) winsim.Rule {
@@ -171,7 +196,7 @@ var scanBatches = [][]string{
 func BenchmarkHostScan(b *testing.B) {
 	tg := startEmulatorProcess(b, "scan")
 	b.ReportAllocs()
-	reqs, cpu0 := 0, cpuTime()
+	reqs, m := 0, markNow()
 	for b.Loop() {
 		c := dialT(b, tg, Options{})
 		for _, batch := range scanBatches {
@@ -185,7 +210,38 @@ func BenchmarkHostScan(b *testing.B) {
 		}
 		reqs += c.Requests()
 	}
-	perOp(b, reqs, cpuTime()-cpu0, 1)
+	perOp(b, reqs, m, 1)
+}
+
+// BenchmarkHostScanParallel is BenchmarkHostScan with 24 hosts at a time
+// (12 goroutines per core; the emulated host allows 30 shells per user),
+// as a fleet scan runs them: the garbage collector and heap growth weigh
+// more with many clients alive at once.
+func BenchmarkHostScanParallel(b *testing.B) {
+	tg := startEmulatorProcess(b, "scan")
+	b.ReportAllocs()
+	b.SetParallelism(12)
+	var reqs atomic.Int64
+	m := markNow()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			c, err := Dial(b.Context(), tg, Options{})
+			if err != nil {
+				b.Error(err)
+				return
+			}
+			for _, batch := range scanBatches {
+				if res, err := c.RunBatch(b.Context(), batch); err != nil || len(res) != len(batch) {
+					b.Errorf("RunBatch = %d results, %v", len(res), err)
+				}
+			}
+			if err := c.Close(b.Context()); err != nil {
+				b.Error(err)
+			}
+			reqs.Add(int64(c.Requests()))
+		}
+	})
+	perOp(b, int(reqs.Load()), m, 1)
 }
 
 // countingTransporter counts the requests of masterzen's own Basic
@@ -218,11 +274,11 @@ func BenchmarkMasterzenRun(b *testing.B) {
 		b.Fatal(err)
 	}
 	b.ReportAllocs()
-	cpu0 := cpuTime()
+	m := markNow()
 	for b.Loop() {
 		if _, err := wc.RunWithContext(b.Context(), "echo hello", io.Discard, io.Discard); err != nil {
 			b.Fatal(err)
 		}
 	}
-	perOp(b, int(n.Load()), cpuTime()-cpu0, 1)
+	perOp(b, int(n.Load()), m, 1)
 }

@@ -37,7 +37,7 @@ type Client struct {
 	mu        sync.Mutex
 	shellID   string // "" when no shell is open
 	shellCmds int    // Commands sent on the shell
-	out       output // the output of the command in progress; buffers reused
+	out       output // the output of the call in progress; buffers pooled
 	closed    bool
 	onLogon   func() // called once, when the first shell is created
 }
@@ -206,6 +206,7 @@ func (c *Client) Run(ctx context.Context, cmd string, stdout, stderr io.Writer) 
 	if c.closed {
 		return 0, ErrClosed
 	}
+	defer c.out.release()
 	r, err := c.exec(ctx, cmd)
 	if err != nil {
 		return 0, err
@@ -237,6 +238,7 @@ func (c *Client) RunBatch(ctx context.Context, cmds []string) ([]Result, error) 
 	if c.closed {
 		return nil, ErrClosed
 	}
+	defer c.out.release()
 	results := make([]Result, 0, len(cmds))
 	for _, group := range planBatch(cmds) {
 		if len(group) == 1 {
@@ -317,7 +319,7 @@ func planBatch(cmds []string) [][]int {
 }
 
 // exec runs one command line and returns its raw output, which stays valid
-// until the next exec. c.mu is held.
+// until the next exec or c.out.release. c.mu is held.
 //
 // It drives the command itself: Command, then Receive until the command
 // reports Done, decoding each answer with the streaming decoder (output
@@ -414,7 +416,9 @@ func (c *Client) ensureShell(ctx context.Context) error {
 		return err
 	}
 	c.shellID, c.shellCmds = r.shellID, 0
-	c.log.Debug("shell opened", slog.String("shell", r.shellID))
+	if c.log.Enabled(ctx, slog.LevelDebug) {
+		c.log.LogAttrs(ctx, slog.LevelDebug, "shell opened", slog.String("shell", r.shellID))
+	}
 	if f := c.onLogon; f != nil {
 		c.onLogon = nil
 		f()
@@ -477,7 +481,6 @@ func (c *Client) Close(ctx context.Context) error {
 		return nil
 	}
 	c.closed = true
-	c.out.release()
 	var err error
 	if c.shellID != "" {
 		err = c.deleteShell(ctx)
@@ -485,9 +488,6 @@ func (c *Client) Close(ctx context.Context) error {
 	if c.idle != nil {
 		c.idle.CloseIdleConnections()
 	}
-	// A closed client may stay referenced (by a caller's results, say);
-	// it keeps none of its buffers.
-	c.tr.release()
 	return err
 }
 

@@ -125,11 +125,11 @@ func placeholder(s envSlot) string {
 // appendEnvelope appends the SOAP envelope of r to b: masterzen's envelope
 // of r.op (templateFor) with r's values and messageID filled in.
 func appendEnvelope(b []byte, url string, p *winrm.Parameters, messageID string, r wsmanRequest) []byte {
-	return fillEnvelope(b, templateFor(r.op, p), url, messageID, r)
+	return fillEnvelope(b, templateFor(r.op, p), url, []byte(messageID), r)
 }
 
 // fillEnvelope appends template t filled with r's values to b.
-func fillEnvelope(b []byte, t *envTemplate, url, messageID string, r wsmanRequest) []byte {
+func fillEnvelope(b []byte, t *envTemplate, url string, messageID []byte, r wsmanRequest) []byte {
 	for i, slot := range t.slots {
 		b = append(b, t.parts[i]...)
 		switch slot {
@@ -190,23 +190,24 @@ func appendEscaped(b []byte, s string) []byte {
 	return append(b, s[last:]...)
 }
 
-// newMessageID returns a random (version 4) UUID in masterzen's form,
-// "uuid:" and lower-case hex.
-func newMessageID() string {
-	var u [16]byte
-	_, _ = rand.Read(u[:]) // crypto/rand.Read never fails (Go ≥ 1.24)
-	u[6] = u[6]&0x0f | 0x40
-	u[8] = u[8]&0x3f | 0x80
-	var s [41]byte
-	copy(s[:], "uuid:")
-	hex.Encode(s[5:13], u[0:4])
-	s[13] = '-'
-	hex.Encode(s[14:18], u[4:6])
-	s[18] = '-'
-	hex.Encode(s[19:23], u[6:8])
-	s[23] = '-'
-	hex.Encode(s[24:28], u[8:10])
-	s[28] = '-'
-	hex.Encode(s[29:41], u[10:16])
-	return string(s[:])
+// messageID is a random (version 4) UUID in masterzen's form, "uuid:" and
+// lower-case hex, as the bytes of a request's wsa:MessageID.
+type messageID [41]byte
+
+// fill sets u to a new random message ID.
+func (u *messageID) fill() {
+	var r [16]byte
+	_, _ = rand.Read(r[:]) // crypto/rand.Read never fails (Go ≥ 1.24)
+	r[6] = r[6]&0x0f | 0x40
+	r[8] = r[8]&0x3f | 0x80
+	copy(u[:], "uuid:")
+	hex.Encode(u[5:13], r[0:4])
+	u[13] = '-'
+	hex.Encode(u[14:18], r[4:6])
+	u[18] = '-'
+	hex.Encode(u[19:23], r[6:8])
+	u[23] = '-'
+	hex.Encode(u[24:28], r[8:10])
+	u[28] = '-'
+	hex.Encode(u[29:41], r[10:16])
 }

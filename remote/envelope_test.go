@@ -79,3 +79,10 @@ func TestMessageIDsDiffer(t *testing.T) {
 		seen[id] = true
 	}
 }
+
+// newMessageID returns a new message ID as a string.
+func newMessageID() string {
+	var id messageID
+	id.fill()
+	return string(id[:])
+}

@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"fmt"
 	"strings"
+	"sync"
 	"unicode/utf8"
 )
 
@@ -17,16 +18,45 @@ const DefaultMaxOutput = 4 << 20
 const excerptBytes = 2048
 
 // output accumulates one command's raw stdout and stderr as the Receive
-// answers arrive, up to limit bytes together (no limit if limit ≤ 0). Its
-// buffers are reused from one command to the next; it never grows them
-// past the limit.
+// answers arrive, up to limit bytes together (no limit if limit ≤ 0). It
+// never grows its buffers past the limit.
+//
+// The buffers come from outputPool at the first reset and go back at
+// release, which the Client calls once the output is decoded (at the end
+// of Run and RunBatch), so a fleet of clients shares as many as it has
+// commands in flight. The decoded text a caller keeps never points into
+// them: decodeOutput and decodeStderr copy (TestOutputNotAliased).
 type output struct {
 	stdout, stderr []byte
 	limit          int
+	box            *outputBuffers // the pool's holder of the buffers, nil when released
 }
 
+// outputBuffers holds a pair of output buffers in outputPool.
+type outputBuffers struct{ stdout, stderr []byte }
+
+// outputPool holds the idle output buffers of every client in the
+// process. Like exchangePool it is a cache: what it returns is emptied
+// before use.
+var outputPool = sync.Pool{New: func() any { return new(outputBuffers) }}
+
+// reset empties the buffers for a new command, taking them from
+// outputPool if o has none. A pooled buffer larger than the limit is
+// left to the garbage collector.
 func (o *output) reset(limit int) {
-	o.stdout, o.stderr, o.limit = o.stdout[:0], o.stderr[:0], limit
+	o.limit = limit
+	if o.box == nil {
+		o.box = outputPool.Get().(*outputBuffers)
+		o.stdout, o.stderr = o.box.stdout, o.box.stderr
+		o.box.stdout, o.box.stderr = nil, nil
+		if limit > 0 && cap(o.stdout) > limit {
+			o.stdout = nil
+		}
+		if limit > 0 && cap(o.stderr) > limit {
+			o.stderr = nil
+		}
+	}
+	o.stdout, o.stderr = o.stdout[:0], o.stderr[:0]
 }
 
 // reserve makes room for n more bytes of stdout (where output usually
@@ -40,8 +70,20 @@ func (o *output) reserve(n int) {
 	}
 }
 
-// release drops the buffers (a closed client keeps no output).
-func (o *output) release() { o.stdout, o.stderr = nil, nil }
+// release gives the buffers back to outputPool (those pooled refuses to
+// the garbage collector). The raw output is gone: decode it first.
+func (o *output) release() {
+	if o.box != nil {
+		if pooled(o.stdout, len(o.stdout)) {
+			o.box.stdout = o.stdout[:0]
+		}
+		if pooled(o.stderr, len(o.stderr)) {
+			o.box.stderr = o.stderr[:0]
+		}
+		outputPool.Put(o.box)
+	}
+	o.stdout, o.stderr, o.box = nil, nil, nil
+}
 
 // addBase64 decodes one rsp:Stream chunk into stdout or stderr. Past the
 // limit it keeps nothing more and returns an *OutputTooLargeError with the

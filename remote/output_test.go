@@ -71,8 +71,11 @@ func TestOutputTooLarge(t *testing.T) {
 	if tooLarge.Limit != DefaultMaxOutput || tooLarge.Stream != "stdout" {
 		t.Errorf("Limit %d Stream %q, want %d stdout", tooLarge.Limit, tooLarge.Stream, DefaultMaxOutput)
 	}
-	if kept := cap(c.out.stdout) + cap(c.out.stderr); kept > DefaultMaxOutput {
-		t.Errorf("client buffers hold %d bytes, over the %d-byte limit", kept, DefaultMaxOutput)
+	// The buffers never grew past the limit (TestOutputLimit); after Run
+	// the client holds none: they went back to the pool, or to the
+	// garbage collector if too large (see pooled).
+	if c.out.stdout != nil || c.out.stderr != nil || c.out.box != nil {
+		t.Errorf("client still holds output buffers after Run: cap %d + %d", cap(c.out.stdout), cap(c.out.stderr))
 	}
 	// The command was terminated and the shell deleted, before Run returned.
 	ops := countOps(big)
@@ -188,4 +191,97 @@ func TestIdleConnectionClosedByHost(t *testing.T) {
 		t.Errorf("requests on %d connections, want 2 (the closed one not reused)", len(conns))
 	}
 	closeAndCheck(t, c, srv)
+}
+
+// keepWriter keeps every string written to it as it is, as a caller that
+// stores Run's output without copying would: io.WriteString hands it the
+// decoded string itself.
+type keepWriter struct{ got []string }
+
+func (w *keepWriter) Write(p []byte) (int, error) {
+	w.got = append(w.got, string(p))
+	return len(p), nil
+}
+
+func (w *keepWriter) WriteString(s string) (int, error) {
+	w.got = append(w.got, s)
+	return len(s), nil
+}
+
+// TestOutputNotAliased: the output a caller keeps (RunBatch's results,
+// the strings Run writes, an OutputTooLargeError's excerpts) is its own:
+// the pooled buffers it was decoded from are reused by the next commands
+// of this client and of others, with output of the same length, and what
+// was kept does not change.
+func TestOutputNotAliased(t *testing.T) {
+	srv, _ := startWinsim(t, winsim.Config{Version: winsim.Win2019})
+	c1 := dialT(t, targetFor(srv), Options{MaxOutput: 6000})
+	c2 := dialT(t, targetFor(srv), Options{MaxOutput: 6000})
+	line := func(ch string, n int) string { return "echo " + strings.Repeat(ch, n) }
+
+	type kept struct{ what, got, want string }
+	var keep []kept
+	res, err := c1.RunBatch(t.Context(), []string{line("a", 900), line("b", 1200), "ver"})
+	if err != nil || len(res) != 3 {
+		t.Fatalf("RunBatch = %d results, %v", len(res), err)
+	}
+	for i, r := range res {
+		keep = append(keep, kept{fmt.Sprintf("RunBatch result %d", i), r.Stdout, strings.Clone(r.Stdout)})
+	}
+	var w keepWriter
+	if _, err := c1.Run(t.Context(), line("c", 2000), &w, &w); err != nil || len(w.got) == 0 {
+		t.Fatalf("Run = %q, %v", w.got, err)
+	}
+	keep = append(keep, kept{"Run's stdout", w.got[0], strings.Clone(w.got[0])})
+	_, err = c1.Run(t.Context(), line("d", 7000), nil, nil)
+	var big *OutputTooLargeError
+	if !errors.As(err, &big) || big.Head == "" {
+		t.Fatalf("Run over MaxOutput = %v, want an *OutputTooLargeError with a head", err)
+	}
+	keep = append(keep, kept{"the excerpt's head", big.Head, strings.Clone(big.Head)}, kept{"the excerpt's tail", big.Tail, strings.Clone(big.Tail)})
+
+	// The same lengths again, other bytes: whatever buffer a kept string
+	// could point into is overwritten.
+	for round := range 20 {
+		for _, c := range []*Client{c1, c2} {
+			ch := string(rune('k' + round%10))
+			if _, err := c.RunBatch(t.Context(), []string{line(ch, 900), line(ch, 1200), "ver"}); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := c.Run(t.Context(), line(ch, 2000), io.Discard, io.Discard); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := c.Run(t.Context(), line(ch, 7000), nil, nil); !errors.Is(err, ErrOutputTooLarge) {
+				t.Fatalf("Run over MaxOutput = %v", err)
+			}
+		}
+		for _, k := range keep {
+			if k.got != k.want {
+				t.Fatalf("round %d: %s changed to %.40q…, was %.40q…: it shares a pooled buffer", round, k.what, k.got, k.want)
+			}
+		}
+	}
+	_ = c2.Close(t.Context())
+	closeAndCheck(t, c1, srv)
+}
+
+// TestPooled: which buffers go back to a pool.
+func TestPooled(t *testing.T) {
+	tests := []struct {
+		name      string
+		cap, used int
+		want      bool
+	}{
+		{"small, unused", 4 << 10, 0, true},
+		{"largeBuffer, unused", largeBuffer, 0, true},
+		{"large, a quarter used", largeBuffer + 4, (largeBuffer + 4) / 4, true},
+		{"large, less than a quarter used", largeBuffer + 4, (largeBuffer+4)/4 - 1, false},
+		{"maxKeptBuffer, full", maxKeptBuffer, maxKeptBuffer, true},
+		{"over maxKeptBuffer, full", maxKeptBuffer + 1, maxKeptBuffer + 1, false},
+	}
+	for _, tt := range tests {
+		if got := pooled(make([]byte, 0, tt.cap), tt.used); got != tt.want {
+			t.Errorf("%s: pooled(cap %d, used %d) = %v, want %v", tt.name, tt.cap, tt.used, got, tt.want)
+		}
+	}
 }

@@ -15,6 +15,7 @@ import (
 	"net/url"
 	"os"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -55,8 +56,8 @@ type httpAnswer struct {
 // except w:TimedOut on Receive, which is reported as wsResponse.timedOut so
 // that the client receives again.
 //
-// A transport is used by one Client call at a time (the Client's mutex):
-// it reuses one body buffer and one decoder for all its answers.
+// A transport is used by one Client call at a time (the Client's mutex).
+// It keeps no buffer between requests (see exchangeBuffers).
 type transport struct {
 	host string // host:port for errors
 	url  string
@@ -75,23 +76,62 @@ type transport struct {
 	// consulted once per op and client, not once per request.
 	tmpl map[string]*envTemplate
 
-	req []byte // request envelopes, reused
-	buf []byte // answer bodies, reused
-	dec responseDecoder
-
 	requests      atomic.Int64
 	fastTimedOuts int
 }
 
-// release drops the transport's buffers; the Client is closed. A Kerberos
-// request abandoned in the background does not use them.
-func (t *transport) release() {
-	t.req, t.buf, t.dec = nil, nil, responseDecoder{}
+// exchangeBuffers are the scratch space of one request: the request
+// envelope, the answer body and the response decoder. A transport borrows
+// one from exchangePool for each request and gives it back once the answer
+// is decoded, so a fleet of clients shares as many as it has requests in
+// flight instead of keeping a set per client (issue 13: the answer
+// buffers were a quarter of a scan's allocations). Nothing that outlives
+// the request points into them: the decoder copies every value it returns
+// (identifiers, fault texts, errors), and a Receive's output is decoded
+// into the caller's output, not kept in the body.
+type exchangeBuffers struct {
+	req  []byte
+	body []byte
+	dec  responseDecoder
 }
 
-// maxKeptBuffer bounds the body buffer a transport keeps between requests:
-// answers are normally a few KB, Receives up to the 150 KB envelope.
-const maxKeptBuffer = 256 << 10
+// exchangePool holds the idle exchangeBuffers of every client in the
+// process. A sync.Pool is a cache, not state: what it returns never
+// depends on what was put in, only how much is allocated does.
+var exchangePool = sync.Pool{New: func() any { return new(exchangeBuffers) }}
+
+// put gives b back to exchangePool; used is how much of the body buffer
+// the answer took (see pooled).
+func (b *exchangeBuffers) put(used int) {
+	if !pooled(b.req, len(b.req)) {
+		b.req = nil
+	}
+	if !pooled(b.body, used) {
+		b.body = nil
+	}
+	b.dec.trim()
+	exchangePool.Put(b)
+}
+
+// Pooled buffers. A buffer goes back to its pool unless it is over
+// maxKeptBuffer, or over largeBuffer with less than a quarter of it used
+// by the request or command that returns it. A pooled buffer only grows
+// (it serves the largest answer or output it meets), so without the
+// second rule a few large answers would leave every in-flight request of
+// the fleet holding a large buffer; with it, a large buffer stays in the
+// pool only while large answers keep using it. Answers are normally a few
+// KB, Receives up to the 150 KB envelope, a command's output a few KB to
+// a few hundred.
+const (
+	maxKeptBuffer = 256 << 10
+	largeBuffer   = 64 << 10
+)
+
+// pooled reports whether b, of which used bytes served, goes back to a
+// pool.
+func pooled(b []byte, used int) bool {
+	return cap(b) <= maxKeptBuffer && (cap(b) <= largeBuffer || used >= cap(b)/4)
+}
 
 // exchange sends req with ctx and decodes the answer. out is where the
 // output of a Receive goes.
@@ -110,18 +150,19 @@ func (t *transport) exchange(ctx context.Context, req wsmanRequest, out *output)
 		tp = templateFor(op, t.params)
 		t.tmpl[op] = tp
 	}
-	t.req = fillEnvelope(t.req[:0], tp, t.url, newMessageID(), req)
-	a, err := t.poster.post(ctx, req, t.req, t.buf[:0])
-	if cap(t.req) > maxKeptBuffer {
-		t.req = nil
-	}
+	b := exchangePool.Get().(*exchangeBuffers)
+	var id messageID
+	id.fill()
+	b.req = fillEnvelope(b.req[:0], tp, t.url, id[:], req)
+	a, err := t.poster.post(ctx, req, b.req, b.body[:0])
 	var r wsResponse
 	if err == nil {
-		r, err = t.answer(op, a, req.cmdID, out)
+		r, err = t.answer(&b.dec, op, a, req.cmdID, out)
 	}
-	if cap(a.body) <= maxKeptBuffer && cap(a.body) > cap(t.buf) {
-		t.buf = a.body[:0]
+	if cap(a.body) > cap(b.body) {
+		b.body = a.body[:0]
 	}
+	b.put(len(a.body))
 	if op == "receive" && err == nil {
 		err = t.checkTimedOutSpin(r.timedOut, time.Since(start))
 	}
@@ -249,7 +290,7 @@ func readBody(r io.Reader, length int64, buf []byte) ([]byte, error) {
 
 // answer turns an HTTP answer into the decoded response of op, or an
 // *Error.
-func (t *transport) answer(op string, a httpAnswer, cmdID string, out *output) (wsResponse, error) {
+func (t *transport) answer(dec *responseDecoder, op string, a httpAnswer, cmdID string, out *output) (wsResponse, error) {
 	ct := a.header.Get("Content-Type")
 	soapCT := strings.Contains(ct, "application/soap+xml")
 	switch {
@@ -259,7 +300,7 @@ func (t *transport) answer(op string, a httpAnswer, cmdID string, out *output) (
 				Err:  fmt.Errorf("http 200 with a body that is not XML (%d bytes)", len(a.body)),
 				Hint: "the listener answered but not with WS-Management XML; is a proxy or another service on this port?"}
 		}
-		r, err := t.dec.decodeResponse(a.body, op, cmdID, out)
+		r, err := dec.decodeResponse(a.body, op, cmdID, out)
 		var big *OutputTooLargeError
 		switch {
 		case errors.As(err, &big):
@@ -278,7 +319,7 @@ func (t *transport) answer(op string, a httpAnswer, cmdID string, out *output) (
 			Err:  fmt.Errorf("http 401 unauthorized%s", offered(a.header)),
 			Hint: authHint(t.kind, t.https, a.header)}
 	}
-	if f, ok := t.dec.parseFault(op, a.status, a.body); ok {
+	if f, ok := dec.parseFault(op, a.status, a.body); ok {
 		if op == "receive" && isTimedOut(f) {
 			return wsResponse{timedOut: true}, nil
 		}

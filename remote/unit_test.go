@@ -211,7 +211,7 @@ func TestAnswerMapping(t *testing.T) {
 			if h == nil {
 				h = http.Header{}
 			}
-			r, err := tr.answer(tt.op, httpAnswer{status: tt.status, header: h, body: []byte(tt.body)}, "", nil)
+			r, err := tr.answer(new(responseDecoder), tt.op, httpAnswer{status: tt.status, header: h, body: []byte(tt.body)}, "", nil)
 			if tt.want == nil {
 				if err != nil {
 					t.Fatalf("answer = %v; want a decoded answer", err)
@@ -252,7 +252,7 @@ func TestAnswerMapping(t *testing.T) {
 func TestAnswerHintFollowsScheme(t *testing.T) {
 	for _, https := range []bool{false, true} {
 		tr := &transport{host: "h:1", kind: TransportKerberos, https: https}
-		_, err := tr.answer("create", httpAnswer{status: http.StatusBadRequest, header: http.Header{}}, "", nil)
+		_, err := tr.answer(new(responseDecoder), "create", httpAnswer{status: http.StatusBadRequest, header: http.Header{}}, "", nil)
 		var e *Error
 		if !errors.As(err, &e) {
 			t.Fatalf("answer(400) = %v, want *Error", err)

@@ -45,7 +45,33 @@ type wirePoster struct {
 type wireConn struct {
 	nc   net.Conn
 	br   *bufio.Reader
-	head []byte // the request head being written, reused
+	head []byte      // the request head being written, reused
+	vec  [2][]byte   // head and body, for one writev
+	bufs net.Buffers // over vec; here so that WriteTo's receiver needs no allocation
+}
+
+// wireConnPool holds the reader and head buffer of closed connections
+// (4 KB and a few hundred bytes), so that a scan's thousands of
+// connections, one per host, reuse them. A cache like exchangePool.
+var wireConnPool = sync.Pool{New: func() any { return &wireConn{br: bufio.NewReader(nil)} }}
+
+// newWireConn wraps nc with a pooled reader.
+func newWireConn(nc net.Conn) *wireConn {
+	c := wireConnPool.Get().(*wireConn)
+	c.nc = nc
+	c.br.Reset(nc)
+	return c
+}
+
+// close closes the connection and gives c back to wireConnPool: c must
+// not be used after.
+func (c *wireConn) close() {
+	_ = c.nc.Close()
+	c.nc = nil
+	c.br.Reset(nil)
+	c.vec = [2][]byte{}
+	c.bufs = nil
+	wireConnPool.Put(c)
 }
 
 // newWirePoster prepares the fixed part of every request: the request line,
@@ -77,14 +103,14 @@ func (p *wirePoster) post(ctx context.Context, req wsmanRequest, body []byte, bu
 	}
 	a, reuse, err := p.exchange(ctx, c, body, buf)
 	if err != nil && reused && errors.As(err, new(nothingWritten)) && ctx.Err() == nil {
-		c.nc.Close()
+		c.close()
 		if c, err = p.connect(ctx); err != nil {
 			return httpAnswer{}, p.t.transportError(ctx, op, err)
 		}
 		a, reuse, err = p.exchange(ctx, c, body, buf)
 	}
 	if err != nil {
-		c.nc.Close()
+		c.close()
 		if errors.Is(err, errAnswerTooLarge) {
 			return a, p.t.tooLarge(op, a.status)
 		}
@@ -93,12 +119,12 @@ func (p *wirePoster) post(ctx context.Context, req wsmanRequest, body []byte, bu
 	if reuse {
 		p.mu.Lock()
 		if p.idle != nil {
-			p.idle.nc.Close()
+			p.idle.close()
 		}
 		p.idle = c
 		p.mu.Unlock()
 	} else {
-		c.nc.Close()
+		c.close()
 	}
 	return a, nil
 }
@@ -116,7 +142,7 @@ func (p *wirePoster) conn(ctx context.Context) (c *wireConn, reused bool, err er
 		if c.br.Buffered() == 0 && sockcheck.Idle(raw) {
 			return c, true, nil
 		}
-		c.nc.Close()
+		c.close()
 	}
 	c, err = p.connect(ctx)
 	return c, false, err
@@ -142,7 +168,7 @@ func (p *wirePoster) connect(ctx context.Context) (*wireConn, error) {
 		}
 		nc = tc
 	}
-	return &wireConn{nc: nc, br: bufio.NewReader(nc)}, nil
+	return newWireConn(nc), nil
 }
 
 // errReadTimeout is the cause of an exchange cut by the read deadlines;
@@ -157,16 +183,31 @@ func (p *wirePoster) exchange(ctx context.Context, c *wireConn, body []byte, buf
 	// A cancellation interrupts a blocked read or write at once; the
 	// deadline of the whole exchange is ReadTimeout + 1 s (as the request
 	// context was with net/http).
-	stop := context.AfterFunc(ctx, func() { _ = c.nc.SetDeadline(time.Unix(1, 0)) })
+	// The func may still run after stop returns, when c is back in
+	// wireConnPool: it must hold the connection, not c.
+	nc := c.nc
+	stop := context.AfterFunc(ctx, func() { _ = nc.SetDeadline(time.Unix(1, 0)) })
 	defer stop()
-	if err := c.nc.SetDeadline(start.Add(p.t.readTimeout + time.Second)); err != nil {
+	// Each deadline set below would undo the func's past deadline had ctx
+	// ended just before: setDeadline checks ctx after setting, so a
+	// cancellation is either seen here or lands after the new deadline.
+	setDeadline := func(set func(time.Time) error, t time.Time) error {
+		if err := set(t); err != nil {
+			return err
+		}
+		return ctx.Err()
+	}
+	if err := setDeadline(c.nc.SetDeadline, start.Add(p.t.readTimeout+time.Second)); err != nil {
 		return a, false, err
 	}
 	c.head = append(append(c.head[:0], p.head...), strconv.Itoa(len(body))...)
 	c.head = append(c.head, "\r\n\r\n"...)
 	// Head and body in one writev, without copying the body.
-	bufs := net.Buffers{c.head, body}
-	if n, err := bufs.WriteTo(c.nc); err != nil {
+	c.vec = [2][]byte{c.head, body}
+	c.bufs = c.vec[:]
+	n, err := c.bufs.WriteTo(c.nc)
+	c.vec[1] = nil // the body is the caller's
+	if err != nil {
 		if ctx.Err() != nil {
 			return a, false, ctx.Err()
 		}
@@ -176,7 +217,7 @@ func (p *wirePoster) exchange(ctx context.Context, c *wireConn, body []byte, buf
 		return a, false, err
 	}
 	// The headers must come within ReadTimeout of the request.
-	if err := c.nc.SetReadDeadline(time.Now().Add(p.t.readTimeout)); err != nil {
+	if err := setDeadline(c.nc.SetReadDeadline, time.Now().Add(p.t.readTimeout)); err != nil {
 		return a, false, err
 	}
 	resp, err := http.ReadResponse(c.br, nil)
@@ -184,7 +225,7 @@ func (p *wirePoster) exchange(ctx context.Context, c *wireConn, body []byte, buf
 		return a, false, p.readErr(ctx, err)
 	}
 	defer resp.Body.Close()
-	if err := c.nc.SetReadDeadline(start.Add(p.t.readTimeout + time.Second)); err != nil {
+	if err := setDeadline(c.nc.SetReadDeadline, start.Add(p.t.readTimeout+time.Second)); err != nil {
 		return a, false, err
 	}
 	a.status, a.header = resp.StatusCode, resp.Header
@@ -221,6 +262,6 @@ func (p *wirePoster) CloseIdleConnections() {
 	p.idle = nil
 	p.mu.Unlock()
 	if c != nil {
-		c.nc.Close()
+		c.close()
 	}
 }

@@ -129,6 +129,22 @@ type responseDecoder struct {
 	attrBuf      []byte
 }
 
+// trim readies d for exchangePool: it drops the text buffers an unusual
+// answer grew past maxKeptBuffer (a stream in many pieces can reach
+// maxAnswer) and its references into the last answer.
+func (d *responseDecoder) trim() {
+	for i := range d.text {
+		if cap(d.text[i]) > maxKeptBuffer {
+			d.text[i] = nil
+		}
+	}
+	if cap(d.attrBuf) > maxKeptBuffer {
+		d.attrBuf = nil
+	}
+	d.streamRaw = nil
+	d.sc.reset(nil)
+}
+
 // decodeResponse decodes one answer to op. cmdID, if set, is the command
 // whose streams and state a Receive answer must carry; out receives the
 // decoded stdout and stderr of a Receive answer (nil for other ops).

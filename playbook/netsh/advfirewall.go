@@ -3,6 +3,7 @@ package netsh
 import (
 	"errors"
 	"strings"
+	"unicode/utf8"
 )
 
 // advLabelWidth is the column where advfirewall values start (label plus
@@ -34,12 +35,10 @@ func ParseAdvfirewall(o Output) ([]Rule, error) {
 	if err := knownFailure(o); err != nil {
 		return nil, err
 	}
-	if len(nonBlank(lines(o.Stderr))) > 0 {
+	if !blank(o.Stderr) {
 		return nil, unexpectedStderr(o)
 	}
-	ls := lines(o.Stdout)
-	nb := nonBlank(ls)
-	if len(nb) == 1 && nb[0] == msgNoMatch {
+	if onlyLine(o.Stdout) == msgNoMatch {
 		if o.ExitCode != 1 && o.ExitCode != 0 {
 			return nil, unrecognized(o, "exit code %d", o.ExitCode)
 		}
@@ -49,22 +48,127 @@ func ParseAdvfirewall(o Output) ([]Rule, error) {
 		return nil, unrecognized(o, "exit code %d", o.ExitCode)
 	}
 	p := advParser{o: o}
-	return p.parse(ls)
+	return p.parse(o.Stdout)
 }
 
+// onlyLine returns the one line of s with text, or "" when s has none or
+// several.
+func onlyLine(s string) string {
+	only := ""
+	for _, l := range eachLine(s) {
+		if l == "" {
+			continue
+		}
+		if only != "" {
+			return ""
+		}
+		only = l
+	}
+	return only
+}
+
+// advParser reads a rule list line by line (the output of a scan's
+// "show rule name=all" is read on every host, so it allocates the rule
+// slice, the Profiles and what a rule's values need, not a line slice, a
+// map per rule or a copy per value). Values are substrings of the output,
+// as they always were: a caller holds the output while it uses the rules
+// (the playbook keeps both for one host's run, and its reports keep
+// neither).
 type advParser struct {
 	o     Output
 	rules []Rule
-	cur   *Rule
-	seen  map[string]bool // labels seen in the current rule
-	last  string          // last label
-	icmp  bool            // inside an ICMP sub-table (header seen)
+	cur   *Rule    // the rule being read: the last of rules, or nil
+	seen  advField // known labels seen in the current rule
+	last  string   // last label
+	icmp  bool     // inside an ICMP sub-table (header seen)
 }
 
-func (p *advParser) parse(ls []string) ([]Rule, error) {
+// advField is a set of the labels the parser knows, one bit each.
+type advField uint32
+
+const (
+	fDescription advField = 1 << iota
+	fEnabled
+	fDirection
+	fProfiles
+	fGrouping
+	fLocalIP
+	fRemoteIP
+	fProtocol
+	fLocalPort
+	fRemotePort
+	fEdgeTraversal
+	fProgram
+	fService
+	fInterfaceTypes
+	fSecurity
+	fRuleSource
+	fAction
+)
+
+// advFieldOf returns the bit of a known label, or 0.
+func advFieldOf(label string) advField {
+	switch label {
+	case "Description":
+		return fDescription
+	case "Enabled":
+		return fEnabled
+	case "Direction":
+		return fDirection
+	case "Profiles":
+		return fProfiles
+	case "Grouping":
+		return fGrouping
+	case "LocalIP":
+		return fLocalIP
+	case "RemoteIP":
+		return fRemoteIP
+	case "Protocol":
+		return fProtocol
+	case "LocalPort":
+		return fLocalPort
+	case "RemotePort":
+		return fRemotePort
+	case "Edge traversal":
+		return fEdgeTraversal
+	case "Program":
+		return fProgram
+	case "Service":
+		return fService
+	case "InterfaceTypes":
+		return fInterfaceTypes
+	case "Security":
+		return fSecurity
+	case "Rule source":
+		return fRuleSource
+	case "Action":
+		return fAction
+	}
+	return 0
+}
+
+// advMandatory are the fields every rule block must have, in the order
+// finish reports a missing one.
+var advMandatory = [...]struct {
+	f     advField
+	label string
+}{{fEnabled, "Enabled"}, {fDirection, "Direction"}, {fProfiles, "Profiles"}, {fLocalIP, "LocalIP"},
+	{fRemoteIP, "RemoteIP"}, {fProtocol, "Protocol"}, {fAction, "Action"}}
+
+func (p *advParser) parse(out string) ([]Rule, error) {
+	// Every rule starts with a "Rule Name:" line: one allocation holds them.
+	p.rules = make([]Rule, 0, strings.Count(out, "Rule Name:"))
 	ok := false
-	for i := 0; i < len(ls); i++ {
-		l := ls[i]
+	dashes := -1 // the index of the line that must be dashes
+	n := 0       // lines read
+	for i, l := range eachLine(out) {
+		n = i + 1
+		if i == dashes {
+			if !isDashes(l) {
+				return nil, unrecognized(p.o, "line %d: want a line of dashes after Rule Name", i+1)
+			}
+			continue
+		}
 		if ok {
 			if l != "" {
 				return nil, unrecognized(p.o, "line %d: text after Ok.: %q", i+1, l)
@@ -90,12 +194,10 @@ func (p *advParser) parse(ls []string) ([]Rule, error) {
 			if name == "" {
 				return nil, unrecognized(p.o, "line %d: empty rule name", i+1)
 			}
-			if i+1 >= len(ls) || !isDashes(ls[i+1]) {
-				return nil, unrecognized(p.o, "line %d: want a line of dashes after Rule Name", i+2)
-			}
-			i++
-			p.cur = &Rule{Name: name}
-			p.seen = map[string]bool{"Rule Name": true}
+			dashes = i + 1
+			p.rules = append(p.rules, Rule{Name: name})
+			p.cur = &p.rules[len(p.rules)-1]
+			p.seen = 0
 			p.last, p.icmp = "", false
 		case p.cur == nil:
 			return nil, unrecognized(p.o, "line %d: %q outside a rule block", i+1, l)
@@ -108,6 +210,9 @@ func (p *advParser) parse(ls []string) ([]Rule, error) {
 				return nil, err
 			}
 		}
+	}
+	if dashes == n {
+		return nil, unrecognized(p.o, "line %d: want a line of dashes after Rule Name", n+1)
 	}
 	if !ok {
 		return nil, unrecognized(p.o, `missing final "Ok."`)
@@ -133,12 +238,80 @@ func fieldValue(l string, n int) string {
 	return strings.TrimLeft(l[n+1:], " ")
 }
 
+// isICMP reports whether strings.ToUpper(protocol) starts with "ICMP",
+// without the copy ToUpper makes of "ICMPv4".
+func isICMP(protocol string) bool {
+	if len(protocol) < 4 {
+		return false
+	}
+	for i := range 4 {
+		if protocol[i] >= utf8.RuneSelf {
+			return strings.HasPrefix(strings.ToUpper(protocol), "ICMP")
+		}
+	}
+	return strings.EqualFold(protocol[:4], "ICMP")
+}
+
+// twoFields returns the blank-separated fields of s when there are exactly
+// two, as strings.Fields would.
+func twoFields(s string) (a, b string, ok bool) {
+	f := 0
+	for i := 0; i < len(s); {
+		for i < len(s) && isFieldSpace(s[i]) {
+			i++
+		}
+		if i == len(s) {
+			break
+		}
+		j := i
+		for j < len(s) && !isFieldSpace(s[j]) {
+			j++
+		}
+		switch f {
+		case 0:
+			a = s[i:j]
+		case 1:
+			b = s[i:j]
+		default:
+			return "", "", false
+		}
+		f++
+		i = j
+	}
+	return a, b, f == 2
+}
+
+// isFieldSpace is strings.Fields' separator for an ASCII byte.
+func isFieldSpace(c byte) bool {
+	return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r'
+}
+
 func (p *advParser) continuation(i int, l string) error {
 	t := strings.TrimSpace(l)
-	if p.last != "Protocol" || !strings.HasPrefix(strings.ToUpper(p.cur.Protocol), "ICMP") {
+	if p.last != "Protocol" || !isICMP(p.cur.Protocol) {
 		return unrecognized(p.o, "line %d: unexpected continuation line %q", i+1, l)
 	}
-	f := strings.Fields(t)
+	if !asciiOnly(t) {
+		// strings.Fields also splits at Unicode spaces; no valid line has any.
+		return p.continuationFields(i, l, strings.Fields(t))
+	}
+	a, b, two := twoFields(t)
+	if !p.icmp {
+		if !two || a != "Type" || b != "Code" {
+			return unrecognized(p.o, "line %d: want the ICMP header \"Type    Code\", got %q", i+1, l)
+		}
+		p.icmp = true
+		return nil
+	}
+	if !two {
+		return unrecognized(p.o, "line %d: bad ICMP type/code line %q", i+1, l)
+	}
+	p.cur.ICMP = append(p.cur.ICMP, ICMPTypeCode{Type: a, Code: b})
+	return nil
+}
+
+// continuationFields is continuation for a line with non-ASCII text.
+func (p *advParser) continuationFields(i int, l string, f []string) error {
 	if !p.icmp {
 		if len(f) != 2 || f[0] != "Type" || f[1] != "Code" {
 			return unrecognized(p.o, "line %d: want the ICMP header \"Type    Code\", got %q", i+1, l)
@@ -153,6 +326,15 @@ func (p *advParser) continuation(i int, l string) error {
 	return nil
 }
 
+func asciiOnly(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
+}
+
 func (p *advParser) field(i int, l string) error {
 	c := strings.IndexByte(l, ':')
 	if c <= 0 || !isLabel(l[:c]) {
@@ -160,10 +342,17 @@ func (p *advParser) field(i int, l string) error {
 	}
 	label := l[:c]
 	v := fieldValue(l, c)
-	if p.seen[label] {
+	f := advFieldOf(label)
+	if f != 0 && p.seen&f != 0 {
 		return unrecognized(p.o, "line %d: field %q twice in one rule", i+1, label)
 	}
-	p.seen[label] = true
+	if f == 0 {
+		// Unknown labels are kept in Extra, which also tells a repeat.
+		if _, twice := p.cur.Extra[label]; twice {
+			return unrecognized(p.o, "line %d: field %q twice in one rule", i+1, label)
+		}
+	}
+	p.seen |= f
 	p.last = label
 	if !setField(p.cur, label, v) {
 		return unrecognized(p.o, "line %d: unknown %s value %q", i+1, label, v)
@@ -186,8 +375,20 @@ func setField(r *Rule, label, v string) bool {
 		r.Direction = v
 		return v == "In" || v == "Out"
 	case "Profiles":
-		for _, pr := range strings.Split(v, ",") {
-			if pr != "Domain" && pr != "Private" && pr != "Public" {
+		// One allocation, and the package's constants rather than
+		// substrings of the output.
+		r.Profiles = make([]string, 0, strings.Count(v, ",")+1)
+		for rest, more := v, true; more; {
+			var pr string
+			pr, rest, more = strings.Cut(rest, ",")
+			switch pr {
+			case "Domain":
+				pr = "Domain"
+			case "Private":
+				pr = "Private"
+			case "Public":
+				pr = "Public"
+			default:
 				return false
 			}
 			r.Profiles = append(r.Profiles, pr)
@@ -263,15 +464,14 @@ func (p *advParser) finish(i int) error {
 	if p.cur == nil {
 		return nil
 	}
-	for _, l := range []string{"Enabled", "Direction", "Profiles", "LocalIP", "RemoteIP", "Protocol", "Action"} {
-		if !p.seen[l] {
-			return unrecognized(p.o, "line %d: rule %q has no %s field", i+1, p.cur.Name, l)
+	for _, m := range advMandatory {
+		if p.seen&m.f == 0 {
+			return unrecognized(p.o, "line %d: rule %q has no %s field", i+1, p.cur.Name, m.label)
 		}
 	}
-	if strings.HasPrefix(strings.ToUpper(p.cur.Protocol), "ICMP") && p.icmp && len(p.cur.ICMP) == 0 {
+	if isICMP(p.cur.Protocol) && p.icmp && len(p.cur.ICMP) == 0 {
 		return unrecognized(p.o, "line %d: rule %q: ICMP table without rows", i+1, p.cur.Name)
 	}
-	p.rules = append(p.rules, *p.cur)
 	p.cur = nil
 	return nil
 }

@@ -91,6 +91,53 @@ func BenchmarkParseAdvfirewall500(b *testing.B) {
 	}
 }
 
+// BenchmarkParseAdvfirewallHost parses an ordinary host's read: the lab's
+// hosts (lab/winsim with Windows' built-in rules) answer
+// "show rule name=all dir=in verbose" with 10 rules in about 10 KB, as
+// bigShowRuleOutput(10) does.
+func BenchmarkParseAdvfirewallHost(b *testing.B) {
+	out := bigShowRuleOutput(10)
+	o := Output{Command: "show rule name=all dir=in verbose", Stdout: out}
+	b.SetBytes(int64(len(out)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := ParseAdvfirewall(o); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// bigScListOutput builds ScListCommand's output with n services in the
+// layout of testdata/constructed/sc_list.txt.
+func bigScListOutput(n int) string {
+	var b strings.Builder
+	for i := range n {
+		fmt.Fprintf(&b, "\r\nSERVICE_NAME: Svc%d\r\nDISPLAY_NAME: Service number %d\r\n", i, i)
+		b.WriteString("        TYPE               : 10  WIN32_OWN_PROCESS  \r\n")
+		if i%2 == 0 {
+			b.WriteString("        STATE              : 4  RUNNING \r\n                                (STOPPABLE, NOT_PAUSABLE, ACCEPTS_SHUTDOWN)\r\n")
+		} else {
+			b.WriteString("        STATE              : 1  STOPPED \r\n")
+		}
+		b.WriteString("        WIN32_EXIT_CODE    : 0  (0x0)\r\n        SERVICE_EXIT_CODE  : 0  (0x0)\r\n        CHECKPOINT         : 0x0\r\n        WAIT_HINT          : 0x0\r\n")
+	}
+	return b.String()
+}
+
+// BenchmarkParseScList250 parses the service list of a Windows server
+// (about 250 services).
+func BenchmarkParseScList250(b *testing.B) {
+	out := bigScListOutput(250)
+	o := Output{Command: ScListCommand, Stdout: out}
+	b.SetBytes(int64(len(out)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if l, err := ParseScList(o); err != nil || len(l) != 250 {
+			b.Fatalf("ParseScList = %d entries, %v", len(l), err)
+		}
+	}
+}
+
 func BenchmarkEvaluate500(b *testing.B) {
 	rules, err := ParseAdvfirewall(Output{Stdout: bigShowRuleOutput(500)})
 	if err != nil {
@@ -102,6 +149,19 @@ func BenchmarkEvaluate500(b *testing.B) {
 	for b.Loop() {
 		if _, err := Evaluate(d, rules, opts); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkExcerptRules500 cuts a 500-rule list down to one check's
+// evidence, as the playbook does for every rule check of a host.
+func BenchmarkExcerptRules500(b *testing.B) {
+	out := bigShowRuleOutput(500)
+	b.SetBytes(int64(len(out)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if ex := ExcerptRules(out, "SSIS Service"); !strings.Contains(ex, "SSIS Service") {
+			b.Fatal("excerpt without the rule")
 		}
 	}
 }

@@ -385,16 +385,30 @@ func (s Scope) overlaps(o Scope) bool {
 	if s.Kind == ScopeAll || o.Kind == ScopeAll || s.Kind == ScopeUnknown || o.Kind == ScopeUnknown {
 		return true
 	}
-	sk, sr := s.split()
-	ok, or := o.split()
-	if len(sk) > 0 || len(ok) > 0 {
+	if s.hasKeyword() || o.hasKeyword() {
 		return true
 	}
-	for _, a := range sr {
-		for _, b := range or {
-			if a.first.Is4() == b.first.Is4() && a.first.Compare(b.last) <= 0 && b.first.Compare(a.last) <= 0 {
+	// The unions overlap if some pair of ranges does: no need to merge
+	// them first (Evaluate asks this for every rule of the host).
+	for _, a := range s.Addresses {
+		for _, b := range o.Addresses {
+			if a.First.Is4() == b.First.Is4() && a.First.Compare(b.Last) <= 0 && b.First.Compare(a.Last) <= 0 {
 				return true
 			}
+		}
+	}
+	return false
+}
+
+// hasKeyword reports whether s holds an address keyword (LocalSubnet, or
+// one netsh displays that this package does not know).
+func (s Scope) hasKeyword() bool {
+	if s.Kind == ScopeSubnet {
+		return true
+	}
+	for _, a := range s.Addresses {
+		if a.Keyword != "" {
+			return true
 		}
 	}
 	return false

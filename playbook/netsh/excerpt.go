@@ -13,26 +13,29 @@ import (
 // Output without "Rule Name:" blocks (no match, an error, another
 // language) is returned unchanged: it is evidence.
 func ExcerptRules(out, name string) string {
-	lines := strings.SplitAfter(out, "\n")
+	// Line starts, as offsets into out: the lines are out's "\n"-ended
+	// pieces (strings.SplitAfter), read without building them.
 	var starts []int
-	end := len(lines)
-	for i, l := range lines {
+	end := len(out) // where "Ok." starts, or the end
+	for off := 0; off < len(out); {
+		l, _, _ := strings.Cut(out[off:], "\n")
 		t := strings.TrimSpace(l)
 		switch {
 		case strings.HasPrefix(t, "Rule Name:"):
-			starts = append(starts, i)
-		case t == "Ok." && len(starts) > 0 && end == len(lines):
-			end = i
+			starts = append(starts, off)
+		case t == "Ok." && len(starts) > 0 && end == len(out):
+			end = off
 		}
+		off += len(l) + 1
 	}
 	if len(starts) == 0 {
 		return out
 	}
-	var b strings.Builder
-	for _, l := range lines[:starts[0]] {
-		b.WriteString(l)
-	}
-	kept := 0
+	// The kept blocks first, so that the excerpt is built in one
+	// allocation of its exact size: it is kept as evidence until the
+	// report is written, for every check of every host.
+	var kept []string
+	size := starts[0] + len(out) - end
 	for k, st := range starts {
 		stop := end
 		if k+1 < len(starts) {
@@ -41,38 +44,42 @@ func ExcerptRules(out, name string) string {
 		if stop < st {
 			stop = st
 		}
-		block := lines[st:stop]
+		block := out[st:stop]
 		if !keepBlock(block, name) {
 			continue
 		}
-		if kept > 0 {
+		if k+1 < len(starts) {
+			// The blank line before the next block is written as "\r\n".
+			last := strings.LastIndexByte(block[:len(block)-1], '\n') + 1
+			if strings.TrimSpace(block[last:]) == "" {
+				block = block[:last]
+			}
+		}
+		kept = append(kept, block)
+		size += len(block)
+	}
+	note := ""
+	if omitted := len(starts) - len(kept); omitted > 0 {
+		note = fmt.Sprintf("[winfleet: %d of %d rules not shown: only rules named %q and block rules are kept]\r\n", omitted, len(starts), name)
+	}
+	var b strings.Builder
+	b.Grow(size + max(len(kept)-1, 0)*len("\r\n") + len(note))
+	b.WriteString(out[:starts[0]])
+	for i, block := range kept {
+		if i > 0 {
 			b.WriteString("\r\n")
 		}
-		kept++
-		for j, l := range block {
-			// The blank line before the next block is written above.
-			if j == len(block)-1 && k+1 < len(starts) && strings.TrimSpace(l) == "" {
-				continue
-			}
-			b.WriteString(l)
-		}
+		b.WriteString(block)
 	}
-	for _, l := range lines[end:] {
-		b.WriteString(l)
-	}
-	if omitted := len(starts) - kept; omitted > 0 {
-		fmt.Fprintf(&b, "[winfleet: %d of %d rules not shown: only rules named %q and block rules are kept]\r\n", omitted, len(starts), name)
-	}
-	// The excerpt is kept as evidence until the report is written, for
-	// every check of every host: drop the builder's spare capacity.
-	if b.Cap()-b.Len() > b.Len()/4 {
-		return strings.Clone(b.String())
-	}
+	b.WriteString(out[end:])
+	b.WriteString(note)
 	return b.String()
 }
 
-func keepBlock(block []string, name string) bool {
-	for _, l := range block {
+// keepBlock reports whether a rule block (its lines, "\n"-ended) is named
+// name or is a block rule.
+func keepBlock(block string, name string) bool {
+	for l := range strings.Lines(block) {
 		t := strings.TrimSpace(l)
 		if v, ok := strings.CutPrefix(t, "Rule Name:"); ok && strings.EqualFold(strings.TrimSpace(v), name) {
 			return true

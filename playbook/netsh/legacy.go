@@ -42,7 +42,7 @@ func ParseLegacy(o Output) ([]Rule, error) {
 	if o.ExitCode != 0 {
 		return nil, unrecognized(o, "exit code %d", o.ExitCode)
 	}
-	if len(nonBlank(lines(o.Stderr))) > 0 {
+	if !blank(o.Stderr) {
 		return nil, unexpectedStderr(o)
 	}
 	ls, ok := dropNotice(lines(o.Stdout))

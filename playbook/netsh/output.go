@@ -54,13 +54,7 @@ var invalidParamFirst = []string{
 // command. It returns nil when the output is none of these.
 func knownFailure(o Output) error {
 	text := raw(o)
-	first := ""
-	for _, l := range lines(text) {
-		if l != "" {
-			first = l
-			break
-		}
-	}
+	first := firstLine(text)
 	fail := func(err error) error { return &OutputError{Command: o.Command, Raw: text, Err: err} }
 	switch {
 	case strings.Contains(text, msgElevation):
@@ -173,7 +167,7 @@ func ParseChange(o Output) (Change, error) {
 		return Change{}, unrecognized(o, "deprecation notice mixed with other text")
 	}
 	nb := nonBlank(ls)
-	if len(nonBlank(lines(o.Stderr))) > 0 {
+	if !blank(o.Stderr) {
 		return Change{}, unexpectedStderr(o)
 	}
 	switch {

@@ -165,7 +165,7 @@ func ParseRegQuery(o Output) (RegKey, error) {
 	if strings.Contains(text, "ERROR: "+msgAccessDenied) {
 		return RegKey{}, &OutputError{Command: o.Command, Raw: text, Err: ErrNotElevated}
 	}
-	if o.ExitCode != 0 || len(nonBlank(lines(o.Stderr))) > 0 {
+	if o.ExitCode != 0 || !blank(o.Stderr) {
 		return RegKey{}, unrecognized(o, "exit code %d", o.ExitCode)
 	}
 	k := RegKey{Exists: true}

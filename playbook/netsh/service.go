@@ -3,6 +3,7 @@ package netsh
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -110,16 +111,44 @@ func scFailure(o Output) (notInstalled bool, err error) {
 	return false, unrecognized(o, "sc failure")
 }
 
+// scBlock is one SERVICE_NAME block of sc output: its KEY : value lines in
+// order.
 type scBlock struct {
-	fields map[string]string
-	order  []string
+	fields []scKV
+}
+
+type scKV struct{ key, val string }
+
+// get returns the value of key's last line in the block.
+func (b scBlock) get(key string) (string, bool) {
+	for i := len(b.fields) - 1; i >= 0; i-- {
+		if b.fields[i].key == key {
+			return b.fields[i].val, true
+		}
+	}
+	return "", false
+}
+
+// field is get without the ok.
+func (b scBlock) field(key string) string {
+	v, _ := b.get(key)
+	return v
 }
 
 // scFields reads the KEY : value lines of sc output. Continuation lines
 // (the "(STOPPABLE, ...)" flags) are skipped; anything else is rejected.
-func scFields(o Output, allowHeader bool) ([]scBlock, error) {
-	var blocks []scBlock
-	for i, l := range lines(o.Stdout) {
+// Only the fields named in keep are kept (all of them if keep is nil);
+// the blocks' fields share one slice (ScListCommand's output has
+// thousands of lines).
+func scFields(o Output, allowHeader bool, keep ...string) ([]scBlock, error) {
+	n := strings.Count(o.Stdout, "SERVICE_NAME")
+	blocks := make([]scBlock, 0, n)
+	var all []scKV
+	if keep != nil {
+		all = make([]scKV, 0, n*len(keep))
+	}
+	start := 0 // where the current block's fields begin in all
+	for i, l := range eachLine(o.Stdout) {
 		if l == "" {
 			continue
 		}
@@ -135,14 +164,21 @@ func scFields(o Output, allowHeader bool) ([]scBlock, error) {
 			return nil, unrecognized(o, "line %d: %q", i+1, l)
 		}
 		if key == "SERVICE_NAME" {
-			blocks = append(blocks, scBlock{fields: map[string]string{}})
+			if len(blocks) > 0 {
+				blocks[len(blocks)-1].fields = all[start:len(all):len(all)]
+			}
+			start = len(all)
+			blocks = append(blocks, scBlock{})
 		}
 		if len(blocks) == 0 {
 			return nil, unrecognized(o, "line %d: %q before SERVICE_NAME", i+1, l)
 		}
-		b := &blocks[len(blocks)-1]
-		b.fields[key] = val
-		b.order = append(b.order, key)
+		if keep == nil || slices.Contains(keep, key) {
+			all = append(all, scKV{key, val})
+		}
+	}
+	if len(blocks) > 0 {
+		blocks[len(blocks)-1].fields = all[start:]
 	}
 	return blocks, nil
 }
@@ -177,12 +213,12 @@ func ParseScQuery(o Output) (ServiceStatus, error) {
 	if len(blocks) != 1 {
 		return ServiceStatus{}, unrecognized(o, "want one SERVICE_NAME block, got %d", len(blocks))
 	}
-	f := blocks[0].fields
-	n, name, ok := numberName(f["STATE"])
-	if !ok || f["SERVICE_NAME"] == "" {
+	f := blocks[0]
+	n, name, ok := numberName(f.field("STATE"))
+	if !ok || f.field("SERVICE_NAME") == "" {
 		return ServiceStatus{}, unrecognized(o, "no STATE line")
 	}
-	return ServiceStatus{Name: f["SERVICE_NAME"], Installed: true, State: n, StateName: name}, nil
+	return ServiceStatus{Name: f.field("SERVICE_NAME"), Installed: true, State: n, StateName: name}, nil
 }
 
 // ParseScQc parses "sc qc NAME". FAILED 1060 gives Installed=false and no
@@ -202,13 +238,13 @@ func ParseScQc(o Output) (ServiceConfig, error) {
 	if len(blocks) != 1 {
 		return ServiceConfig{}, unrecognized(o, "want one SERVICE_NAME block, got %d", len(blocks))
 	}
-	f := blocks[0].fields
-	bin, ok := f["BINARY_PATH_NAME"]
-	if !ok || f["SERVICE_NAME"] == "" {
+	f := blocks[0]
+	bin, ok := f.get("BINARY_PATH_NAME")
+	if !ok || f.field("SERVICE_NAME") == "" {
 		return ServiceConfig{}, unrecognized(o, "no BINARY_PATH_NAME line")
 	}
-	c := ServiceConfig{Name: f["SERVICE_NAME"], Installed: true, DisplayName: f["DISPLAY_NAME"], BinaryPath: bin, Executable: executable(bin)}
-	if _, name, ok := numberName(f["START_TYPE"]); ok {
+	c := ServiceConfig{Name: f.field("SERVICE_NAME"), Installed: true, DisplayName: f.field("DISPLAY_NAME"), BinaryPath: bin, Executable: executable(bin)}
+	if _, name, ok := numberName(f.field("START_TYPE")); ok {
 		c.StartType = name
 	}
 	return c, nil
@@ -243,7 +279,7 @@ func ParseScList(o Output) ([]ServiceEntry, error) {
 	if o.ExitCode != 0 {
 		return nil, unrecognized(o, "exit code %d", o.ExitCode)
 	}
-	blocks, err := scFields(o, false)
+	blocks, err := scFields(o, false, "SERVICE_NAME", "DISPLAY_NAME")
 	if err != nil {
 		return nil, err
 	}
@@ -252,7 +288,7 @@ func ParseScList(o Output) ([]ServiceEntry, error) {
 	}
 	out := make([]ServiceEntry, len(blocks))
 	for i, b := range blocks {
-		out[i] = ServiceEntry{Name: b.fields["SERVICE_NAME"], DisplayName: b.fields["DISPLAY_NAME"]}
+		out[i] = ServiceEntry{Name: b.field("SERVICE_NAME"), DisplayName: b.field("DISPLAY_NAME")}
 	}
 	return out, nil
 }

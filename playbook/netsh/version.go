@@ -2,6 +2,7 @@ package netsh
 
 import (
 	"fmt"
+	"iter"
 	"regexp"
 	"strconv"
 	"strings"
@@ -23,7 +24,7 @@ var verRE = regexp.MustCompile(`^Microsoft Windows(?: [A-Za-z]+)? \[Version (\d{
 // is an *UnrecognizedError.
 func ParseVer(o Output) (Version, error) {
 	var found []Version
-	for _, line := range lines(o.Stdout) {
+	for _, line := range eachLine(o.Stdout) {
 		if line == "" {
 			continue
 		}
@@ -109,6 +110,37 @@ func lines(s string) []string {
 		ls[i] = strings.TrimRight(l, " \t\r")
 	}
 	return ls
+}
+
+// eachLine yields the lines of s with their index, as lines(s) has them,
+// without building the slice: the parsers a scan runs on every host's
+// output read them once, in order.
+func eachLine(s string) iter.Seq2[int, string] {
+	return func(yield func(int, string) bool) {
+		for i := 0; ; i++ {
+			l, rest, more := strings.Cut(s, "\n")
+			if !yield(i, strings.TrimRight(l, " \t\r")) || !more {
+				return
+			}
+			s = rest
+		}
+	}
+}
+
+// blank reports whether s has no line with text: lines(s) holds only
+// empty strings.
+func blank(s string) bool {
+	return strings.TrimLeft(s, " \t\r\n") == ""
+}
+
+// firstLine returns the first line of s with text, or "".
+func firstLine(s string) string {
+	for _, l := range eachLine(s) {
+		if l != "" {
+			return l
+		}
+	}
+	return ""
 }
 
 func unrecognized(o Output, format string, args ...any) *UnrecognizedError {
