@@ -4,22 +4,27 @@ import (
 	"errors"
 	"regexp"
 	"strings"
+	"sync"
 )
 
-var legacySectionRE = regexp.MustCompile(`^(Port|Allowed programs) configuration for ([A-Za-z]+) profile(?: \(current\))?:$`)
+var legacySectionRE = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^(Port|Allowed programs) configuration for ([A-Za-z]+) profile(?: \(current\))?:$`)
+})
 
 // legacyOtherSectionRE matches the titles of the show config / show state
 // sections that hold no exceptions (reference/netsh.md §2.4).
-var legacyOtherSectionRE = regexp.MustCompile(`^(?:(?:Domain|Standard) profile configuration(?: \(current\))?|(?:ICMP|Service) configuration for (?:Domain|Standard) profile(?: \(current\))?|Log configuration|Firewall status|Ports currently open on all network interfaces):$`)
+var legacyOtherSectionRE = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^(?:(?:Domain|Standard) profile configuration(?: \(current\))?|(?:ICMP|Service) configuration for (?:Domain|Standard) profile(?: \(current\))?|Log configuration|Firewall status|Ports currently open on all network interfaces):$`)
+})
 
 // legacyScopeRE matches the verbose detail line that carries an entry's
 // scope, at any indentation (reference/netsh.md §9 #5: its exact layout was
 // never captured).
-var legacyScopeRE = regexp.MustCompile(`^\s*Scope\s*:\s*(.*)$`)
+var legacyScopeRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^\s*Scope\s*:\s*(.*)$`) })
 
 // legacyDetailRE matches other indented "Label: value" detail lines, which
 // are ignored.
-var legacyDetailRE = regexp.MustCompile(`^\s+[A-Za-z][A-Za-z ()/-]*\s*:`)
+var legacyDetailRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^\s+[A-Za-z][A-Za-z ()/-]*\s*:`) })
 
 // ParseLegacy parses "netsh firewall show portopening|allowedprogram
 // [verbose=ENABLE]" output in the Vista+ layout (columns Port, Protocol,
@@ -59,7 +64,7 @@ func ParseLegacy(o Output) ([]Rule, error) {
 		if l == "" {
 			continue
 		}
-		if legacyOtherSectionRE.MatchString(l) {
+		if legacyOtherSectionRE().MatchString(l) {
 			// A section of show config / show state that lists no
 			// exceptions: skip it up to the next blank line.
 			for i+1 < len(ls) && ls[i+1] != "" {
@@ -67,7 +72,7 @@ func ParseLegacy(o Output) ([]Rule, error) {
 			}
 			continue
 		}
-		m := legacySectionRE.FindStringSubmatch(l)
+		m := legacySectionRE().FindStringSubmatch(l)
 		if m == nil {
 			return nil, unrecognized(o, "line %d: %q is not a port or allowed-program section", i+1, l)
 		}
@@ -170,7 +175,7 @@ func legacyColumns(header string, program bool) (cols []column, msg string) {
 func parseLegacyRows(o Output, ls []string, i int, cols []column, program bool) (rows []Rule, next int, err error) {
 	for ; i < len(ls) && ls[i] != ""; i++ {
 		l := ls[i]
-		if sm := legacyScopeRE.FindStringSubmatch(l); sm != nil {
+		if sm := legacyScopeRE().FindStringSubmatch(l); sm != nil {
 			if len(rows) == 0 {
 				return nil, i, unrecognized(o, "line %d: Scope line before any entry", i+1)
 			}
@@ -181,7 +186,7 @@ func parseLegacyRows(o Output, ls []string, i int, cols []column, program bool) 
 			rows[len(rows)-1].RemoteIP = s
 			continue
 		}
-		if legacyDetailRE.MatchString(l) {
+		if legacyDetailRE().MatchString(l) {
 			if len(rows) == 0 {
 				return nil, i, unrecognized(o, "line %d: detail line before any entry", i+1)
 			}

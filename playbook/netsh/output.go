@@ -4,6 +4,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode/utf8"
 
 	"golang.org/x/text/encoding/charmap"
@@ -77,14 +78,16 @@ func knownFailure(o Output) error {
 }
 
 // The deprecation notice of legacy netsh firewall (§2.1), line by line.
-var noticeLines = []*regexp.Regexp{
-	regexp.MustCompile(`^IMPORTANT: Command executed successfully\.$`),
-	regexp.MustCompile(`^However, "netsh firewall" is deprecated;$`),
-	regexp.MustCompile(`^use "netsh advfirewall firewall" instead\.$`),
-	regexp.MustCompile(`^For more information on using "netsh advfirewall firewall" commands$`),
-	regexp.MustCompile(`^instead of "netsh firewall", see KB article 947709$`),
-	regexp.MustCompile(`^at https?://go\.microsoft\.com/fwlink/\?linkid=121488 \.$`),
-}
+var noticeLines = sync.OnceValue(func() []*regexp.Regexp {
+	return []*regexp.Regexp{
+		regexp.MustCompile(`^IMPORTANT: Command executed successfully\.$`),
+		regexp.MustCompile(`^However, "netsh firewall" is deprecated;$`),
+		regexp.MustCompile(`^use "netsh advfirewall firewall" instead\.$`),
+		regexp.MustCompile(`^For more information on using "netsh advfirewall firewall" commands$`),
+		regexp.MustCompile(`^instead of "netsh firewall", see KB article 947709$`),
+		regexp.MustCompile(`^at https?://go\.microsoft\.com/fwlink/\?linkid=121488 \.$`),
+	}
+})
 
 // dropNotice removes the legacy deprecation notice from ls. The notice is
 // found by `"netsh firewall" is deprecated` or `KB article 947709`; the
@@ -113,7 +116,7 @@ func dropNotice(ls []string) (out []string, ok bool) {
 			continue
 		}
 		for _, l := range ls[i:j] {
-			if !matchesAny(noticeLines, l) {
+			if !matchesAny(noticeLines(), l) {
 				return nil, false
 			}
 		}
@@ -151,7 +154,7 @@ type Change struct {
 	AlreadyExists bool
 }
 
-var countRE = regexp.MustCompile(`^(?:Deleted|Updated) (\d{1,9}) rule\(s\)\.$`)
+var countRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^(?:Deleted|Updated) (\d{1,9}) rule\(s\)\.$`) })
 
 // ParseChange parses the output of an add/set/delete command (netsh in
 // either dialect, reg add, reg delete). A recognised failure is an
@@ -181,7 +184,7 @@ func ParseChange(o Output) (Change, error) {
 	case len(nb) == 1 && (nb[0] == "Ok." || nb[0] == msgRegOK):
 		return Change{Count: -1}, nil
 	case len(nb) == 2 && nb[1] == "Ok.":
-		if m := countRE.FindStringSubmatch(nb[0]); m != nil {
+		if m := countRE().FindStringSubmatch(nb[0]); m != nil {
 			n, _ := strconv.Atoi(m[1])
 			return Change{Count: n}, nil
 		}

@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // RPCInternetKey is the registry key of the DCOM/RPC dynamic port range
@@ -36,22 +37,24 @@ func (k RegKey) Value(name string) (RegValue, bool) {
 	return RegValue{}, false
 }
 
-var regKeyRE = regexp.MustCompile(`^(HKLM|HKCU|HKCR|HKU|HKCC|HKEY_LOCAL_MACHINE|HKEY_CURRENT_USER|HKEY_CLASSES_ROOT|HKEY_USERS|HKEY_CURRENT_CONFIG)(\\[A-Za-z0-9 _.(){}$#@+-]+)+$`)
+var regKeyRE = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^(HKLM|HKCU|HKCR|HKU|HKCC|HKEY_LOCAL_MACHINE|HKEY_CURRENT_USER|HKEY_CLASSES_ROOT|HKEY_USERS|HKEY_CURRENT_CONFIG)(\\[A-Za-z0-9 _.(){}$#@+-]+)+$`)
+})
 
-var regNameRE = regexp.MustCompile(`^[A-Za-z0-9 _.(){}$#@+-]{1,255}$`)
+var regNameRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9 _.(){}$#@+-]{1,255}$`) })
 
 // regTypes are the value types RegAddCommand accepts.
 var regTypes = []string{"REG_SZ", "REG_EXPAND_SZ", "REG_MULTI_SZ", "REG_DWORD", "REG_QWORD"}
 
 func checkRegKey(key string) error {
-	if !regKeyRE.MatchString(key) || strings.Contains(key, `\\`) {
+	if !regKeyRE().MatchString(key) || strings.Contains(key, `\\`) {
 		return &UnsafeValueError{Field: "registry key", Value: key, Reason: `want ROOT\path with letters, digits, blanks and _ . ( ) { } $ # @ + -`}
 	}
 	return nil
 }
 
 func checkRegName(name string) error {
-	if !regNameRE.MatchString(name) {
+	if !regNameRE().MatchString(name) {
 		return &UnsafeValueError{Field: "registry value name", Value: name, Reason: "want letters, digits, blanks and _ . ( ) { } $ # @ + -"}
 	}
 	return nil
@@ -106,7 +109,7 @@ func checkRegData(typ, data string) error {
 	case "REG_DWORD", "REG_QWORD":
 		// parseRegNumber trims blanks (line breaks too); the command line
 		// gets data as given, so it must be the bare number.
-		if _, err := parseRegNumber(data); err != nil || !plainWordRE.MatchString(data) {
+		if _, err := parseRegNumber(data); err != nil || !plainWordRE().MatchString(data) {
 			return &UnsafeValueError{Field: "registry data", Value: data, Reason: "want a number"}
 		}
 		return nil
@@ -132,10 +135,10 @@ func parseRegNumber(s string) (uint64, error) {
 	return strconv.ParseUint(s, 10, 64)
 }
 
-var plainWordRE = regexp.MustCompile(`^[A-Za-z0-9_.]+$`)
+var plainWordRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9_.]+$`) })
 
 func quoteUnlessWord(s string) string {
-	if plainWordRE.MatchString(s) {
+	if plainWordRE().MatchString(s) {
 		return s
 	}
 	return `"` + s + `"`
@@ -148,7 +151,7 @@ func quoteIfBlank(s string) string {
 	return s
 }
 
-var regValueRE = regexp.MustCompile(`^    (.*?)    (REG_[A-Z_]+)(?:    (.*))?$`)
+var regValueRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^    (.*?)    (REG_[A-Z_]+)(?:    (.*))?$`) })
 
 // ParseRegQuery parses reg query output (Vista+ reg.exe): the key path, then
 // one "    NAME    TYPE    DATA" line per value. Subkey lines are ignored.
@@ -179,7 +182,7 @@ func ParseRegQuery(o Output) (RegKey, error) {
 				return RegKey{}, unrecognized(o, "line %d: %q", i+1, l)
 			}
 		default:
-			m := regValueRE.FindStringSubmatch(l)
+			m := regValueRE().FindStringSubmatch(l)
 			if m == nil || k.Path == "" {
 				return RegKey{}, unrecognized(o, "line %d: %q", i+1, l)
 			}

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // ScListCommand enumerates every service with its display name; used to
@@ -46,10 +47,10 @@ type ServiceEntry struct {
 	Name, DisplayName string
 }
 
-var serviceNameRE = regexp.MustCompile(`^[A-Za-z0-9_.$@{}#-]{1,256}$`)
+var serviceNameRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9_.$@{}#-]{1,256}$`) })
 
 func checkServiceName(s string) error {
-	if !serviceNameRE.MatchString(s) {
+	if !serviceNameRE().MatchString(s) {
 		return &UnsafeValueError{Field: "service name", Value: s, Reason: "want letters, digits and _ . $ @ { } # -"}
 	}
 	return nil

@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode/utf8"
 )
 
@@ -17,7 +18,9 @@ type Version struct {
 	Major, Minor, Build int
 }
 
-var verRE = regexp.MustCompile(`^Microsoft Windows(?: [A-Za-z]+)? \[Version (\d{1,3})\.(\d{1,3})\.(\d{1,6})(?:\.\d{1,8})?\]$`)
+var verRE = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^Microsoft Windows(?: [A-Za-z]+)? \[Version (\d{1,3})\.(\d{1,3})\.(\d{1,6})(?:\.\d{1,8})?\]$`)
+})
 
 // ParseVer parses the output of ver. The line is the same in every language
 // ("Microsoft Windows [Version 10.0.17763.1234]"; XP adds "XP"); anything else
@@ -28,7 +31,7 @@ func ParseVer(o Output) (Version, error) {
 		if line == "" {
 			continue
 		}
-		m := verRE.FindStringSubmatch(line)
+		m := verRE().FindStringSubmatch(line)
 		if m == nil {
 			return Version{}, unrecognized(o, "line %q", line)
 		}
