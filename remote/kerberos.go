@@ -88,7 +88,7 @@ func newKerberosPoster(t *transport, tg Target) (*kerberosPoster, error) {
 // kerberosStatus matches ClientKerberos's "request returned: 401 - …" text.
 var kerberosStatus = regexp.MustCompile(`^request returned: (\d{3}) - `)
 
-func (p *kerberosPoster) post(ctx context.Context, req wsmanRequest, _ []byte, _ []byte) (httpAnswer, error) {
+func (p *kerberosPoster) post(ctx context.Context, req wsmanRequest, _ []byte, _ *lazyAnswer) (httpAnswer, error) {
 	op := req.op
 	msg := req.masterzen(p.t.url, p.t.params)
 	if ctx.Err() != nil {

@@ -21,10 +21,11 @@ const excerptBytes = 2048
 // answers arrive, up to limit bytes together (no limit if limit ≤ 0). It
 // never grows its buffers past the limit.
 //
-// The buffers come from outputPool at the first reset and go back at
+// The buffers come from outputPool when the first output arrives (not at
+// reset: a command waiting for its host holds none) and go back at
 // release, which the Client calls once the output is decoded (at the end
 // of Run and RunBatch), so a fleet of clients shares as many as it has
-// commands in flight. The decoded text a caller keeps never points into
+// commands whose output is being received and decoded at that moment. The decoded text a caller keeps never points into
 // them: decodeOutput and decodeStderr copy (TestOutputNotAliased).
 type output struct {
 	stdout, stderr []byte
@@ -36,32 +37,37 @@ type output struct {
 type outputBuffers struct{ stdout, stderr []byte }
 
 // outputPool holds the idle output buffers of every client in the
-// process. Like exchangePool it is a cache: what it returns is emptied
+// process. Like answerPool it is a cache: what it returns is emptied
 // before use.
 var outputPool = sync.Pool{New: func() any { return new(outputBuffers) }}
 
-// reset empties the buffers for a new command, taking them from
-// outputPool if o has none. A pooled buffer larger than the limit is
-// left to the garbage collector.
+// reset empties the buffers for a new command.
 func (o *output) reset(limit int) {
 	o.limit = limit
-	if o.box == nil {
-		o.box = outputPool.Get().(*outputBuffers)
-		o.stdout, o.stderr = o.box.stdout, o.box.stderr
-		o.box.stdout, o.box.stderr = nil, nil
-		if limit > 0 && cap(o.stdout) > limit {
-			o.stdout = nil
-		}
-		if limit > 0 && cap(o.stderr) > limit {
-			o.stderr = nil
-		}
-	}
 	o.stdout, o.stderr = o.stdout[:0], o.stderr[:0]
+}
+
+// take borrows buffers from outputPool if o has none. A pooled buffer
+// larger than the limit is left to the garbage collector.
+func (o *output) take() {
+	if o.box != nil {
+		return
+	}
+	o.box = outputPool.Get().(*outputBuffers)
+	o.stdout, o.stderr = o.box.stdout[:0], o.box.stderr[:0]
+	o.box.stdout, o.box.stderr = nil, nil
+	if o.limit > 0 && cap(o.stdout) > o.limit {
+		o.stdout = nil
+	}
+	if o.limit > 0 && cap(o.stderr) > o.limit {
+		o.stderr = nil
+	}
 }
 
 // reserve makes room for n more bytes of stdout (where output usually
 // goes), within the limit.
 func (o *output) reserve(n int) {
+	o.take()
 	if o.limit > 0 {
 		n = min(n, o.limit-len(o.stdout)-len(o.stderr))
 	}
@@ -89,6 +95,7 @@ func (o *output) release() {
 // limit it keeps nothing more and returns an *OutputTooLargeError with the
 // head and tail of that stream.
 func (o *output) addBase64(stderr bool, b64 []byte) error {
+	o.take()
 	buf, name := &o.stdout, "stdout"
 	if stderr {
 		buf, name = &o.stderr, "stderr"

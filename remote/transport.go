@@ -38,7 +38,9 @@ const mutualAuthHeader = "http://schemas.dmtf.org/wbem/wsman/1/wsman/secprofile/
 // of the transport that differs per authentication scheme. buf is a buffer
 // the answer's body may be read into (and returned in, grown).
 type poster interface {
-	post(ctx context.Context, req wsmanRequest, body []byte, buf []byte) (httpAnswer, error)
+	// post sends body and reads the answer into the buffer of ans, which
+	// it takes (ans.take) only once the answer's headers have arrived.
+	post(ctx context.Context, req wsmanRequest, body []byte, ans *lazyAnswer) (httpAnswer, error)
 }
 
 // httpAnswer is an HTTP answer as a poster read it.
@@ -57,7 +59,7 @@ type httpAnswer struct {
 // that the client receives again.
 //
 // A transport is used by one Client call at a time (the Client's mutex).
-// It keeps no buffer between requests (see exchangeBuffers).
+// It keeps no buffer between requests (see requestPool and answerPool).
 type transport struct {
 	host string // host:port for errors
 	url  string
@@ -80,37 +82,59 @@ type transport struct {
 	fastTimedOuts int
 }
 
-// exchangeBuffers are the scratch space of one request: the request
-// envelope, the answer body and the response decoder. A transport borrows
-// one from exchangePool for each request and gives it back once the answer
-// is decoded, so a fleet of clients shares as many as it has requests in
-// flight instead of keeping a set per client (issue 13: the answer
-// buffers were a quarter of a scan's allocations). Nothing that outlives
-// the request points into them: the decoder copies every value it returns
-// (identifiers, fault texts, errors), and a Receive's output is decoded
-// into the caller's output, not kept in the body.
-type exchangeBuffers struct {
-	req  []byte
+// The scratch space of one request comes from two pools shared by every
+// client in the process, so a fleet shares as many buffers as it has
+// requests being written or answers being read, instead of keeping a set
+// per client (issue 13: the answer buffers were a quarter of a scan's
+// allocations) or per request waiting for its host (at 500 hosts in
+// flight that was 20 MB held across the wait). A sync.Pool is a cache, not
+// state: what it returns never depends on what was put in, only how much
+// is allocated does.
+//
+// requestPool holds request envelopes, borrowed while a request is sent
+// (its answer is awaited with it, as a request that fails before it was
+// written is sent again on a new connection).
+var requestPool = sync.Pool{New: func() any { return new(requestBuffer) }}
+
+type requestBuffer struct{ b []byte }
+
+// answerBuffers are the answer body and the response decoder. Nothing that
+// outlives the request points into them: the decoder copies every value
+// it returns (identifiers, fault texts, errors), and a Receive's output is
+// decoded into the caller's output, not kept in the body.
+type answerBuffers struct {
 	body []byte
 	dec  responseDecoder
 }
 
-// exchangePool holds the idle exchangeBuffers of every client in the
-// process. A sync.Pool is a cache, not state: what it returns never
-// depends on what was put in, only how much is allocated does.
-var exchangePool = sync.Pool{New: func() any { return new(exchangeBuffers) }}
+// answerPool holds idle answerBuffers.
+var answerPool = sync.Pool{New: func() any { return new(answerBuffers) }}
 
-// put gives b back to exchangePool; used is how much of the body buffer
-// the answer took (see pooled).
-func (b *exchangeBuffers) put(used int) {
-	if !pooled(b.req, len(b.req)) {
-		b.req = nil
+// lazyAnswer is a request's claim on answerBuffers: taken from answerPool
+// when the answer arrives (take), given back once it is decoded (put).
+type lazyAnswer struct{ a *answerBuffers }
+
+// take returns the answer buffers, borrowing them on first use.
+func (l *lazyAnswer) take() *answerBuffers {
+	if l.a == nil {
+		l.a = answerPool.Get().(*answerBuffers)
 	}
+	return l.a
+}
+
+// put gives the buffers back; used is how much of the body buffer the
+// answer took (see pooled).
+func (l *lazyAnswer) put(used int) {
+	b := l.a
+	if b == nil {
+		return
+	}
+	l.a = nil
 	if !pooled(b.body, used) {
 		b.body = nil
 	}
 	b.dec.trim()
-	exchangePool.Put(b)
+	answerPool.Put(b)
 }
 
 // Pooled buffers. A buffer goes back to its pool unless it is over
@@ -150,19 +174,24 @@ func (t *transport) exchange(ctx context.Context, req wsmanRequest, out *output)
 		tp = templateFor(op, t.params)
 		t.tmpl[op] = tp
 	}
-	b := exchangePool.Get().(*exchangeBuffers)
+	rb := requestPool.Get().(*requestBuffer)
 	var id messageID
 	id.fill()
-	b.req = fillEnvelope(b.req[:0], tp, t.url, id[:], req)
-	a, err := t.poster.post(ctx, req, b.req, b.body[:0])
+	rb.b = fillEnvelope(rb.b[:0], tp, t.url, id[:], req)
+	var la lazyAnswer
+	a, err := t.poster.post(ctx, req, rb.b, &la)
+	if !pooled(rb.b, len(rb.b)) {
+		rb.b = nil
+	}
+	requestPool.Put(rb)
 	var r wsResponse
 	if err == nil {
-		r, err = t.answer(&b.dec, op, a, req.cmdID, out)
+		r, err = t.answer(&la.take().dec, op, a, req.cmdID, out)
 	}
-	if cap(a.body) > cap(b.body) {
-		b.body = a.body[:0]
+	if la.a != nil && cap(a.body) > cap(la.a.body) {
+		la.a.body = a.body[:0]
 	}
-	b.put(len(a.body))
+	la.put(len(a.body))
 	if op == "receive" && err == nil {
 		err = t.checkTimedOutSpin(r.timedOut, time.Since(start))
 	}
@@ -215,7 +244,7 @@ type httpPoster struct {
 	hc *http.Client
 }
 
-func (p *httpPoster) post(ctx context.Context, r wsmanRequest, body []byte, buf []byte) (httpAnswer, error) {
+func (p *httpPoster) post(ctx context.Context, r wsmanRequest, body []byte, ans *lazyAnswer) (httpAnswer, error) {
 	op := r.op
 	rctx, cancel := context.WithTimeout(ctx, p.t.readTimeout+time.Second)
 	defer cancel()
@@ -229,7 +258,7 @@ func (p *httpPoster) post(ctx context.Context, r wsmanRequest, body []byte, buf 
 		return httpAnswer{}, p.t.transportError(ctx, op, err)
 	}
 	defer resp.Body.Close()
-	data, err := readBody(resp.Body, resp.ContentLength, buf)
+	data, err := readBody(resp.Body, resp.ContentLength, ans.take().body[:0])
 	a := httpAnswer{status: resp.StatusCode, header: resp.Header, body: data}
 	if errors.Is(err, errAnswerTooLarge) {
 		return a, p.t.tooLarge(op, resp.StatusCode)

@@ -52,7 +52,7 @@ type wireConn struct {
 
 // wireConnPool holds the reader and head buffer of closed connections
 // (4 KB and a few hundred bytes), so that a scan's thousands of
-// connections, one per host, reuse them. A cache like exchangePool.
+// connections, one per host, reuse them. A cache like answerPool.
 var wireConnPool = sync.Pool{New: func() any { return &wireConn{br: bufio.NewReader(nil)} }}
 
 // newWireConn wraps nc with a pooled reader.
@@ -95,19 +95,19 @@ type nothingWritten struct{ err error }
 func (e nothingWritten) Error() string { return e.err.Error() }
 func (e nothingWritten) Unwrap() error { return e.err }
 
-func (p *wirePoster) post(ctx context.Context, req wsmanRequest, body []byte, buf []byte) (httpAnswer, error) {
+func (p *wirePoster) post(ctx context.Context, req wsmanRequest, body []byte, ans *lazyAnswer) (httpAnswer, error) {
 	op := req.op
 	c, reused, err := p.conn(ctx)
 	if err != nil {
 		return httpAnswer{}, p.t.transportError(ctx, op, err)
 	}
-	a, reuse, err := p.exchange(ctx, c, body, buf)
+	a, reuse, err := p.exchange(ctx, c, body, ans)
 	if err != nil && reused && errors.As(err, new(nothingWritten)) && ctx.Err() == nil {
 		c.close()
 		if c, err = p.connect(ctx); err != nil {
 			return httpAnswer{}, p.t.transportError(ctx, op, err)
 		}
-		a, reuse, err = p.exchange(ctx, c, body, buf)
+		a, reuse, err = p.exchange(ctx, c, body, ans)
 	}
 	if err != nil {
 		c.close()
@@ -178,7 +178,7 @@ var errReadTimeout = fmt.Errorf("read timeout: %w", context.DeadlineExceeded)
 
 // exchange writes one request and reads its whole answer. reuse reports
 // whether the connection may carry another request.
-func (p *wirePoster) exchange(ctx context.Context, c *wireConn, body []byte, buf []byte) (a httpAnswer, reuse bool, err error) {
+func (p *wirePoster) exchange(ctx context.Context, c *wireConn, body []byte, ans *lazyAnswer) (a httpAnswer, reuse bool, err error) {
 	start := time.Now()
 	// A cancellation interrupts a blocked read or write at once; the
 	// deadline of the whole exchange is ReadTimeout + 1 s (as the request
@@ -229,7 +229,7 @@ func (p *wirePoster) exchange(ctx context.Context, c *wireConn, body []byte, buf
 		return a, false, err
 	}
 	a.status, a.header = resp.StatusCode, resp.Header
-	a.body, err = readBody(resp.Body, resp.ContentLength, buf)
+	a.body, err = readBody(resp.Body, resp.ContentLength, ans.take().body[:0])
 	if err != nil {
 		if errors.Is(err, errAnswerTooLarge) {
 			return a, false, err

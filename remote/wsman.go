@@ -129,7 +129,7 @@ type responseDecoder struct {
 	attrBuf      []byte
 }
 
-// trim readies d for exchangePool: it drops the text buffers an unusual
+// trim readies d for answerPool: it drops the text buffers an unusual
 // answer grew past maxKeptBuffer (a stream in many pieces can reach
 // maxAnswer) and its references into the last answer.
 func (d *responseDecoder) trim() {

@@ -292,7 +292,7 @@ type recorded struct {
 	body      []byte
 }
 
-func (p *recordingPoster) post(ctx context.Context, req wsmanRequest, body, buf []byte) (httpAnswer, error) {
+func (p *recordingPoster) post(ctx context.Context, req wsmanRequest, body []byte, buf *lazyAnswer) (httpAnswer, error) {
 	a, err := p.inner.post(ctx, req, body, buf)
 	if err == nil {
 		p.mu.Lock()
