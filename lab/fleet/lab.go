@@ -113,6 +113,12 @@ func Serve(ctx context.Context, f *Fleet, opts ServeOptions) (*Lab, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Generated hosts print the same listings in a few dozen variants:
+	// one copy each for the whole lab.
+	renders := winsim.NewRenderPool()
+	for i := range cfgs {
+		cfgs[i].Renders = renders
+	}
 	l := &Lab{password: opts.Password, passwordEnv: opts.PasswordEnv, caFile: opts.CAFile}
 	if l.passwordEnv == "" {
 		l.passwordEnv = DefaultPasswordEnv

@@ -185,6 +185,9 @@ type Config struct {
 	// after WIN32_OWN_PROCESS and RUNNING.
 	ScTrailingBlanks bool
 	Faults           Faults
+	// Renders, if not nil, shares the listings this host prints with the
+	// other hosts using the same pool (see RenderPool).
+	Renders *RenderPool
 }
 
 // A Host is a simulated Windows host. It implements winrmtest.Handler. All
@@ -206,6 +209,8 @@ type Host struct {
 	log      []Invocation
 	writes   int
 	fwOff    Profiles
+	state    uint64      // changes of rules, services, profiles, registry (changed)
+	renders  renderCache // listings printed at state (render.go)
 
 	wlog   []*WriteRecord // write command lines (WriteLog)
 	wcount WriteCounts    // Applied is writes

@@ -90,6 +90,9 @@ func legacyFirewall(inv *invocation, raw string, args []string) int {
 	}
 	h.mu.Lock()
 	out, rc, wrote := h.legacyRun(cmd, vals)
+	if wrote {
+		h.changed()
+	}
 	h.mu.Unlock()
 	inv.write = wrote
 	inv.out(out)

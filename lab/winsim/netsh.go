@@ -207,6 +207,9 @@ func advfirewall(inv *invocation, raw string, args []string) int {
 	h := inv.p.h
 	h.mu.Lock()
 	out, rc, wrote := h.advRule(verb, parseParams(params))
+	if wrote {
+		h.changed()
+	}
 	h.mu.Unlock()
 	inv.write = wrote
 	inv.out(out)
@@ -263,7 +266,13 @@ func (h *Host) advRule(verb string, ps []param) (out string, rc int, wrote bool)
 	case "add":
 		return h.advAdd(ps)
 	case "show":
-		return h.advShow(ps)
+		key := showKey(ps)
+		if out, rc, ok := h.cached(key); ok {
+			return out, rc, false
+		}
+		out, rc, _ := h.advShow(ps)
+		h.keep(key, out, rc)
+		return out, rc, false
 	case "delete":
 		return h.advDelete(ps)
 	case "set":

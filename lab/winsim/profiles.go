@@ -58,6 +58,7 @@ func advProfiles(inv *invocation, raw string, args []string) int {
 			}
 		}
 		inv.write = true
+		h.changed()
 		inv.out(h.lang.ok + "\r\n\r\n")
 		return 0
 	}

@@ -312,6 +312,9 @@ func progReg(inv *invocation) int {
 		}
 		h.mu.Lock()
 		err := h.reg.set(v)
+		if err == nil {
+			h.changed()
+		}
 		h.mu.Unlock()
 		if err != nil {
 			inv.err("ERROR: Invalid syntax.\r\nType \"REG ADD /?\" for usage.\r\n")
@@ -349,6 +352,7 @@ func progReg(inv *invocation) int {
 		}
 		h.mu.Lock()
 		h.reg.delete(a, parts, root)
+		h.changed()
 		h.mu.Unlock()
 		inv.write = true
 		inv.out(msgRegOK)

@@ -132,6 +132,17 @@ func progSc(inv *invocation) int {
 		}
 		all := strings.EqualFold(opts["state="], "all")
 		inactive := strings.EqualFold(opts["state="], "inactive")
+		key := "sc query active"
+		switch {
+		case all:
+			key = "sc query all"
+		case inactive:
+			key = "sc query inactive"
+		}
+		if out, _, ok := h.cached(key); ok {
+			inv.out(out)
+			return 0
+		}
 		svcs := append([]Service(nil), h.services...)
 		sort.Slice(svcs, func(i, j int) bool { return strings.ToLower(svcs[i].Name) < strings.ToLower(svcs[j].Name) })
 		var b strings.Builder
@@ -146,6 +157,7 @@ func progSc(inv *invocation) int {
 		if b.Len() > 0 {
 			b.WriteString("\r\n")
 		}
+		h.keep(key, b.String(), 0)
 		inv.out(b.String())
 		return 0
 	case "qc":
@@ -232,6 +244,7 @@ func (h *Host) scControl(inv *invocation, verb, name string) int {
 	}
 	inv.out(b.String())
 	inv.write = true
+	h.changed()
 	return 0
 }
 

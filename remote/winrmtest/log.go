@@ -93,6 +93,9 @@ func (s *Server) ResetLog() {
 func (s *Server) WaitLog(ctx context.Context, cond func([]Request) bool) error {
 	for {
 		s.logMu.Lock()
+		if s.logChanged == nil {
+			s.logChanged = make(chan struct{})
+		}
 		ch := s.logChanged
 		s.logMu.Unlock()
 		if cond(s.Log()) {
@@ -106,11 +109,14 @@ func (s *Server) WaitLog(ctx context.Context, cond func([]Request) bool) error {
 	}
 }
 
+// logChangedLocked wakes the WaitLog callers. The channel exists only while
+// one waits (WaitLog makes it), so a change nobody waits for allocates
+// nothing: a served lab changes its logs several times per request.
 func (s *Server) logChangedLocked() {
 	if s.logChanged != nil {
 		close(s.logChanged)
+		s.logChanged = nil
 	}
-	s.logChanged = make(chan struct{})
 }
 
 // Ops returns the operations of the log in order, a shorthand for tests.

@@ -52,7 +52,7 @@ type Server struct {
 	closed bool
 
 	logMu      sync.Mutex
-	logChanged chan struct{} // closed and replaced on every change
+	logChanged chan struct{} // closed and cleared on every change; nil while no WaitLog waits
 	seq        int
 	log        []*Request
 
@@ -103,7 +103,6 @@ func Start(h Handler, opts ...Option) (*Server, error) {
 		faults:    cfg.faults.clone(),
 	}
 	s.baseCtx, s.stopAll = context.WithCancelCause(context.Background())
-	s.logChanged = make(chan struct{})
 	l, err := net.Listen("tcp", cfg.addr)
 	if err != nil {
 		s.stopAll(ErrServerClosed)

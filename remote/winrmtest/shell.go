@@ -68,7 +68,7 @@ type command struct {
 	cancel context.CancelCauseFunc
 
 	mu        sync.Mutex
-	changed   chan struct{} // closed and replaced on every state change
+	changed   chan struct{} // closed and cleared on every state change; nil while nobody waits (changedLocked)
 	out       []chunk
 	pending   int
 	finished  bool
@@ -95,12 +95,25 @@ const (
 
 func newCommand(parent context.Context, id string) *command {
 	ctx, cancel := context.WithCancelCause(parent)
-	return &command{id: id, ctx: ctx, cancel: cancel, changed: make(chan struct{})}
+	return &command{id: id, ctx: ctx, cancel: cancel}
 }
 
+// notifyLocked wakes whoever waits for a change of c. The channel exists
+// only while someone waits (changedLocked makes it): most chunks of output
+// are written while no Receive waits, and need no new channel each.
 func (c *command) notifyLocked() {
-	close(c.changed)
-	c.changed = make(chan struct{})
+	if c.changed != nil {
+		close(c.changed)
+		c.changed = nil
+	}
+}
+
+// changedLocked returns a channel closed at the next change of c.
+func (c *command) changedLocked() <-chan struct{} {
+	if c.changed == nil {
+		c.changed = make(chan struct{})
+	}
+	return c.changed
 }
 
 func (c *command) isFinished() bool {
@@ -149,7 +162,7 @@ func writeChunk[T string | []byte](c *command, stream string, p T, delay time.Du
 			c.mu.Unlock()
 			return len(p), nil
 		}
-		ch := c.changed
+		ch := c.changedLocked()
 		c.mu.Unlock()
 		select {
 		case <-ch:
@@ -191,7 +204,7 @@ func (r stdinReader) Read(p []byte) (int, error) {
 			c.mu.Unlock()
 			return 0, io.EOF
 		}
-		ch := c.changed
+		ch := c.changedLocked()
 		c.mu.Unlock()
 		select {
 		case <-ch:
@@ -530,7 +543,7 @@ func (s *Server) receive(ctx context.Context, env *envelope, user, shellID, msgI
 			b = append(b, envelopeTail...)
 			return &soapResponse{Response: Response{Status: http.StatusOK, Header: http.Header{"Content-Type": {soapType}}, Body: b}, sent: sent}, ""
 		}
-		ch := c.changed
+		ch := c.changedLocked()
 		c.mu.Unlock()
 		select {
 		case <-ch:
