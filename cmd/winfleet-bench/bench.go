@@ -361,7 +361,7 @@ type usage struct {
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
 
 func (b *bencher) scan(ctx context.Context, inventory, limit string, forks int, report string) (usage, error) {
-	cmd := exec.CommandContext(ctx, b.o.Winfleet, "scan", "-i", inventory, "-l", "@"+limit,
+	cmd, rss := b.command(ctx, b.o.Winfleet, "scan", "-i", inventory, "-l", "@"+limit,
 		"-f", strconv.Itoa(forks), "--timeout", b.o.Timeout.String(), "--no-progress", "-o", "json="+report)
 	cmd.Env = b.env()
 	var errb strings.Builder
@@ -373,12 +373,50 @@ func (b *bencher) scan(ctx context.Context, inventory, limit string, forks int, 
 	if err != nil && !(errors.As(err, &ee) && (ee.ExitCode() == 2 || ee.ExitCode() == 3)) {
 		return u, fmt.Errorf("winfleet scan: %w: %s", err, lastLines(errb.String(), 5))
 	}
-	return withRusage(u, cmd.ProcessState), nil
+	return withRusage(u, cmd.ProcessState, rss), nil
 }
 
-func withRusage(u usage, ps *os.ProcessState) usage {
+// command is exec.CommandContext, run under GNU time when /usr/bin/time
+// exists so that rss reads the command's own peak RSS. The rusage of a
+// child the bench starts directly is no good for that: Go starts children
+// with vfork, so Linux counts the bench's own peak RSS (tens of MB after
+// it has read a 10,000-host report) as the child's at its exec. CPU times
+// from the rusage are right either way (time waits for its child).
+func (b *bencher) command(ctx context.Context, name string, args ...string) (*exec.Cmd, func() (int64, bool)) {
+	const gnuTime = "/usr/bin/time"
+	if _, err := os.Stat(gnuTime); err != nil {
+		return exec.CommandContext(ctx, name, args...), func() (int64, bool) { return 0, false }
+	}
+	f, err := os.CreateTemp(b.dir, "rss-*.txt")
+	if err != nil {
+		return exec.CommandContext(ctx, name, args...), func() (int64, bool) { return 0, false }
+	}
+	f.Close()
+	cmd := exec.CommandContext(ctx, gnuTime, append([]string{"-f", "%M", "-o", f.Name(), name}, args...)...)
+	return cmd, func() (int64, bool) {
+		defer os.Remove(f.Name())
+		data, err := os.ReadFile(f.Name())
+		if err != nil {
+			return 0, false
+		}
+		// The last line: GNU time puts "Command exited with non-zero
+		// status N" before it.
+		lines := strings.Fields(strings.TrimSpace(string(data)))
+		if len(lines) == 0 {
+			return 0, false
+		}
+		kb, err := strconv.ParseInt(lines[len(lines)-1], 10, 64)
+		return kb * 1024, err == nil
+	}
+}
+
+// withRusage adds the CPU times of ps and the peak RSS: rss's if it has
+// one, else the rusage's (see command).
+func withRusage(u usage, ps *os.ProcessState, rss func() (int64, bool)) usage {
 	u.user, u.sys = ps.UserTime(), ps.SystemTime()
-	if ru, ok := ps.SysUsage().(*syscall.Rusage); ok {
+	if b, ok := rss(); ok {
+		u.maxRSS = b
+	} else if ru, ok := ps.SysUsage().(*syscall.Rusage); ok {
 		u.maxRSS = ru.Maxrss * 1024 // KiB on Linux
 	}
 	return u
@@ -408,7 +446,7 @@ func (b *bencher) pywinrm(ctx context.Context, inventory string, hosts []string,
 	if err := os.WriteFile(script, pywinrmScript, 0o644); err != nil {
 		return usage{}, err
 	}
-	cmd := exec.CommandContext(ctx, b.o.Python, script, strconv.Itoa(threads))
+	cmd, rss := b.command(ctx, b.o.Python, script, strconv.Itoa(threads))
 	cmd.Env = b.env()
 	cmd.Stdin = strings.NewReader(string(in))
 	var out, errb strings.Builder
@@ -417,7 +455,7 @@ func (b *bencher) pywinrm(ctx context.Context, inventory string, hosts []string,
 	if err := cmd.Run(); err != nil {
 		return usage{}, fmt.Errorf("%s %s: %w: %s (Debian: apt-get install -y python3-winrm)", b.o.Python, script, err, lastLines(errb.String(), 5))
 	}
-	u := withRusage(usage{wall: time.Since(start)}, cmd.ProcessState)
+	u := withRusage(usage{wall: time.Since(start)}, cmd.ProcessState, rss)
 	var res struct{ Hosts, OK int }
 	if err := json.Unmarshal([]byte(out.String()), &res); err != nil {
 		return u, fmt.Errorf("pywinrm output %q: %w", out.String(), err)
