@@ -116,29 +116,31 @@ func (h *hostRun) connect() bool {
 // does not depend on the Delete, so its fork slot goes to the next host one
 // round trip sooner. At most Forks Deletes run at once (a host waits, in
 // its slot, for a free one), and Run waits for every Delete before it
-// returns, so no shell is left open behind a finished run.
+// returns, so no shell is left open behind a finished run. The goroutine
+// keeps the session and the budget only, not the host's readings.
 func (x *executor) closeLater(h *hostRun) {
 	if h.s == nil {
 		return
 	}
+	s, hctx := h.s, h.hctx
 	x.closers <- struct{}{}
 	x.closing.Add(1)
 	go func() {
 		defer func() { <-x.closers; x.closing.Done() }()
-		h.close()
+		closeSession(hctx, s)
 	}()
 }
 
-// close deletes the shell, with at least closeMin even when the budget is
-// spent or the run was cancelled.
-func (h *hostRun) close() {
-	cctx, cancel := context.WithTimeout(context.WithoutCancel(h.hctx), closeMin)
-	if dl, ok := h.hctx.Deadline(); ok && time.Until(dl) > closeMin {
+// closeSession deletes the shell, with at least closeMin even when the
+// host's budget (hctx) is spent or the run was cancelled.
+func closeSession(hctx context.Context, s Session) {
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(hctx), closeMin)
+	if dl, ok := hctx.Deadline(); ok && time.Until(dl) > closeMin {
 		cancel()
-		cctx, cancel = context.WithDeadline(context.WithoutCancel(h.hctx), dl)
+		cctx, cancel = context.WithDeadline(context.WithoutCancel(hctx), dl)
 	}
 	defer cancel()
-	_ = h.s.Close(cctx)
+	_ = s.Close(cctx)
 }
 
 func (h *hostRun) discover() bool {
