@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"crypto/rand"
 	_ "embed"
@@ -15,6 +16,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -235,46 +237,63 @@ func (b *bencher) one(ctx context.Context, r runSpec, stdout io.Writer) error {
 		}
 	}
 
-	inventory := filepath.Join(rd, "inventory.yaml")
-	report := filepath.Join(rd, "scan.json")
+	return b.measureRun(ctx, stdout, r, lab, runFiles{dir: rd, limit: limit, scanned: scanned, answers: answers}, rc)
+}
+
+// runFiles are what one run scans: its directory (inventory.yaml,
+// scan.json), the -l @file of the scanned hosts, and the lab's answers.
+type runFiles struct {
+	dir, limit string
+	scanned    []string
+	answers    map[string]string
+}
+
+// measureRun warms the lab up, then measures the run -repeat times (with
+// the pywinrm script after each winfleet scan in compare runs) and prints a
+// row per repetition and the medians.
+func (b *bencher) measureRun(ctx context.Context, stdout io.Writer, r runSpec, lab *labProc, f runFiles, rc reqCount) error {
+	inventory := filepath.Join(f.dir, "inventory.yaml")
+	report := filepath.Join(f.dir, "scan.json")
+	scan := func() (usage, error) { return b.scan(ctx, inventory, f.limit, r.Forks, report) }
 	for i := 0; i < b.o.Warmup; i++ {
-		if _, err := b.scan(ctx, inventory, limit, r.Forks, report); err != nil {
+		if _, err := scan(); err != nil {
 			return fmt.Errorf("warm-up scan: %w", err)
 		}
 	}
+	n := len(f.scanned)
 	var wf, py []measured
 	for i := 0; i < b.o.Repeat; i++ {
-		m, err := b.measure(ctx, lab, func() (usage, error) { return b.scan(ctx, inventory, limit, r.Forks, report) })
+		m, err := b.measure(lab, scan)
 		if err != nil {
 			return err
 		}
-		statuses, err := checkReport(report, answers, scanned)
-		if err != nil {
+		if m.note, err = checkReport(report, f.answers, f.scanned); err != nil {
 			return err
 		}
-		m.label, m.note = fmt.Sprintf("%s winfleet #%d", r.Kind, i+1), statuses
+		m.label = fmt.Sprintf("%s winfleet #%d", r.Kind, i+1)
 		wf = append(wf, m)
-		b.printRow(stdout, r, len(scanned), m, rc, "")
+		b.printRow(stdout, r, n, m, rc, "")
 		if r.Kind != "compare" {
 			continue
 		}
-		p, err := b.measure(ctx, lab, func() (usage, error) { return b.pywinrm(ctx, inventory, scanned, r.Forks) })
+		p, err := b.measure(lab, func() (usage, error) { return b.pywinrm(ctx, inventory, f.scanned, r.Forks) })
 		if err != nil {
 			return fmt.Errorf("pywinrm: %w", err)
 		}
-		p.label, p.note = fmt.Sprintf("%s pywinrm #%d", r.Kind, i+1), fmt.Sprintf("%d/%d ran both commands", p.ok, len(scanned))
+		p.label, p.note = fmt.Sprintf("%s pywinrm #%d", r.Kind, i+1), fmt.Sprintf("%d/%d ran both commands", p.ok, n)
 		py = append(py, p)
-		b.printRow(stdout, r, len(scanned), p, reqCount{}, fmt.Sprintf("%.1f× winfleet's wall", p.wall.Seconds()/m.wall.Seconds()))
+		b.printRow(stdout, r, n, p, reqCount{}, fmt.Sprintf("%.1f× winfleet's wall", p.wall.Seconds()/m.wall.Seconds()))
 	}
-	if b.o.Repeat > 1 {
-		m := median(wf)
-		m.label, m.note = fmt.Sprintf("**%s winfleet, median of %d**", r.Kind, b.o.Repeat), ""
-		b.printRow(stdout, r, len(scanned), m, rc, "")
-		if len(py) > 0 {
-			p := median(py)
-			p.label, p.note = fmt.Sprintf("**%s pywinrm, median of %d**", r.Kind, b.o.Repeat), ""
-			b.printRow(stdout, r, len(scanned), p, reqCount{}, fmt.Sprintf("**%.1f× winfleet's median wall**", p.wall.Seconds()/m.wall.Seconds()))
-		}
+	if b.o.Repeat == 1 {
+		return nil
+	}
+	m := median(wf)
+	m.label = fmt.Sprintf("**%s winfleet, median of %d**", r.Kind, b.o.Repeat)
+	b.printRow(stdout, r, n, m, rc, "")
+	if len(py) > 0 {
+		p := median(py)
+		p.label = fmt.Sprintf("**%s pywinrm, median of %d**", r.Kind, b.o.Repeat)
+		b.printRow(stdout, r, n, p, reqCount{}, fmt.Sprintf("**%.1f× winfleet's median wall**", p.wall.Seconds()/m.wall.Seconds()))
 	}
 	return nil
 }
@@ -288,7 +307,7 @@ type measured struct {
 }
 
 // measure runs f and adds the lab's CPU during it.
-func (b *bencher) measure(ctx context.Context, lab *labProc, f func() (usage, error)) (measured, error) {
+func (b *bencher) measure(lab *labProc, f func() (usage, error)) (measured, error) {
 	lab0, err := procCPU(lab.cmd.Process.Pid)
 	if err != nil {
 		return measured{}, err
@@ -305,22 +324,21 @@ func (b *bencher) measure(ctx context.Context, lab *labProc, f func() (usage, er
 }
 
 // median is the median of each column on its own (wall, CPU, RSS, lab
-// CPU), so it may mix repetitions; with an even count the upper middle.
+// CPU), so it may mix repetitions; with an even count the upper middle. The
+// CPU column is the repetition with the median user + system time, so its
+// two parts add up.
 func median(ms []measured) measured {
-	col := func(f func(measured) int64) int64 {
-		v := make([]int64, len(ms))
-		for i, m := range ms {
-			v[i] = f(m)
-		}
-		sort.Slice(v, func(i, j int) bool { return v[i] < v[j] })
-		return v[len(v)/2]
+	mid := func(f func(measured) int64) measured {
+		s := slices.Clone(ms)
+		slices.SortFunc(s, func(a, b measured) int { return cmp.Compare(f(a), f(b)) })
+		return s[len(s)/2]
 	}
 	var m measured
-	m.wall = time.Duration(col(func(m measured) int64 { return int64(m.wall) }))
-	m.user = time.Duration(col(func(m measured) int64 { return int64(m.user) }))
-	m.sys = time.Duration(col(func(m measured) int64 { return int64(m.sys) }))
-	m.maxRSS = col(func(m measured) int64 { return m.maxRSS })
-	m.lab = time.Duration(col(func(m measured) int64 { return int64(m.lab) }))
+	m.wall = mid(func(m measured) int64 { return int64(m.wall) }).wall
+	cpu := mid(func(m measured) int64 { return int64(m.user + m.sys) })
+	m.user, m.sys = cpu.user, cpu.sys
+	m.maxRSS = mid(func(m measured) int64 { return m.maxRSS }).maxRSS
+	m.lab = mid(func(m measured) int64 { return int64(m.lab) }).lab
 	return m
 }
 
