@@ -25,8 +25,9 @@ const excerptBytes = 2048
 // reset: a command waiting for its host holds none) and go back at
 // release, which the Client calls once the output is decoded (at the end
 // of Run and RunBatch), so a fleet of clients shares as many as it has
-// commands whose output is being received and decoded at that moment. The decoded text a caller keeps never points into
-// them: decodeOutput and decodeStderr copy (TestOutputNotAliased).
+// commands whose output is being received and decoded at that moment.
+// The decoded text a caller keeps never points into them: decodeOutput
+// and decodeStderr copy (TestOutputNotAliased).
 type output struct {
 	stdout, stderr []byte
 	limit          int

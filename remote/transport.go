@@ -35,11 +35,11 @@ const maxAnswer = 8 << 20
 const mutualAuthHeader = "http://schemas.dmtf.org/wbem/wsman/1/wsman/secprofile/https/mutual"
 
 // poster sends one SOAP message and returns the HTTP answer. It is the part
-// of the transport that differs per authentication scheme. buf is a buffer
-// the answer's body may be read into (and returned in, grown).
+// of the transport that differs per authentication scheme.
 type poster interface {
-	// post sends body and reads the answer into the buffer of ans, which
-	// it takes (ans.take) only once the answer's headers have arrived.
+	// post sends body and reads the answer's body into ans's buffer (grown
+	// as needed and returned in httpAnswer.body), which it takes
+	// (ans.take) only once the answer's headers have arrived.
 	post(ctx context.Context, req wsmanRequest, body []byte, ans *lazyAnswer) (httpAnswer, error)
 }
 
@@ -122,15 +122,18 @@ func (l *lazyAnswer) take() *answerBuffers {
 	return l.a
 }
 
-// put gives the buffers back; used is how much of the body buffer the
-// answer took (see pooled).
-func (l *lazyAnswer) put(used int) {
+// put gives the buffers back. body is the answer as read: when reading it
+// grew a larger buffer, that one is kept instead (if pooled allows).
+func (l *lazyAnswer) put(body []byte) {
 	b := l.a
 	if b == nil {
 		return
 	}
 	l.a = nil
-	if !pooled(b.body, used) {
+	if cap(body) > cap(b.body) {
+		b.body = body[:0]
+	}
+	if !pooled(b.body, len(body)) {
 		b.body = nil
 	}
 	b.dec.trim()
@@ -188,10 +191,7 @@ func (t *transport) exchange(ctx context.Context, req wsmanRequest, out *output)
 	if err == nil {
 		r, err = t.answer(&la.take().dec, op, a, req.cmdID, out)
 	}
-	if la.a != nil && cap(a.body) > cap(la.a.body) {
-		la.a.body = a.body[:0]
-	}
-	la.put(len(a.body))
+	la.put(a.body)
 	if op == "receive" && err == nil {
 		err = t.checkTimedOutSpin(r.timedOut, time.Since(start))
 	}

@@ -88,15 +88,7 @@ func legacyFirewall(inv *invocation, raw string, args []string) int {
 		inv.out(h.legacySyntax(cmd))
 		return 1
 	}
-	h.mu.Lock()
-	out, rc, wrote := h.legacyRun(cmd, vals)
-	if wrote {
-		h.changed()
-	}
-	h.mu.Unlock()
-	inv.write = wrote
-	inv.out(out)
-	return rc
+	return inv.firewallCommand(func() (string, int, bool) { return h.legacyRun(cmd, vals) })
 }
 
 // legacyParams assigns named and positional parameters to their slots.

@@ -205,15 +205,7 @@ func advfirewall(inv *invocation, raw string, args []string) int {
 		return 1
 	}
 	h := inv.p.h
-	h.mu.Lock()
-	out, rc, wrote := h.advRule(verb, parseParams(params))
-	if wrote {
-		h.changed()
-	}
-	h.mu.Unlock()
-	inv.write = wrote
-	inv.out(out)
-	return rc
+	return inv.firewallCommand(func() (string, int, bool) { return h.advRule(verb, parseParams(params)) })
 }
 
 // usageError formats the advfirewall error block: blank line, message,

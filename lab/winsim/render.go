@@ -33,6 +33,22 @@ type renderEntry struct {
 // changed records a change of the host's state (h.mu held).
 func (h *Host) changed() { h.state++ }
 
+// firewallCommand runs a netsh firewall command under the host's lock:
+// run returns its output, exit code and whether it wrote, and a write
+// changes the host's state before the lock is released.
+func (inv *invocation) firewallCommand(run func() (out string, rc int, wrote bool)) int {
+	h := inv.p.h
+	h.mu.Lock()
+	out, rc, wrote := run()
+	if wrote {
+		h.changed()
+	}
+	h.mu.Unlock()
+	inv.write = wrote
+	inv.out(out)
+	return rc
+}
+
 // cached returns the listing key rendered at the current state (h.mu held).
 func (h *Host) cached(key string) (string, int, bool) {
 	c := &h.renders

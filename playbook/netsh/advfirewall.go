@@ -238,23 +238,16 @@ func fieldValue(l string, n int) string {
 	return strings.TrimLeft(l[n+1:], " ")
 }
 
-// isICMP reports whether strings.ToUpper(protocol) starts with "ICMP",
-// without the copy ToUpper makes of "ICMPv4".
-func isICMP(protocol string) bool {
-	if len(protocol) < 4 {
-		return false
-	}
-	for i := range 4 {
-		if protocol[i] >= utf8.RuneSelf {
-			return strings.HasPrefix(strings.ToUpper(protocol), "ICMP")
-		}
-	}
-	return strings.EqualFold(protocol[:4], "ICMP")
-}
-
-// twoFields returns the blank-separated fields of s when there are exactly
-// two, as strings.Fields would.
+// twoFields returns the fields of s, as strings.Fields splits them, when
+// there are exactly two.
 func twoFields(s string) (a, b string, ok bool) {
+	if !asciiOnly(s) {
+		// strings.Fields also splits at Unicode spaces; no valid line has any.
+		if f := strings.Fields(s); len(f) == 2 {
+			return f[0], f[1], true
+		}
+		return "", "", false
+	}
 	f := 0
 	for i := 0; i < len(s); {
 		for i < len(s) && isFieldSpace(s[i]) {
@@ -288,12 +281,8 @@ func isFieldSpace(c byte) bool {
 
 func (p *advParser) continuation(i int, l string) error {
 	t := strings.TrimSpace(l)
-	if p.last != "Protocol" || !isICMP(p.cur.Protocol) {
+	if p.last != "Protocol" || !strings.HasPrefix(strings.ToUpper(p.cur.Protocol), "ICMP") {
 		return unrecognized(p.o, "line %d: unexpected continuation line %q", i+1, l)
-	}
-	if !asciiOnly(t) {
-		// strings.Fields also splits at Unicode spaces; no valid line has any.
-		return p.continuationFields(i, l, strings.Fields(t))
 	}
 	a, b, two := twoFields(t)
 	if !p.icmp {
@@ -307,22 +296,6 @@ func (p *advParser) continuation(i int, l string) error {
 		return unrecognized(p.o, "line %d: bad ICMP type/code line %q", i+1, l)
 	}
 	p.cur.ICMP = append(p.cur.ICMP, ICMPTypeCode{Type: a, Code: b})
-	return nil
-}
-
-// continuationFields is continuation for a line with non-ASCII text.
-func (p *advParser) continuationFields(i int, l string, f []string) error {
-	if !p.icmp {
-		if len(f) != 2 || f[0] != "Type" || f[1] != "Code" {
-			return unrecognized(p.o, "line %d: want the ICMP header \"Type    Code\", got %q", i+1, l)
-		}
-		p.icmp = true
-		return nil
-	}
-	if len(f) != 2 {
-		return unrecognized(p.o, "line %d: bad ICMP type/code line %q", i+1, l)
-	}
-	p.cur.ICMP = append(p.cur.ICMP, ICMPTypeCode{Type: f[0], Code: f[1]})
 	return nil
 }
 
@@ -469,7 +442,8 @@ func (p *advParser) finish(i int) error {
 			return unrecognized(p.o, "line %d: rule %q has no %s field", i+1, p.cur.Name, m.label)
 		}
 	}
-	if isICMP(p.cur.Protocol) && p.icmp && len(p.cur.ICMP) == 0 {
+	// p.icmp is only set once continuation has seen an ICMP protocol.
+	if p.icmp && len(p.cur.ICMP) == 0 {
 		return unrecognized(p.o, "line %d: rule %q: ICMP table without rows", i+1, p.cur.Name)
 	}
 	p.cur = nil

@@ -79,24 +79,17 @@ func TestBigShowRuleOutput(t *testing.T) {
 	}
 }
 
-func BenchmarkParseAdvfirewall500(b *testing.B) {
-	out := bigShowRuleOutput(500)
-	o := Output{Command: "show rule name=all dir=in verbose", Stdout: out}
-	b.SetBytes(int64(len(out)))
-	b.ReportAllocs()
-	for b.Loop() {
-		if _, err := ParseAdvfirewall(o); err != nil {
-			b.Fatal(err)
-		}
-	}
-}
+func BenchmarkParseAdvfirewall500(b *testing.B) { benchParseAdvfirewall(b, 500) }
 
 // BenchmarkParseAdvfirewallHost parses an ordinary host's read: the lab's
 // hosts (lab/winsim with Windows' built-in rules) answer
 // "show rule name=all dir=in verbose" with 10 rules in about 10 KB, as
 // bigShowRuleOutput(10) does.
-func BenchmarkParseAdvfirewallHost(b *testing.B) {
-	out := bigShowRuleOutput(10)
+func BenchmarkParseAdvfirewallHost(b *testing.B) { benchParseAdvfirewall(b, 10) }
+
+// benchParseAdvfirewall parses bigShowRuleOutput(rules).
+func benchParseAdvfirewall(b *testing.B, rules int) {
+	out := bigShowRuleOutput(rules)
 	o := Output{Command: "show rule name=all dir=in verbose", Stdout: out}
 	b.SetBytes(int64(len(out)))
 	b.ReportAllocs()
