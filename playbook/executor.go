@@ -51,6 +51,10 @@ type Options struct {
 	// accepted the credential, no more than this many logons with it are
 	// in flight. 0 means DefaultAuthFailLimit.
 	AuthFailLimit int
+	// Facts, if not nil, gives each host's facts from an earlier run, so
+	// that the reads they call for go in the first round trip, and keeps
+	// what this run discovers (see FactCache).
+	Facts FactCache
 }
 
 // EventKind says what an Event reports.

@@ -29,6 +29,7 @@ type hostRun struct {
 	opts     netsh.Options // the dialect is set once known
 	f        facts
 	plan     readPlan
+	spec     []string      // reads the cached facts call for (speculate)
 	memo     map[int]check // expand's, for this host's v
 	s        Session
 	r        *readings
@@ -51,8 +52,8 @@ func (x *executor) host(runCtx, hctx context.Context, t Target, logon *logonTick
 	for _, s := range []step{
 		{"resolve", h.resolve},   // vars, dialect, SSIS version, read plan: refuse bad values before connecting
 		{"connect", h.connect},   // open the WinRM shell
-		{"discover", h.discover}, // round trip 1: ver, elevation, SSIS discovery, the reads already known
-		{"read", h.read},         // round trip 2: sc qc of the discovered services, the remaining reads
+		{"discover", h.discover}, // round trip 1: ver, elevation, SSIS discovery, the reads already known or the cached facts call for
+		{"read", h.read},         // round trip 2 (none when the cached facts held): sc qc of the discovered services, the remaining reads
 		{"judge", h.judge},       // verdict per check; scan and check mode end here
 		{"converge", h.converge}, // apply: send the minimal writes
 		{"verify", h.verify},     // apply: read again; changed only if compliant now
@@ -97,6 +98,7 @@ func (h *hostRun) resolve() bool {
 			return h.failErr(err)
 		}
 	}
+	h.spec = h.speculate()
 	return true
 }
 
@@ -147,7 +149,7 @@ func (h *hostRun) discover() bool {
 	// The first round trip is the logon: its outcome tells the lockout
 	// guard whether the host's credential works (a LogonNotifier session
 	// has told it already if the host accepted it).
-	_, err := h.batch(h.plan.all())
+	_, err := h.batch(appendNew(h.plan.all(), h.spec...))
 	h.logon.done(logonOf(err))
 	if err != nil {
 		return h.transport("reading the host", err)
@@ -211,6 +213,7 @@ func (h *hostRun) read() bool {
 		return false
 	}
 	h.checks = h.plan.checks
+	h.remember()
 	return true
 }
 

@@ -30,7 +30,7 @@ func configKeys() []string {
 	return []string{
 		"inventory", "playbook", "limit", "dialect", "forks", "timeout", "connect-timeout", "serial", "max-fail",
 		"report", "user", "password-env", "ask-pass", "check", "diff", "log-format", "verbose", "no-progress", "quiet",
-		"evidence", "extra-vars", "shard", "history", "keep", "since", "auth-fail-limit", "state-dir", "max-output",
+		"evidence", "extra-vars", "shard", "history", "keep", "since", "auth-fail-limit", "state-dir", "no-fact-cache", "max-output",
 		"format", "from", "to",
 	}
 }

@@ -60,9 +60,17 @@ type fleetOptions struct {
 	// MaxOutput is the most output one command may print, in bytes; more
 	// ends the host as error (output_too_large) with an excerpt.
 	MaxOutput int
-	// StateDir holds the write journals of applies (see stateDir).
-	StateDir   string
-	ConfigFile string // the config file that was read, "" if none
+	// StateDir holds the write journals of applies and the fact cache (see
+	// stateDir); StateDirGiven says --state-dir or the config named it, so
+	// a scan refuses it when it cannot be created instead of running
+	// without the cache.
+	StateDir      string
+	StateDirGiven bool
+	// NoFactCache turns the fact cache off (--no-fact-cache): every host
+	// is read in two round trips and facts.json is neither read nor
+	// written.
+	NoFactCache bool
+	ConfigFile  string // the config file that was read, "" if none
 }
 
 // addFleetFlags declares the flags every run over hosts has.
@@ -85,6 +93,8 @@ func addFleetFlags(cmd *cobra.Command) {
 	f.Int("auth-fail-limit", playbook.DefaultAuthFailLimit, "lockout guard: once this many hosts refused a shared credential, skip it on the others")
 	f.String("shard", "", "work on one part of the targeted hosts: K/N, auto/N or auto (JOB_COMPLETION_INDEX, WINFLEET_SHARDS); see winfleet report merge")
 	addHistoryFlags(cmd)
+	addStateFlag(cmd)
+	boolFlag(f, "no-fact-cache", "", "neither read nor write the fact cache (facts.json in --state-dir), which lets a host whose dialect and SSIS services have not changed since the last run be read in one round trip instead of two")
 	boolFlag(f, "quiet", "q", "print the end summary only when a host needs attention (for cron)")
 	addLogFlags(cmd)
 	addConfigFlag(cmd)
@@ -98,7 +108,6 @@ func addApplyFlags(cmd *cobra.Command) {
 	f.Float64("max-fail", 100, "stop the rollout when more than this percent of a batch's hosts failed")
 	boolFlag(f, "check", "C", "read state and report what would change; send no write")
 	boolFlag(f, "diff", "D", "print per host the exact commands apply would send (--check) or sent")
-	addStateFlag(cmd)
 }
 
 // fleetOptionsFrom resolves cmd's flags, environment and config file into
@@ -147,9 +156,8 @@ func fleetOptionsFrom(ctx context.Context, cmd *cobra.Command, stdio Stdio, mode
 	}
 	o.History, o.Keep = s.historyOptions()
 	o.MaxOutput = s.byteSize("max-output")
-	if mode == playbook.ModeApply {
-		o.StateDir = stateDir(stdio, s.str("state-dir"))
-	}
+	o.StateDir, o.StateDirGiven = stateDir(stdio, s.str("state-dir")), s.str("state-dir") != ""
+	o.NoFactCache = s.bool("no-fact-cache")
 	ev, err := reports.ParseEvidence(s.str("evidence"))
 	if err != nil {
 		s.bad("evidence", "%v", err)
@@ -255,11 +263,15 @@ func runFleet(ctx context.Context, stdio Stdio, o fleetOptions) (_ *reports.Repo
 		return nil, err
 	}
 	run := newRun(stdio, o, fr)
+	if o.StateDir == "" { // never the current directory
+		o.StateDir = stateDir(stdio, "")
+	}
+	facts, err := factCacheFor(o, log)
+	if err != nil {
+		return nil, err
+	}
 	var journal *journal
 	if o.Mode == playbook.ModeApply {
-		if o.StateDir == "" { // never the current directory
-			o.StateDir = stateDir(stdio, "")
-		}
 		names := make([]string, len(fr.targets))
 		for i, t := range fr.targets {
 			names[i] = t.Name
@@ -273,7 +285,11 @@ func runFleet(ctx context.Context, stdio Stdio, o fleetOptions) (_ *reports.Repo
 	}
 	term := newTerminal(stdio, len(fr.targets), string(o.Mode), o.NoProgress || o.Quiet || o.Log.Format == "json")
 	term.held = held
-	rep := execute(ctx, o, fr, run, journal, term, newLogger(term.logWriter(stdio), o.Log))
+	rlog := newLogger(term.logWriter(stdio), o.Log)
+	rep := execute(ctx, o, fr, run, journal, facts, term, rlog)
+	if err := facts.save(); err != nil {
+		rlog.Warn("the next run cannot use this run's facts", "error", err)
+	}
 	err = finish(ctx, stdio, o, term, rep, fr.outputs)
 	var ee *exitError
 	written := err == nil || errors.As(err, &ee) && ee.code != ExitFatal
@@ -301,7 +317,7 @@ func newRun(stdio Stdio, o fleetOptions, fr *fleetRun) reports.Run {
 }
 
 // execute runs the executor over the prepared hosts and returns the report.
-func execute(ctx context.Context, o fleetOptions, fr *fleetRun, run reports.Run, journal *journal, term terminal, log *slog.Logger) *reports.Report {
+func execute(ctx context.Context, o fleetOptions, fr *fleetRun, run reports.Run, journal *journal, facts *factCache, term terminal, log *slog.Logger) *reports.Report {
 	d := term.display
 	po := playbook.Options{
 		Mode:           o.Mode,
@@ -313,6 +329,7 @@ func execute(ctx context.Context, o fleetOptions, fr *fleetRun, run reports.Run,
 		AuthFailLimit:  o.AuthFailLimit,
 		Grace:          2 * time.Second,
 		Journal:        journalOf(journal),
+		Facts:          factsOf(facts),
 		Events: func(e playbook.Event) {
 			switch e.Kind {
 			case playbook.HostStarted:

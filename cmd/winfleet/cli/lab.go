@@ -220,8 +220,9 @@ func writeLabFiles(lab *fleet.Lab, fl *fleet.Fleet, o labOptions) error {
 	return nil
 }
 
-// writeFileAtomic writes what write produces to path through a temporary
-// file in the same directory and a rename, so path is never half-written.
+// writeFileAtomic writes what write produces to path through a synced
+// temporary file in the same directory and a rename, so path is never
+// half-written.
 func writeFileAtomic(path string, write func(io.Writer) error) error {
 	var buf bytes.Buffer
 	if err := write(&buf); err != nil {
@@ -233,6 +234,10 @@ func writeFileAtomic(path string, write func(io.Writer) error) error {
 	}
 	defer os.Remove(tmp.Name())
 	if _, err := tmp.Write(buf.Bytes()); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Sync(); err != nil {
 		tmp.Close()
 		return err
 	}

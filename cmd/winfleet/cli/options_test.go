@@ -102,9 +102,13 @@ func TestScanApplyOptions(t *testing.T) {
 		{name: "max output", args: []string{"-i", "inv.ini", "--max-output", "512KiB"},
 			want: func(o *fleetOptions) { o.MaxOutput = 512 << 10 }},
 		{name: "state dir", apply: true, args: []string{"-i", "inv.ini", "--state-dir", "/var/lib/wf"},
-			want: func(o *fleetOptions) { o.StateDir = "/var/lib/wf" }},
+			want: func(o *fleetOptions) { o.StateDir, o.StateDirGiven = "/var/lib/wf", true }},
+		{name: "a scan's state dir, no fact cache", args: []string{"-i", "inv.ini", "--state-dir", "/var/lib/wf", "--no-fact-cache"},
+			want: func(o *fleetOptions) { o.StateDir, o.StateDirGiven, o.NoFactCache = "/var/lib/wf", true, true }},
 		{name: "state dir from XDG_STATE_HOME", apply: true, args: []string{"-i", "inv.ini"}, env: map[string]string{"XDG_STATE_HOME": "/s", "HOME": "/h"},
 			want: func(o *fleetOptions) { o.StateDir = "/s/winfleet" }},
+		{name: "no fact cache from the environment", args: []string{"-i", "inv.ini"}, env: map[string]string{"WINFLEET_NO_FACT_CACHE": "true"},
+			want: func(o *fleetOptions) { o.NoFactCache = true }},
 		{name: "list hosts, quiet, evidence all", args: []string{"-i", "inv.ini", "--list-hosts", "-q", "--evidence", "all"},
 			want: func(o *fleetOptions) { o.ListHosts, o.Quiet, o.Evidence = true, true, reports.EvidenceAll }},
 	}
@@ -120,9 +124,9 @@ func TestScanApplyOptions(t *testing.T) {
 				t.Fatalf("%q: %v", tt.args, err)
 			}
 			want := fleetDefaults()
+			want.StateDir = stateDir(testStdio(tt.env), "")
 			if tt.apply {
 				want.Mode = playbook.ModeApply
-				want.StateDir = stateDir(testStdio(tt.env), "")
 			}
 			tt.want(&want)
 			if d := cmp.Diff(want, got); d != "" {

@@ -13,12 +13,12 @@ import (
 
 // addStateFlag declares --state-dir.
 func addStateFlag(cmd *cobra.Command) {
-	cmd.Flags().String("state-dir", "", "where applies keep their write journals (default $XDG_STATE_HOME/winfleet, else ~/.local/state/winfleet)")
+	cmd.Flags().String("state-dir", "", "where applies keep their write journals and runs their fact cache (default $XDG_STATE_HOME/winfleet, else ~/.local/state/winfleet)")
 }
 
 // stateDir is where winfleet keeps what must outlive a run on this
 // controller: the write journals of running applies and of applies that
-// died. --state-dir, else $XDG_STATE_HOME/winfleet, else
+// died, and the fact cache (facts.json). --state-dir, else $XDG_STATE_HOME/winfleet, else
 // ~/.local/state/winfleet, else (no home) %LOCALAPPDATA%\winfleet or the
 // temporary directory.
 func stateDir(stdio Stdio, flagValue string) string {

@@ -1,0 +1,91 @@
+package playbook
+
+import "github.com/winfleet/winfleet/playbook/netsh"
+
+// HostFacts is what an earlier run's discovery found on a host, as a
+// FactCache keeps it: enough to name the reads a host needs before it has
+// answered, nothing that a result could be taken from.
+type HostFacts struct {
+	// Dialect is the netsh dialect the host's ver gave: advfirewall or
+	// legacy.
+	Dialect string `json:"dialect,omitempty"`
+	// SSISKnown says SSISServices is the host's whole list; false when the
+	// run did not look (no each: ssis item applied).
+	SSISKnown bool `json:"ssis_known,omitempty"`
+	// SSISServices are the SSIS services found (MsDtsServer150, …).
+	SSISServices []string `json:"ssis_services,omitempty"`
+}
+
+// FactCache remembers each host's discovered facts from one run to the
+// next, so that a host whose facts have not changed is read in one round
+// trip instead of two (see hostRun.speculate). It is called from the
+// workers' goroutines concurrently.
+type FactCache interface {
+	// Facts returns what an earlier run found on host.
+	Facts(host string) (HostFacts, bool)
+	// Remember stores what this run found on host.
+	Remember(host string, f HostFacts)
+}
+
+// speculate returns the reads that the host's cached facts call for, to be
+// sent in the first round trip alongside discovery. When the facts still
+// hold, the host needs no second round trip. The guess only chooses what
+// is read early: discovery runs as always, every check is planned from
+// what the host answers now, and a wrong guess costs a few reads whose
+// answers nothing uses. Nothing from the cache reaches a command line
+// unchecked: the dialect must be one of the two, and service names go
+// through the same checks as discovered ones. A cache the guess cannot use
+// is ignored.
+func (h *hostRun) speculate() []string {
+	c := h.x.o.Facts
+	if c == nil || h.f.dialect != "" && h.f.known {
+		return nil
+	}
+	hf, ok := c.Facts(h.t.Name)
+	if !ok {
+		return nil
+	}
+	g := h.f
+	if g.dialect == "" {
+		d, err := netsh.ParseDialect(hf.Dialect)
+		if err != nil {
+			return nil
+		}
+		g.dialect = d
+	}
+	if !g.known && hf.SSISKnown {
+		entries := make([]netsh.ServiceEntry, len(hf.SSISServices))
+		for i, s := range hf.SSISServices {
+			entries[i] = netsh.ServiceEntry{Name: s}
+		}
+		vs := ssisFromList(entries)
+		if len(vs) != len(hf.SSISServices) {
+			return nil // a name that is not an SSIS service
+		}
+		g.installs, g.known = installsOf(vs...), true
+	}
+	p, err := planReads(h.x.pb, h.v, g, h.opts, h.memo)
+	if err != nil {
+		return nil
+	}
+	for _, ch := range p.checks {
+		if resolveErr(ch) != nil {
+			return nil
+		}
+	}
+	return p.all()
+}
+
+// remember stores the facts this host's discovery found, once it is
+// complete (the dialect known, the SSIS list read when it was asked).
+func (h *hostRun) remember() {
+	c := h.x.o.Facts
+	if c == nil || h.f.dialect == "" {
+		return
+	}
+	hf := HostFacts{Dialect: string(h.f.dialect), SSISKnown: h.f.known}
+	for _, in := range h.f.installs {
+		hf.SSISServices = append(hf.SSISServices, in.v.Service)
+	}
+	c.Remember(h.t.Name, hf)
+}
