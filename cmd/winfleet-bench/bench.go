@@ -45,6 +45,42 @@ type options struct {
 	Timeout     time.Duration // winfleet scan --timeout
 	Warmup      int           // unmeasured scans of each lab before measuring
 	Repeat      int           // measured scans per run (and pywinrm runs)
+	Caches      []string      // fact cache modes measured: cold, warm, none
+}
+
+// The fact cache modes a scan is measured in.
+const (
+	// cacheCold: --no-fact-cache, every host read in two round trips.
+	cacheCold = "cold"
+	// cacheWarm: --state-dir of the run, whose facts.json the warm-up scan
+	// and every earlier warm scan filled: an unchanged host is read in one.
+	cacheWarm = "warm"
+	// cacheNone: no cache flag at all, for a build older than the cache.
+	cacheNone = "none"
+)
+
+// cacheArgs are the scan flags of a fact cache mode; stateDir is the run's.
+func cacheArgs(mode, stateDir string) []string {
+	switch mode {
+	case cacheCold:
+		return []string{"--no-fact-cache"}
+	case cacheWarm:
+		return []string{"--state-dir", stateDir}
+	}
+	return nil
+}
+
+func parseCaches(s string) ([]string, error) {
+	var out []string
+	for _, m := range strings.Split(s, ",") {
+		switch m = strings.TrimSpace(m); m {
+		case cacheCold, cacheWarm, cacheNone:
+			out = append(out, m)
+		default:
+			return nil, fmt.Errorf("-cache: %q is not cold, warm or none", m)
+		}
+	}
+	return out, nil
 }
 
 // A runSpec is one measurement: KIND:HOSTS:FORKS.
@@ -100,6 +136,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.DurationVar(&o.Timeout, "timeout", 2*time.Minute, "winfleet scan --timeout (per host)")
 	fs.IntVar(&o.Warmup, "warmup", 1, "unmeasured winfleet scans of each fresh lab before measuring (the lab process grows its heap on the first)")
 	fs.IntVar(&o.Repeat, "repeat", 3, "measured scans per run; a median row follows when more than one")
+	caches := fs.String("cache", "cold,warm", "fact cache modes each run is measured in: cold (--no-fact-cache), warm (facts.json filled by the warm-up scan), none (no flag: a build older than the cache)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -109,6 +146,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	var err error
 	if o.Runs, err = parseRuns(*runs); err != nil {
+		fmt.Fprintln(stderr, err)
+		return 2
+	}
+	if o.Caches, err = parseCaches(*caches); err != nil {
 		fmt.Fprintln(stderr, err)
 		return 2
 	}
@@ -175,7 +216,7 @@ type bencher struct {
 	dir      string
 	password string
 	stderr   io.Writer
-	reqs     map[string]reqCount // per transport, from the calibration lab
+	reqs     map[string]reqCount // per transport and cache mode, from the calibration lab
 	notes    []string
 }
 
@@ -230,10 +271,12 @@ func (b *bencher) one(ctx context.Context, r runSpec, stdout io.Writer) error {
 		return err
 	}
 
-	var rc reqCount
+	rc := map[string]reqCount{}
 	if r.Kind != "huge" {
-		if rc, err = b.requests(ctx, transport); err != nil {
-			return fmt.Errorf("count requests: %w", err)
+		for _, mode := range b.o.Caches {
+			if rc[mode], err = b.requests(ctx, transport, mode); err != nil {
+				return fmt.Errorf("count requests: %w", err)
+			}
 		}
 	}
 
@@ -248,31 +291,44 @@ type runFiles struct {
 	answers    map[string]string
 }
 
-// measureRun warms the lab up, then measures the run -repeat times (with
-// the pywinrm script after each winfleet scan in compare runs) and prints a
-// row per repetition and the medians.
-func (b *bencher) measureRun(ctx context.Context, stdout io.Writer, r runSpec, lab *labProc, f runFiles, rc reqCount) error {
+// measureRun warms the lab up (and, with it, the warm mode's fact cache),
+// then measures the run -repeat times in each fact cache mode (with the
+// pywinrm script after each round of winfleet scans in compare runs) and
+// prints a row per scan and the medians.
+func (b *bencher) measureRun(ctx context.Context, stdout io.Writer, r runSpec, lab *labProc, f runFiles, rc map[string]reqCount) error {
 	inventory := filepath.Join(f.dir, "inventory.yaml")
 	report := filepath.Join(f.dir, "scan.json")
-	scan := func() (usage, error) { return b.scan(ctx, inventory, f.limit, r.Forks, report) }
+	state := filepath.Join(f.dir, "state")
+	scan := func(mode string) func() (usage, error) {
+		return func() (usage, error) { return b.scan(ctx, inventory, f.limit, r.Forks, report, cacheArgs(mode, state)) }
+	}
+	warm := cacheNone
+	if slices.Contains(b.o.Caches, cacheWarm) {
+		warm = cacheWarm // fills the cache the warm scans use
+	}
 	for i := 0; i < b.o.Warmup; i++ {
-		if _, err := scan(); err != nil {
+		if _, err := scan(warm)(); err != nil {
 			return fmt.Errorf("warm-up scan: %w", err)
 		}
 	}
 	n := len(f.scanned)
-	var wf, py []measured
+	wf := map[string][]measured{}
+	var py []measured
 	for i := 0; i < b.o.Repeat; i++ {
-		m, err := b.measure(lab, scan)
-		if err != nil {
-			return err
+		var walls []string
+		for _, mode := range b.o.Caches {
+			m, err := b.measure(lab, scan(mode))
+			if err != nil {
+				return err
+			}
+			if m.note, err = checkReport(report, f.answers, f.scanned); err != nil {
+				return err
+			}
+			m.label = fmt.Sprintf("%s winfleet %s #%d", r.Kind, mode, i+1)
+			wf[mode] = append(wf[mode], m)
+			b.printRow(stdout, r, n, m, rc[mode], "")
+			walls = append(walls, fmt.Sprintf("%s %.3fs", mode, m.wall.Seconds()))
 		}
-		if m.note, err = checkReport(report, f.answers, f.scanned); err != nil {
-			return err
-		}
-		m.label = fmt.Sprintf("%s winfleet #%d", r.Kind, i+1)
-		wf = append(wf, m)
-		b.printRow(stdout, r, n, m, rc, "")
 		if r.Kind != "compare" {
 			continue
 		}
@@ -282,20 +338,33 @@ func (b *bencher) measureRun(ctx context.Context, stdout io.Writer, r runSpec, l
 		}
 		p.label, p.note = fmt.Sprintf("%s pywinrm #%d", r.Kind, i+1), fmt.Sprintf("%d/%d ran both commands", p.ok, n)
 		py = append(py, p)
-		b.printRow(stdout, r, n, p, reqCount{}, fmt.Sprintf("%.1f× winfleet's wall", p.wall.Seconds()/m.wall.Seconds()))
+		b.printRow(stdout, r, n, p, reqCount{}, b.ratios(p, func(mode string) measured { return wf[mode][i] }, ""))
 	}
 	if b.o.Repeat == 1 {
 		return nil
 	}
-	m := median(wf)
-	m.label = fmt.Sprintf("**%s winfleet, median of %d**", r.Kind, b.o.Repeat)
-	b.printRow(stdout, r, n, m, rc, "")
+	meds := map[string]measured{}
+	for _, mode := range b.o.Caches {
+		m := median(wf[mode])
+		m.label = fmt.Sprintf("**%s winfleet %s, median of %d**", r.Kind, mode, b.o.Repeat)
+		meds[mode] = m
+		b.printRow(stdout, r, n, m, rc[mode], "")
+	}
 	if len(py) > 0 {
 		p := median(py)
 		p.label = fmt.Sprintf("**%s pywinrm, median of %d**", r.Kind, b.o.Repeat)
-		b.printRow(stdout, r, n, p, reqCount{}, fmt.Sprintf("**%.1f× winfleet's median wall**", p.wall.Seconds()/m.wall.Seconds()))
+		b.printRow(stdout, r, n, p, reqCount{}, "**"+b.ratios(p, func(mode string) measured { return meds[mode] }, "median ")+"**")
 	}
 	return nil
+}
+
+// ratios is pywinrm's wall over winfleet's, per fact cache mode.
+func (b *bencher) ratios(p measured, wf func(mode string) measured, what string) string {
+	var parts []string
+	for _, mode := range b.o.Caches {
+		parts = append(parts, fmt.Sprintf("%.1f× winfleet %s's %swall", p.wall.Seconds()/wf(mode).wall.Seconds(), mode, what))
+	}
+	return strings.Join(parts, ", ")
 }
 
 // measured is one measured scan: the scanner's usage and the lab's CPU
@@ -378,9 +447,10 @@ type usage struct {
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
 
-func (b *bencher) scan(ctx context.Context, inventory, limit string, forks int, report string) (usage, error) {
-	cmd, rss := b.command(ctx, b.o.Winfleet, "scan", "-i", inventory, "-l", "@"+limit,
-		"-f", strconv.Itoa(forks), "--timeout", b.o.Timeout.String(), "--no-progress", "-o", "json="+report)
+func (b *bencher) scan(ctx context.Context, inventory, limit string, forks int, report string, extra []string) (usage, error) {
+	args := append([]string{"scan", "-i", inventory, "-l", "@" + limit,
+		"-f", strconv.Itoa(forks), "--timeout", b.o.Timeout.String(), "--no-progress", "-o", "json=" + report}, extra...)
+	cmd, rss := b.command(ctx, b.o.Winfleet, args...)
 	cmd.Env = b.env()
 	var errb strings.Builder
 	cmd.Stdout, cmd.Stderr = io.Discard, &errb
