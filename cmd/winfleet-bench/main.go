@@ -1,3 +1,5 @@
+//go:build linux
+
 // Command winfleet-bench reproduces the performance table of issue 13: it
 // serves a lab fleet with `winfleet lab` in its own process, scans its
 // reachable hosts with `winfleet scan` as a child process, and prints per
@@ -8,7 +10,8 @@
 //	go run ./cmd/winfleet-bench                         # the default runs
 //	go run ./cmd/winfleet-bench -runs basic:1000:200 -winfleet /tmp/winfleet-old
 //
-// The tests never need it.
+// The tests never need it. It is Linux only: it reads the lab's CPU from
+// /proc and peak RSS from GNU time or rusage.
 package main
 
 import (
