@@ -810,6 +810,7 @@ func TestSystemdUnits(t *testing.T) {
 	var written []string
 	written = append(written, reportPaths(t, "ExecStart", exec)...)
 	written = append(written, flagValues(exec, "history")...)
+	written = append(written, flagValues(exec, "state-dir")...)
 	if len(written) == 0 {
 		t.Error("ExecStart writes no report")
 	}

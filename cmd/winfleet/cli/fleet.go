@@ -94,7 +94,7 @@ func addFleetFlags(cmd *cobra.Command) {
 	f.String("shard", "", "work on one part of the targeted hosts: K/N, auto/N or auto (JOB_COMPLETION_INDEX, WINFLEET_SHARDS); see winfleet report merge")
 	addHistoryFlags(cmd)
 	addStateFlag(cmd)
-	boolFlag(f, "no-fact-cache", "", "neither read nor write the fact cache (facts.json in --state-dir), which lets a host whose dialect and SSIS services have not changed since the last run be read in one round trip instead of two")
+	boolFlag(f, "no-fact-cache", "", "do not read or write the fact cache (facts.json in --state-dir): every host is then read in two round trips, as on a first run")
 	boolFlag(f, "quiet", "q", "print the end summary only when a host needs attention (for cron)")
 	addLogFlags(cmd)
 	addConfigFlag(cmd)
