@@ -6,6 +6,9 @@ import "github.com/winfleet/winfleet/playbook/netsh"
 // FactCache keeps it: enough to name the reads a host needs before it has
 // answered, nothing that a result could be taken from.
 type HostFacts struct {
+	// Address is where the host was reached (Target.Address): facts of a
+	// name that now points elsewhere are not used.
+	Address string `json:"address,omitempty"`
 	// Dialect is the netsh dialect the host's ver gave: advfirewall or
 	// legacy.
 	Dialect string `json:"dialect,omitempty"`
@@ -34,15 +37,15 @@ type FactCache interface {
 // what the host answers now, and a wrong guess costs a few reads whose
 // answers nothing uses. Nothing from the cache reaches a command line
 // unchecked: the dialect must be one of the two, and service names go
-// through the same checks as discovered ones. A cache the guess cannot use
-// is ignored.
+// through the same checks as discovered ones. A cache the guess cannot use,
+// or one about another address, is ignored.
 func (h *hostRun) speculate() []string {
 	c := h.x.o.Facts
 	if c == nil || h.f.dialect != "" && h.f.known {
 		return nil
 	}
 	hf, ok := c.Facts(h.t.Name)
-	if !ok {
+	if !ok || hf.Address != h.t.Address {
 		return nil
 	}
 	g := h.f
@@ -83,7 +86,7 @@ func (h *hostRun) remember() {
 	if c == nil || h.f.dialect == "" {
 		return
 	}
-	hf := HostFacts{Dialect: string(h.f.dialect), SSISKnown: h.f.known}
+	hf := HostFacts{Address: h.t.Address, Dialect: string(h.f.dialect), SSISKnown: h.f.known}
 	for _, in := range h.f.installs {
 		hf.SSISServices = append(hf.SSISServices, in.v.Service)
 	}

@@ -43,6 +43,8 @@ func TestFactCache(t *testing.T) {
 	host := winsim.Config{Version: winsim.Win2019, SSIS: []winsim.SSIS{ssis130, ssis150D},
 		Rules: []winsim.Rule{rpcRule(), ssisRule("SSIS Service 130", ssis130)}}
 	found := playbook.HostFacts{Dialect: "advfirewall", SSISKnown: true, SSISServices: []string{"MsDtsServer130", "MsDtsServer150"}}
+	elsewhere := found
+	elsewhere.Address = "127.0.0.1:1" // the name pointed at another host then
 	tests := []struct {
 		name   string
 		mode   playbook.Mode
@@ -56,6 +58,7 @@ func TestFactCache(t *testing.T) {
 		{"scan, dialect wrong", playbook.ModeScan, &playbook.HostFacts{Dialect: "legacy", SSISKnown: true, SSISServices: found.SSISServices}, 2},
 		{"scan, SSIS not looked for", playbook.ModeScan, &playbook.HostFacts{Dialect: "advfirewall"}, 2},
 		{"scan, hostile service name", playbook.ModeScan, &playbook.HostFacts{Dialect: "advfirewall", SSISKnown: true, SSISServices: []string{"MsDtsServer130 & calc"}}, 2},
+		{"scan, facts of another address", playbook.ModeScan, &elsewhere, 2},
 		{"scan, hostile dialect", playbook.ModeScan, &playbook.HostFacts{Dialect: "advfirewall & calc", SSISKnown: true, SSISServices: found.SSISServices}, 2},
 		{"apply, facts held: read, write, verify", playbook.ModeApply, &found, 3},
 		{"apply, no cache entry: read, read, write, verify", playbook.ModeApply, nil, 4},
@@ -75,7 +78,11 @@ func TestFactCache(t *testing.T) {
 			h := startHost(t, "sql01", host)
 			c := &memFacts{}
 			if tt.cached != nil {
-				c.Remember("sql01", *tt.cached)
+				f := *tt.cached
+				if f.Address == "" {
+					f.Address = h.srv.Addr()
+				}
+				c.Remember("sql01", f)
 			}
 			got := playbook.Run(t.Context(), builtin(t), []playbook.Target{h.target(nil)}, remoteDialer{}, playbook.Options{Mode: tt.mode, Facts: c})[0]
 			opts := cmp.Options{cmpopts.IgnoreFields(playbook.HostResult{}, "Address", "Duration", "Err"), cmpopts.IgnoreFields(playbook.CheckResult{}, "Err"),
@@ -91,8 +98,10 @@ func TestFactCache(t *testing.T) {
 					t.Errorf("a cached value reached the host: %q", inv.Line)
 				}
 			}
-			if f, _ := c.Facts("sql01"); !cmp.Equal(f, found) {
-				t.Errorf("remembered %+v, want %+v", f, found)
+			want := found
+			want.Address = h.srv.Addr()
+			if f, _ := c.Facts("sql01"); !cmp.Equal(f, want) {
+				t.Errorf("remembered %+v, want %+v", f, want)
 			}
 		})
 	}
