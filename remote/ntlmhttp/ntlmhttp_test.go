@@ -516,8 +516,11 @@ func TestCancel(t *testing.T) {
 	}
 }
 
-// TestStdin: with stdin, masterzen sends Send requests while a Receive is
-// parked, on a second connection; each connection authenticates once.
+// TestStdin: with stdin, masterzen sends Send requests from a goroutine of
+// its own, usually while a Receive is parked and so on a second connection;
+// each connection authenticates once. When its goroutine runs before the
+// Receive is sent, the Send finds the first connection idle and takes it
+// (seen once in a loaded -race run), so one connection is right too.
 func TestStdin(t *testing.T) {
 	srv := windows(t)
 	rt := ntlmhttp.New(ntlmhttp.Options{User: user, Password: password, Encrypt: true})
@@ -528,8 +531,8 @@ func TestStdin(t *testing.T) {
 		t.Fatalf("Run(cat) = %q, %d, %v", out, code, err)
 	}
 	auth, soap := handshakes(srv.Log())
-	if len(soap) != 2 {
-		t.Errorf("messages per connection %v, want two connections", soap)
+	if len(soap) != 1 && len(soap) != 2 {
+		t.Errorf("messages per connection %v, want one or two connections", soap)
 	}
 	for id, legs := range auth {
 		if legs != 2 {
