@@ -34,14 +34,11 @@ func (d labDialer) Dial(ctx context.Context, t playbook.Target) (playbook.Sessio
 	return session.New(c), nil
 }
 
-// TestGeneratedFleet scans a seeded, generated fleet (compliant, drifted,
-// faulty, old and multi-version hosts) and compares every host's status
-// with the fleet's answers, which are derived from its ground truth, not
-// from netsh output. Then it applies, and scans again: every host that could
-// be converged is compliant.
-func TestGeneratedFleet(t *testing.T) {
-	f := fleet.Generate(60, 20261126)
-	lab, err := fleet.Serve(t.Context(), f, fleet.ServeOptions{})
+// serveGenerated serves a generated fleet of n hosts on loopback and returns
+// it with a dialer and a target for each host.
+func serveGenerated(t *testing.T, n int, seed int64) (*fleet.Lab, labDialer, []playbook.Target) {
+	t.Helper()
+	lab, err := fleet.Serve(t.Context(), fleet.Generate(n, seed), fleet.ServeOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -52,6 +49,16 @@ func TestGeneratedFleet(t *testing.T) {
 		d.hosts[lh.Name] = lh
 		ts = append(ts, playbook.Target{Name: lh.Name, Address: lh.Address})
 	}
+	return lab, d, ts
+}
+
+// TestGeneratedFleet scans a seeded, generated fleet (compliant, drifted,
+// faulty, old and multi-version hosts) and compares every host's status
+// with the fleet's answers, which are derived from its ground truth, not
+// from netsh output. Then it applies, and scans again: every host that could
+// be converged is compliant.
+func TestGeneratedFleet(t *testing.T) {
+	lab, d, ts := serveGenerated(t, 60, 20261126)
 	answers := lab.Answers()
 	// The budget must let healthy hosts finish under -race on a loaded
 	// CI box; only the hung host spends it.
@@ -115,18 +122,7 @@ func TestGeneratedFleet(t *testing.T) {
 // exactly the write commands apply then recorded, and those apply recorded
 // as sent are exactly the writes the simulated host logged, in order.
 func TestCheckRecordsWhatApplySends(t *testing.T) {
-	f := fleet.Generate(40, 20261206)
-	lab, err := fleet.Serve(t.Context(), f, fleet.ServeOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(lab.Close)
-	d := labDialer{lab: lab, hosts: map[string]fleet.LabHost{}}
-	var ts []playbook.Target
-	for _, lh := range lab.Hosts() {
-		d.hosts[lh.Name] = lh
-		ts = append(ts, playbook.Target{Name: lh.Name, Address: lh.Address})
-	}
+	lab, d, ts := serveGenerated(t, 40, 20261206)
 	o := playbook.Options{Mode: playbook.ModeCheck, Forks: 20, HostTimeout: 8 * time.Second}
 	check := playbook.Run(t.Context(), builtin(t), ts, d, o)
 	var answered []playbook.Target

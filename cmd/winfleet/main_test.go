@@ -445,6 +445,16 @@ func cmdCrash(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) < 3 {
 		ts.Fatalf("usage: wf-crash MARKER EXITCODE args...")
 	}
+	signalAtMarker(ts, args, "winfleet whose child crashed", func(cmd *exec.Cmd) {
+		ts.Check(syscall.Kill(childOf(ts, cmd.Process.Pid), syscall.SIGQUIT))
+	})
+}
+
+// signalAtMarker runs the binary with args[2:], echoing its stderr; at the
+// first line containing args[0] it calls signal, and at the end it checks
+// the exit code against args[1]. what names the run in a failure.
+func signalAtMarker(ts *testscript.TestScript, args []string, what string, signal func(*exec.Cmd)) {
+	marker := args[0]
 	want, err := strconv.Atoi(args[1])
 	ts.Check(err)
 	cmd := exec.Command("winfleet", args[2:]...)
@@ -455,21 +465,20 @@ func cmdCrash(ts *testscript.TestScript, neg bool, args []string) {
 	ts.Check(err)
 	ts.Check(cmd.Start())
 	sc := bufio.NewScanner(stderr)
-	crashed := false
+	found := false
 	for sc.Scan() {
 		fmt.Fprintln(ts.Stderr(), sc.Text())
-		if !crashed && strings.Contains(sc.Text(), args[0]) {
-			crashed = true
-			child := childOf(ts, cmd.Process.Pid)
-			ts.Check(syscall.Kill(child, syscall.SIGQUIT))
+		if !found && strings.Contains(sc.Text(), marker) {
+			found = true
+			signal(cmd)
 		}
 	}
 	err = cmd.Wait()
-	if !crashed {
-		ts.Fatalf("winfleet never printed %q", args[0])
+	if !found {
+		ts.Fatalf("winfleet never printed %q", marker)
 	}
 	if got := exitCode(ts, err); got != want {
-		ts.Fatalf("winfleet whose child crashed: exit code %d, want %d", got, want)
+		ts.Fatalf("%s: exit code %d, want %d", what, got, want)
 	}
 }
 
@@ -501,32 +510,9 @@ func cmdInterrupt(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) < 3 {
 		ts.Fatalf("usage: wf-interrupt MARKER EXITCODE args...")
 	}
-	marker := args[0]
-	want, err := strconv.Atoi(args[1])
-	ts.Check(err)
-	cmd := exec.Command("winfleet", args[2:]...)
-	cmd.Dir = ts.MkAbs(".")
-	cmd.Env = scriptEnv(ts)
-	cmd.Stdout = ts.Stdout()
-	stderr, err := cmd.StderrPipe()
-	ts.Check(err)
-	ts.Check(cmd.Start())
-	sc := bufio.NewScanner(stderr)
-	found := false
-	for sc.Scan() {
-		fmt.Fprintln(ts.Stderr(), sc.Text())
-		if !found && strings.Contains(sc.Text(), marker) {
-			found = true
-			ts.Check(cmd.Process.Signal(syscall.SIGINT))
-		}
-	}
-	err = cmd.Wait()
-	if !found {
-		ts.Fatalf("winfleet never printed %q", marker)
-	}
-	if got := exitCode(ts, err); got != want {
-		ts.Fatalf("interrupted winfleet: exit code %d, want %d", got, want)
-	}
+	signalAtMarker(ts, args, "interrupted winfleet", func(cmd *exec.Cmd) {
+		ts.Check(cmd.Process.Signal(syscall.SIGINT))
+	})
 }
 
 // cmdWinfleetAnyCode runs the binary like wf, for a step whose exit code
