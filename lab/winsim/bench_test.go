@@ -25,6 +25,33 @@ func BenchmarkBatchLine(b *testing.B) {
 	}
 }
 
+// BenchmarkRegSearch measures the product's SSIS discovery search
+// (reg query ... /s /f MsDtsSrvr.exe /d) on a host with two SSIS versions:
+// cached is the answer a scan gets from an unchanged host, uncached a
+// rendering after every change.
+func BenchmarkRegSearch(b *testing.B) {
+	const line = `reg query HKLM\SYSTEM\CurrentControlSet\Services /s /f MsDtsSrvr.exe /d`
+	for _, cached := range []bool{true, false} {
+		name := "cached"
+		if !cached {
+			name = "uncached"
+		}
+		b.Run(name, func(b *testing.B) {
+			h := MustNew(Config{Version: Win2019, SSIS: []SSIS{{Version: 150}, {Version: 110}}, LogLimit: 100})
+			for b.Loop() {
+				if !cached {
+					h.mu.Lock()
+					h.changed()
+					h.mu.Unlock()
+				}
+				if rc := h.Exec(context.Background(), line, io.Discard, io.Discard); rc != 0 {
+					b.Fatalf("exit %d", rc)
+				}
+			}
+		})
+	}
+}
+
 func mustRunB(b *testing.B, h *Host, lines ...string) {
 	for _, l := range lines {
 		if rc := h.Exec(context.Background(), l, io.Discard, io.Discard); rc != 0 {

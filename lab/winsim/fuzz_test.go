@@ -18,6 +18,7 @@ func FuzzExec(f *testing.F) {
 		`netsh advfirewall firewall add rule name="a" dir=in action=allow protocol=tcp localport=1-2,5 remoteip=10.0.0.0/255.0.0.0`,
 		`netsh advfirewall firewall set rule name=all new enable=no`, `netsh firewall show config verbose=ENABLE`,
 		`reg add HKLM\x /v "a b" /t REG_DWORD /d 0x10 /f`, `sc query type= service state= all | findstr /i "ms"`,
+		`reg query HKLM\SYSTEM\CurrentControlSet\Services /s /f MsDtsSrvr.exe /d`, `reg query HKLM /s /f "x" /k /c /e`,
 		`echo ^"a & b^" 2>&1 >nul`, `cmd /c ""a b" c"`, `powershell -enc AAAA`, `set "X=1" & echo %X% !X!`,
 		`"unterminated`, `^`, `&&`, `a ||`, `echo 3>&1`,
 	} {

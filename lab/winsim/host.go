@@ -321,6 +321,11 @@ func New(cfg Config) (*Host, error) {
 		h.rules = append(h.rules, r)
 	}
 	for _, v := range cfg.Registry {
+		// The Services keys show h.services (regsearch.go); only the key
+		// itself may be named, as RegistryValues of an older host did.
+		if root, parts, ok := splitKey(v.Key); ok && svcRel(root, parts) > 0 && (len(parts) > 3 || v.Name != "" || v.Type != "") {
+			return nil, fmt.Errorf("host %q: registry %s: the Services key is read-only, it shows the services (use Config.Services)", cfg.ComputerName, v.Key)
+		}
 		if err := h.reg.set(v); err != nil {
 			return nil, fmt.Errorf("host %q: registry %s: %w", cfg.ComputerName, v.Key, err)
 		}
@@ -409,21 +414,38 @@ func (h *Host) FirewallOff() Profiles {
 	return h.fwOff
 }
 
-// RegistryValue returns a registry value (name "" for the default value).
+// RegistryValue returns a registry value (name "" for the default value),
+// as reg query sees it: a service's values under the Services key too.
 func (h *Host) RegistryValue(key, name string) (RegValue, bool) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	return h.reg.get(key, name)
+	k := h.regLookup(key)
+	if k == nil {
+		return RegValue{}, false
+	}
+	i, ok := k.value(name)
+	if !ok {
+		return RegValue{}, false
+	}
+	v := k.values[i]
+	v.Key = key
+	v.Data = append([]string(nil), v.Data...)
+	return v, true
 }
 
 // RegistryValues returns every registry value (and every key that has
-// none, as a RegValue without Name and Type), depth first.
+// none, as a RegValue without Name and Type), depth first. The Services
+// keys are left out: they show the services (Config.Services), and
+// Config.Registry cannot set them.
 func (h *Host) RegistryValues() []RegValue {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	var out []RegValue
 	var walk func(k *regKey, path string)
 	walk = func(k *regKey, path string) {
+		if h.reg.isServicesKey(k) {
+			return
+		}
 		if len(k.values) == 0 && len(k.subkeys) == 0 {
 			out = append(out, RegValue{Key: path})
 		}

@@ -18,6 +18,9 @@ type regKey struct {
 
 type registry struct {
 	roots map[string]*regKey
+	// services are the Services keys (servicesKeyPaths): empty here, reg
+	// query shows the services under them (regsearch.go).
+	services []*regKey
 }
 
 var regRoots = map[string]string{
@@ -37,6 +40,10 @@ func newRegistry() *registry {
 	_ = r.set(RegValue{Key: `HKLM\SOFTWARE\Microsoft\Rpc`})
 	_ = r.set(RegValue{Key: `HKLM\SOFTWARE\Microsoft\Command Processor`})
 	_ = r.set(RegValue{Key: `HKCU\Software\Microsoft\Command Processor`})
+	for _, p := range servicesKeyPaths {
+		k, _ := r.find(`HKLM\`+p, true)
+		r.services = append(r.services, k)
+	}
 	return r
 }
 
@@ -191,9 +198,17 @@ type regArgs struct {
 	hasV, ve, va     bool
 	typ, data, sep   string
 	hasD, force, rec bool
+	// reg query's search: /f PATTERN, /k, /d, /c, /e
+	find           bool
+	pattern        string
+	sk, sd, sc, se bool
 }
 
-func parseRegArgs(args []string) (regArgs, bool) {
+// parseRegArgs reads the arguments after the operation. For QUERY (query
+// set) /f takes the search pattern, /d, /k, /c, /e are search switches and
+// /s always recurses; for ADD and DELETE /f forces, /d takes the data and
+// /s may take the REG_MULTI_SZ separator.
+func parseRegArgs(args []string, query bool) (regArgs, bool) {
 	var a regArgs
 	a.sep = `\0`
 	for i := 0; i < len(args); i++ {
@@ -207,6 +222,27 @@ func parseRegArgs(args []string) (regArgs, bool) {
 			return args[i], true
 		}
 		var ok bool
+		if query {
+			switch l {
+			case "/f":
+				// A pattern cannot start with / (choice): "/f /d" lacks one.
+				if i+1 >= len(args) || strings.HasPrefix(args[i+1], "/") {
+					return a, false
+				}
+				a.find, a.pattern = true, args[i+1]
+				i++
+				continue
+			case "/k", "/d", "/c", "/e":
+				a.sk = a.sk || l == "/k"
+				a.sd = a.sd || l == "/d"
+				a.sc = a.sc || l == "/c"
+				a.se = a.se || l == "/e"
+				continue
+			case "/s":
+				a.rec = true
+				continue
+			}
+		}
 		switch l {
 		case "/v":
 			a.hasV = true
@@ -241,6 +277,12 @@ func parseRegArgs(args []string) (regArgs, bool) {
 			a.key = s
 		}
 	}
+	if query && !a.find && (a.sk || a.sd || a.sc || a.se) {
+		return a, false // search switches without /f
+	}
+	if a.find && (a.hasV || a.ve) {
+		return a, false // /v and /ve with /f are not modelled (choice)
+	}
 	return a, a.key != ""
 }
 
@@ -252,8 +294,9 @@ func progReg(inv *invocation) int {
 		return 1
 	}
 	op := strings.ToUpper(inv.args[0])
-	a, ok := parseRegArgs(inv.args[1:])
-	if !ok {
+	a, ok := parseRegArgs(inv.args[1:], op == "QUERY")
+	// reg.exe 3.0 (XP/2003) has no search.
+	if !ok || a.find && h.cfg.Version.preVista() {
 		inv.err("ERROR: Invalid syntax.\r\nType \"REG " + op + " /?\" for usage.\r\n")
 		return 1
 	}
@@ -269,6 +312,9 @@ func progReg(inv *invocation) int {
 	name := a.name
 	switch op {
 	case "QUERY":
+		if a.find {
+			return h.progRegSearch(inv, a, shown)
+		}
 		h.mu.Lock()
 		out, rc := h.regQuery(a, shown)
 		h.mu.Unlock()
@@ -297,7 +343,7 @@ func progReg(inv *invocation) int {
 		if !a.hasV && !a.ve {
 			v.Name, v.Type = "", ""
 		}
-		if h.cfg.Faults.NotElevated && root == "HKEY_LOCAL_MACHINE" {
+		if h.cfg.Faults.NotElevated && root == "HKEY_LOCAL_MACHINE" || svcRel(root, parts) > 0 {
 			inv.err(msgRegDenied)
 			return 1
 		}
@@ -324,7 +370,9 @@ func progReg(inv *invocation) int {
 		inv.out(msgRegOK)
 		return 0
 	case "DELETE":
-		if h.cfg.Faults.NotElevated && root == "HKEY_LOCAL_MACHINE" {
+		// The Services keys are read-only, and so is the path to them.
+		keyDelete := !a.hasV && !a.ve && !a.va && len(parts) > 0
+		if h.cfg.Faults.NotElevated && root == "HKEY_LOCAL_MACHINE" || svcRel(root, parts) > 0 || keyDelete && svcRel(root, parts) < 0 {
 			inv.err(msgRegDenied)
 			return 1
 		}
@@ -418,7 +466,7 @@ func (r *registry) delete(a regArgs, parts []string, root string) {
 
 // regQuery renders reg query (Vista+ format; reg.exe 3.0 format on 2003).
 func (h *Host) regQuery(a regArgs, shown string) (string, int) {
-	k, _ := h.reg.find(a.key, false)
+	k := h.regLookup(a.key)
 	if k == nil {
 		return msgRegMissing, 1
 	}
@@ -427,13 +475,7 @@ func (h *Host) regQuery(a regArgs, shown string) (string, int) {
 	if xp {
 		b.WriteString("\r\n! REG.EXE VERSION 3.0\r\n")
 	}
-	line := func(v RegValue) {
-		if xp {
-			fmt.Fprintf(&b, "    %s\t%s\t%s\r\n", displayName(v.Name), v.Type, v.display(true))
-			return
-		}
-		fmt.Fprintf(&b, "    %s    %s    %s\r\n", displayName(v.Name), v.Type, v.display(false))
-	}
+	line := func(v RegValue) { regValueLine(&b, v, xp) }
 	if a.hasV || a.ve {
 		i, ok := k.value(a.name)
 		if !ok {
@@ -450,15 +492,16 @@ func (h *Host) regQuery(a regArgs, shown string) (string, int) {
 		for _, v := range k.values {
 			line(v)
 		}
+		kids := h.regKids(k)
 		if a.rec {
-			for _, c := range k.subkeys {
+			for _, c := range kids {
 				walk(c, path+`\`+c.name)
 			}
 			return
 		}
-		if len(k.subkeys) > 0 {
+		if len(kids) > 0 {
 			b.WriteString("\r\n")
-			for _, c := range k.subkeys {
+			for _, c := range kids {
 				b.WriteString(path + `\` + c.name + "\r\n")
 			}
 		}
@@ -466,4 +509,37 @@ func (h *Host) regQuery(a regArgs, shown string) (string, int) {
 	walk(k, shown)
 	b.WriteString("\r\n")
 	return b.String(), 0
+}
+
+// regValueLine writes one value line of reg query: 4 spaces, then name,
+// type and data separated by 4 spaces (a tab each for reg.exe 3.0, xp).
+func regValueLine(b *strings.Builder, v RegValue, xp bool) {
+	if xp {
+		fmt.Fprintf(b, "    %s\t%s\t%s\r\n", displayName(v.Name), v.Type, v.display(true))
+		return
+	}
+	fmt.Fprintf(b, "    %s    %s    %s\r\n", displayName(v.Name), v.Type, v.display(false))
+}
+
+// progRegSearch runs reg query with /f: the answer is cached per argument
+// list until the host's state changes (render.go). A missing start key
+// prints the usual error on stderr.
+func (h *Host) progRegSearch(inv *invocation, a regArgs, shown string) int {
+	key := "reg\x00" + strings.Join(inv.args, "\x00")
+	h.mu.Lock()
+	out, rc, ok := h.cached(key)
+	found := true
+	if !ok {
+		out, rc, found = h.regSearch(a, shown)
+		if found {
+			h.keep(key, out, rc)
+		}
+	}
+	h.mu.Unlock()
+	if !found {
+		inv.err(out)
+		return rc
+	}
+	inv.out(out)
+	return rc
 }
