@@ -90,3 +90,35 @@ func keepBlock(block string, name string) bool {
 	}
 	return false
 }
+
+// ExcerptService cuts the output of ScListCommand down to the block of one
+// service, with a last line saying how many were left out; like
+// ExcerptRules, it keeps a report from holding every service of every
+// host for each service check. When no block is named name the excerpt is
+// that line alone. Output without SERVICE_NAME blocks (an error) is
+// returned unchanged.
+func ExcerptService(out, name string) string {
+	total, keep := 0, ""
+	for off := 0; off < len(out); {
+		l, _, _ := strings.Cut(out[off:], "\n")
+		if v, ok := strings.CutPrefix(l, "SERVICE_NAME:"); ok {
+			total++
+			if keep == "" && strings.EqualFold(strings.TrimSpace(v), name) {
+				end := len(out)
+				if next := strings.Index(out[off+len(l):], "\nSERVICE_NAME:"); next >= 0 {
+					end = off + len(l) + next
+				}
+				keep = "\r\n" + strings.TrimRight(out[off:end], " \t\r\n") + "\r\n\r\n"
+			}
+		}
+		off += len(l) + 1
+	}
+	if total == 0 {
+		return out
+	}
+	shown := 0
+	if keep != "" {
+		shown = 1
+	}
+	return keep + fmt.Sprintf("[winfleet: %d of %d services not shown: only %s is kept]\r\n", total-shown, total, name)
+}

@@ -77,6 +77,25 @@ func FuzzParseAdvfirewall(f *testing.F) {
 	})
 }
 
+func FuzzParseServiceSearch(f *testing.F) {
+	seedFromTestdata(f, "reg_")
+	f.Fuzz(func(t *testing.T, b []byte, exit int) {
+		o := Output{Command: SSISSearchCommand, Stdout: Decode(b), ExitCode: exit}
+		found, err := ParseServiceSearch(o)
+		checkParseResult(t, o, err)
+		for _, s := range found {
+			if s.Service == "" || strings.Contains(s.Service, `\`) || s.Executable == "" && s.ImagePath != "" {
+				t.Fatalf("accepted a malformed service %+v", s)
+			}
+		}
+		// The service-list excerpt never panics and keeps what it was given
+		// when it finds no service block.
+		if ex := ExcerptService(o.Stdout, "MsDtsServer150"); !strings.Contains(o.Stdout, "SERVICE_NAME:") && ex != o.Stdout {
+			t.Fatalf("ExcerptService changed an output without services")
+		}
+	})
+}
+
 func FuzzParseLegacy(f *testing.F) {
 	seedFromTestdata(f, "legacy_")
 	f.Fuzz(func(t *testing.T, b []byte, exit int) {

@@ -311,12 +311,50 @@ func TestGoldenScQcAndList(t *testing.T) {
 		t.Errorf("ParseScQc(not installed) = %+v, %v; want Installed=false", got, err)
 	}
 	list, err := ParseScList(sampleOut(t, "constructed/sc_list.txt", 0))
-	wantList := []ServiceEntry{{"MSSQLSERVER", "SQL Server (MSSQLSERVER)"}, {"MsDtsServer130", "SQL Server Integration Services 13.0"}}
+	wantList := []ServiceEntry{{"MSSQLSERVER", "SQL Server (MSSQLSERVER)", 4, "RUNNING"}, {"MsDtsServer130", "SQL Server Integration Services 13.0", 1, "STOPPED"}}
 	if err != nil || !cmp.Equal(list, wantList) {
 		t.Errorf("ParseScList = %+v, %v; want %+v", list, err, wantList)
 	}
 	if _, err := ParseScList(sampleOut(t, "constructed/legacy_german.txt", 0)); !errors.As(err, new(*UnrecognizedError)) {
 		t.Errorf("ParseScList(german) err = %v, want unrecognized", err)
+	}
+}
+
+func TestGoldenServiceSearch(t *testing.T) {
+	d110 := `D:\Program Files\Microsoft SQL Server\110\DTS\Binn\MsDtsSrvr.exe`
+	c150 := `C:\Program Files\Microsoft SQL Server\150\DTS\Binn\MsDtsSrvr.exe`
+	want := []ServiceImage{
+		{Service: "MsDtsServer110", ImagePath: `"` + d110 + `"`, Executable: d110},
+		{Service: "MsDtsServer150", ImagePath: `"` + c150 + `"`, Executable: c150},
+	}
+	got, err := ParseServiceSearch(sampleOut(t, "constructed/reg_search_ssis.txt", 0))
+	if err != nil || !cmp.Equal(got, want) {
+		t.Errorf("ParseServiceSearch = %+v, %v; want %+v", got, err, want)
+	}
+	for _, exit := range []int{0, 1} {
+		got, err := ParseServiceSearch(sampleOut(t, "constructed/reg_search_none.txt", exit))
+		if err != nil || len(got) != 0 {
+			t.Errorf("ParseServiceSearch(no match, exit %d) = %+v, %v; want none", exit, got, err)
+		}
+	}
+	full := readTestdata(t, "constructed/reg_search_ssis.txt")
+	cut := full[:strings.Index(full, "End of search")]
+	for _, o := range []Output{
+		{Stdout: full, ExitCode: 1}, // matches, but a failure code
+		{Stdout: cut},               // no end line: the answer may be cut short
+		{Stdout: full + "HKEY_LOCAL_MACHINE\\x\r\n"},
+		{Stderr: "ERROR: Invalid syntax.\r\nType \"REG QUERY /?\" for usage.\r\n", ExitCode: 1}, // reg.exe 3.0
+		{Stdout: "\r\n    ImagePath    REG_SZ    x\r\n\r\nEnd of search: 1 match(es) found.\r\n"},
+		{Stdout: "\r\nEnd of search: many match(es) found.\r\n"},
+		{Stdout: "\r\nEnd of search: 0 match(es) found.\r\n", ExitCode: 2},
+	} {
+		if _, err := ParseServiceSearch(o); !errors.As(err, new(*UnrecognizedError)) {
+			t.Errorf("ParseServiceSearch(%q, exit %d) err = %v, want unrecognized", o.Stdout+o.Stderr, o.ExitCode, err)
+		}
+	}
+	denied := Output{Stderr: "ERROR: Access is denied.\r\n", ExitCode: 1}
+	if _, err := ParseServiceSearch(denied); !errors.Is(err, ErrNotElevated) {
+		t.Errorf("ParseServiceSearch(access denied) err = %v, want ErrNotElevated", err)
 	}
 }
 

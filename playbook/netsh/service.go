@@ -45,6 +45,16 @@ type ServiceConfig struct {
 // ServiceEntry is one service of ScListCommand's output.
 type ServiceEntry struct {
 	Name, DisplayName string
+	// State is the numeric state (see ServiceStatus) and StateName its
+	// name; the list prints them for every service, so a service check
+	// can be judged from the list a scan reads anyway.
+	State     int
+	StateName string
+}
+
+// Status is the entry as "sc query NAME" would have reported it.
+func (e ServiceEntry) Status() ServiceStatus {
+	return ServiceStatus{Name: e.Name, Installed: true, State: e.State, StateName: e.StateName}
 }
 
 var serviceNameRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9_.$@{}#-]{1,256}$`) })
@@ -280,7 +290,7 @@ func ParseScList(o Output) ([]ServiceEntry, error) {
 	if o.ExitCode != 0 {
 		return nil, unrecognized(o, "exit code %d", o.ExitCode)
 	}
-	blocks, err := scFields(o, false, "SERVICE_NAME", "DISPLAY_NAME")
+	blocks, err := scFields(o, false, "SERVICE_NAME", "DISPLAY_NAME", "STATE")
 	if err != nil {
 		return nil, err
 	}
@@ -289,7 +299,11 @@ func ParseScList(o Output) ([]ServiceEntry, error) {
 	}
 	out := make([]ServiceEntry, len(blocks))
 	for i, b := range blocks {
-		out[i] = ServiceEntry{Name: b.field("SERVICE_NAME"), DisplayName: b.field("DISPLAY_NAME")}
+		n, name, ok := numberName(b.field("STATE"))
+		if !ok || b.field("SERVICE_NAME") == "" {
+			return nil, unrecognized(o, "service %d (%q): no STATE line", i+1, b.field("SERVICE_NAME"))
+		}
+		out[i] = ServiceEntry{Name: b.field("SERVICE_NAME"), DisplayName: b.field("DISPLAY_NAME"), State: n, StateName: name}
 	}
 	return out, nil
 }
@@ -376,4 +390,85 @@ func (v SSISVersion) ProgramPath(root string) string {
 		root = `%ProgramFiles%\Microsoft SQL Server`
 	}
 	return strings.TrimRight(root, `\`) + `\` + v.Dir + `\DTS\Binn\MsDtsSrvr.exe`
+}
+
+// SSISSearchCommand finds every SSIS service and its program in one read:
+// reg.exe searches the data of the values under the Services key (where
+// Windows keeps each service's configuration) for the SSIS program's file
+// name. It answers, next to the service list in a host's first round trip,
+// what "sc qc NAME" of each SSIS service answers only in a second one.
+// reg.exe 3.0 (Windows XP and 2003) cannot search: there sc qc is used.
+// Parse with ParseServiceSearch.
+const SSISSearchCommand = `reg query ` + servicesKey + ` /s /f MsDtsSrvr.exe /d`
+
+const servicesKey = `HKLM\SYSTEM\CurrentControlSet\Services`
+
+// ServiceImage is a service's program as the Services key stores it: the
+// ImagePath value that "sc qc NAME" prints as BINARY_PATH_NAME.
+type ServiceImage struct {
+	Service string
+	// ImagePath is the value as stored; Executable the program path in it,
+	// unquoted and without arguments (as ServiceConfig.Executable).
+	ImagePath, Executable string
+}
+
+// ParseServiceSearch parses SSISSearchCommand's output (Vista and later
+// reg.exe): for each key with a match a blank line, the key path and the
+// matching values, then "End of search: N match(es) found.". It returns
+// the ImagePath of every direct subkey of the Services key, which is a
+// service; other matches (a value of a service's subkey, an event source's
+// message file) are not a service's program and are skipped. Without the
+// closing "End of search" line the output is not trusted: it is an
+// *UnrecognizedError, as is reg.exe 3.0's "Invalid syntax.". The exit code
+// of a search without match is not documented: 0 and 1 are both accepted
+// there; with matches it must be 0.
+func ParseServiceSearch(o Output) ([]ServiceImage, error) {
+	text := raw(o)
+	if strings.Contains(text, "ERROR: "+msgAccessDenied) {
+		return nil, &OutputError{Command: o.Command, Raw: text, Err: ErrNotElevated}
+	}
+	if !blank(o.Stderr) {
+		return nil, unexpectedStderr(o)
+	}
+	const services = `HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Services\`
+	var (
+		out   []ServiceImage
+		key   string // the current key path; "" before the first
+		found = -1   // N of the "End of search" line, once read
+	)
+	for i, l := range eachLine(o.Stdout) {
+		switch {
+		case l == "":
+		case found >= 0:
+			return nil, unrecognized(o, "line %d: %q after the end of the search", i+1, l)
+		case strings.HasPrefix(l, "End of search: "):
+			n, err := strconv.Atoi(strings.TrimSuffix(strings.TrimPrefix(l, "End of search: "), " match(es) found."))
+			if err != nil || n < 0 || !strings.HasSuffix(l, " match(es) found.") {
+				return nil, unrecognized(o, "line %d: %q", i+1, l)
+			}
+			found = n
+		case strings.HasPrefix(l, "HKEY_"):
+			key = l
+		default:
+			m := regValueRE().FindStringSubmatch(l)
+			if m == nil || key == "" {
+				return nil, unrecognized(o, "line %d: %q", i+1, l)
+			}
+			if len(key) <= len(services) || !strings.EqualFold(key[:len(services)], services) || !strings.EqualFold(m[1], "ImagePath") {
+				continue
+			}
+			name, exe := key[len(services):], executable(m[3])
+			if strings.Contains(name, `\`) || exe == "" {
+				continue // a subkey's value, or no program: sc qc tells
+			}
+			out = append(out, ServiceImage{Service: name, ImagePath: m[3], Executable: exe})
+		}
+	}
+	switch {
+	case found < 0:
+		return nil, unrecognized(o, "no \"End of search\" line")
+	case o.ExitCode != 0 && (found > 0 || o.ExitCode != 1):
+		return nil, unrecognized(o, "exit code %d", o.ExitCode)
+	}
+	return out, nil
 }
