@@ -3,6 +3,7 @@ package playbook
 import (
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/winfleet/winfleet/playbook/netsh"
 )
@@ -46,11 +47,17 @@ func (vd verdict) fixable() bool {
 type readings struct {
 	out   map[string]netsh.Output
 	shown map[string]parsedShow
+	list  *parsedList // the service list, once parsed
 }
 
 type parsedShow struct {
 	rules []netsh.Rule
 	err   error
+}
+
+type parsedList struct {
+	entries []netsh.ServiceEntry
+	err     error
 }
 
 func newReadings() *readings {
@@ -61,6 +68,9 @@ func newReadings() *readings {
 func (r *readings) record(o netsh.Output) {
 	r.out[o.Command] = o
 	delete(r.shown, o.Command)
+	if o.Command == netsh.ScListCommand {
+		r.list = nil
+	}
 }
 
 func (r *readings) has(cmd string) bool { _, ok := r.out[cmd]; return ok }
@@ -79,6 +89,16 @@ func (r *readings) rules(cmd string, d netsh.Dialect) ([]netsh.Rule, error) {
 		r.shown[cmd] = p
 	}
 	return p.rules, p.err
+}
+
+// services returns the parsed service list (ScListCommand's answer).
+func (r *readings) services() ([]netsh.ServiceEntry, error) {
+	if r.list == nil {
+		l := parsedList{}
+		l.entries, l.err = netsh.ParseScList(r.out[netsh.ScListCommand])
+		r.list = &l
+	}
+	return r.list.entries, r.list.err
 }
 
 func rawOutput(o netsh.Output) string {
@@ -191,9 +211,17 @@ type serviceCheck struct {
 	item
 	service string
 	running bool
+	// listed: the host's discovery reads the service list, which shows
+	// every service's state as "sc query NAME" would, so the check is
+	// judged from it (its block is the evidence) and needs no read of its
+	// own; that keeps a host without sql_version at one round trip.
+	listed bool
 }
 
 func (c serviceCheck) readCommand(netsh.Options) (string, error) {
+	if c.listed {
+		return netsh.ScListCommand, nil
+	}
 	return netsh.ScQueryCommand(c.service)
 }
 
@@ -202,7 +230,14 @@ func (c serviceCheck) judge(r *readings, o netsh.Options) verdict {
 	if !ok {
 		return vd
 	}
-	st, err := netsh.ParseScQuery(out)
+	var st netsh.ServiceStatus
+	var err error
+	if c.listed {
+		vd.out = netsh.ExcerptService(vd.out, c.service)
+		st, err = c.fromList(r)
+	} else {
+		st, err = netsh.ParseScQuery(out)
+	}
 	if err != nil {
 		vd.err = err
 		return vd
@@ -212,6 +247,21 @@ func (c serviceCheck) judge(r *readings, o netsh.Options) verdict {
 	}
 	vd.res = netsh.EvaluateService(st, c.running)
 	return vd
+}
+
+// fromList finds the service in the service list; a service the list does
+// not show is not installed, as "sc query NAME" would say (FAILED 1060).
+func (c serviceCheck) fromList(r *readings) (netsh.ServiceStatus, error) {
+	entries, err := r.services()
+	if err != nil {
+		return netsh.ServiceStatus{}, err
+	}
+	for _, e := range entries {
+		if strings.EqualFold(e.Name, c.service) {
+			return e.Status(), nil
+		}
+	}
+	return netsh.ServiceStatus{Name: c.service}, nil
 }
 
 func (serviceCheck) worstCaseWrites(netsh.Options) ([]string, error) { return nil, nil }

@@ -1,12 +1,14 @@
 package playbook_test
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/winfleet/winfleet/lab/winsim"
 	"github.com/winfleet/winfleet/playbook"
+	"github.com/winfleet/winfleet/playbook/netsh"
 	"github.com/winfleet/winfleet/remote"
 )
 
@@ -339,7 +341,7 @@ func TestUnsafeDiscoveredPath(t *testing.T) {
 	h := startHost(t, "sql01", winsim.Config{Version: winsim.Win2019, SSIS: []winsim.SSIS{{Version: 130, Root: `D:\R&D\Microsoft SQL Server`}}})
 	r := playbook.Run(t.Context(), builtin(t), []playbook.Target{h.target(nil)}, remoteDialer{}, playbook.Options{Mode: playbook.ModeApply})[0]
 	t.Logf("%s: %s", r.Status, r.Reason)
-	if r.Status != playbook.StatusError || !strings.Contains(r.Reason, `host sql01: builtin:ssis-firewall:`) || !strings.Contains(r.Reason, `var "ssis_program" (set at sc qc MsDtsServer130): refused`) {
+	if r.Status != playbook.StatusError || !strings.Contains(r.Reason, `host sql01: builtin:ssis-firewall:`) || !strings.Contains(r.Reason, `var "ssis_program" (set at `+netsh.SSISSearchCommand+`): refused`) {
 		t.Errorf("status %s reason %q, want error refusing var ssis_program on sql01", r.Status, r.Reason)
 	}
 	if n := h.writes(); n != 0 {
@@ -403,5 +405,43 @@ func TestLegacyRollback(t *testing.T) {
 	before := h.writes()
 	if r := playbook.Run(t.Context(), rb, ts, remoteDialer{}, o)[0]; r.Status != playbook.StatusCompliant || h.writes() != before {
 		t.Errorf("second rollback: %s (%s), %d writes", r.Status, r.Reason, h.writes()-before)
+	}
+}
+
+// TestServiceEvidence: without sql_version the SSIS service's state is
+// judged from the service list that discovery reads, and the report keeps
+// that service's block of it, not the whole list; with sql_version (no
+// list read) it is sc query of the service.
+func TestServiceEvidence(t *testing.T) {
+	cfg := winsim.Config{Version: winsim.Win2019, SSIS: []winsim.SSIS{{Version: 130, Stopped: true}},
+		Rules: []winsim.Rule{rpcRule(), ssisRule("SSIS Service", ssis130)}}
+	for _, tt := range []struct {
+		vars map[string]any
+		read string
+	}{
+		{nil, netsh.ScListCommand},
+		{map[string]any{"sql_version": "130"}, "sc query MsDtsServer130"},
+	} {
+		h := startHost(t, "sql01", cfg)
+		r := playbook.Run(t.Context(), builtin(t), []playbook.Target{h.target(tt.vars)}, remoteDialer{}, playbook.Options{Mode: playbook.ModeScan})[0]
+		var c *playbook.CheckResult
+		for i := range r.Checks {
+			if r.Checks[i].ID == "ssis-running-130" {
+				c = &r.Checks[i]
+			}
+		}
+		if c == nil {
+			t.Fatalf("%v: no ssis-running-130 check in %+v", tt.vars, r)
+		}
+		if c.Status != playbook.CheckFail || !slices.Equal(c.Commands, []string{tt.read}) || c.Actual != "stopped" {
+			t.Errorf("%v: %s %q, commands %q; want fail (stopped) read by %q", tt.vars, c.Status, c.Actual, c.Commands, tt.read)
+		}
+		if !strings.Contains(c.Output, "SERVICE_NAME: MsDtsServer130") || !strings.Contains(c.Output, "STATE              : 1  STOPPED") ||
+			strings.Contains(c.Output, "SERVICE_NAME: WinRM") {
+			t.Errorf("%v: output %q, want MsDtsServer130's block only", tt.vars, c.Output)
+		}
+		if tt.read == netsh.ScListCommand && !strings.Contains(c.Output, "services not shown: only MsDtsServer130 is kept]") {
+			t.Errorf("output %q does not say the rest of the list was left out", c.Output)
+		}
 	}
 }

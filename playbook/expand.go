@@ -14,10 +14,10 @@ import (
 // ssisInstall is one SSIS version found on (or declared for) a host.
 type ssisInstall struct {
 	v       netsh.SSISVersion
-	program string // MsDtsSrvr.exe path: sc qc's, or the plan's guess
+	program string // MsDtsSrvr.exe path: as the host told it, or the plan's guess
 	dirNum  int
-	// source says where program came from, for errors: the sc qc command
-	// that read it, or "" before it was read.
+	// source says where program came from, for errors: the command that
+	// read it (the SSIS search or sc qc), or "" before it was read.
 	source string
 }
 
@@ -63,7 +63,8 @@ func ssisVarsFor(in ssisInstall, newest bool) map[string]inventory.Var {
 
 // expand resolves every item of pb for a host. installs are the SSIS
 // versions found on it; with discovered false (before discovery) each: ssis
-// items are left out. An error is returned for problems that make
+// items are left out. listed says the host's discovery reads the service
+// list: service checks are then judged from it (see serviceCheck). An error is returned for problems that make
 // the whole host unusable (an undefined when: var); an item that cannot be
 // resolved becomes an unresolved check carrying its error.
 //
@@ -71,7 +72,7 @@ func ssisVarsFor(in ssisInstall, newest bool) map[string]inventory.Var {
 // place in the playbook: they depend on v alone, so a host that is planned
 // again as it learns its facts (three times per scan) resolves them once.
 // A memo belongs to one host's v.
-func expand(pb *Playbook, v vars, installs []ssisInstall, discovered bool, memo map[int]check) ([]check, error) {
+func expand(pb *Playbook, v vars, installs []ssisInstall, discovered, listed bool, memo map[int]check) ([]check, error) {
 	var out []check
 	newest := -1
 	for i, in := range installs {
@@ -117,7 +118,7 @@ func expand(pb *Playbook, v vars, installs []ssisInstall, discovered bool, memo 
 		errs = append(errs, each(d.Item, func(v vars, sfx string) check { return resolveDCOM(d, v, sfx) }))
 	}
 	for _, s := range pb.Services {
-		errs = append(errs, each(s.Item, func(v vars, sfx string) check { return resolveService(s, v, sfx) }))
+		errs = append(errs, each(s.Item, func(v vars, sfx string) check { return resolveService(s, v, sfx, listed) }))
 	}
 	return out, errors.Join(errs...)
 }
@@ -254,7 +255,7 @@ func resolveDCOM(d DCOMItem, v vars, sfx string) check {
 	return registryCheck{it, want}
 }
 
-func resolveService(s ServiceItem, v vars, sfx string) check {
+func resolveService(s ServiceItem, v vars, sfx string, listed bool) check {
 	it, err := resolveName(s.Item, v, sfx)
 	if err != nil {
 		return unresolved{it, err}
@@ -266,7 +267,7 @@ func resolveService(s ServiceItem, v vars, sfx string) check {
 	if _, err := netsh.ScQueryCommand(name); err != nil {
 		return unresolved{it, unsafe(err, v, s.Service)}
 	}
-	return serviceCheck{it, name, s.State != Stopped}
+	return serviceCheck{it, name, s.State != Stopped, listed}
 }
 
 // ssisFromVar returns the SSIS version named by the sql_version var, or

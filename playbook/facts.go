@@ -30,29 +30,55 @@ type FactCache interface {
 	Remember(host string, f HostFacts)
 }
 
-// speculate returns the reads that the host's cached facts call for, to be
-// sent in the first round trip alongside discovery. When the facts still
-// hold, the host needs no second round trip. The guess only chooses what
-// is read early: discovery runs as always, every check is planned from
-// what the host answers now, and a wrong guess costs a few reads whose
-// answers nothing uses. Nothing from the cache reaches a command line
-// unchecked: the dialect must be one of the two, and service names go
-// through the same checks as discovered ones. A cache the guess cannot use,
-// or one about another address, is ignored.
+// speculate returns the reads that a guess of the host's facts calls for,
+// to be sent in the first round trip alongside discovery: a host whose
+// facts match the guess needs no second round trip. The guess is what an
+// earlier run found on the host (the fact cache), else the common case:
+// an unknown dialect is advfirewall (every Windows since 2008), and the
+// SSIS programs come from round trip 1's SSIS search. The guess only
+// chooses what is read early: discovery runs as always, every check is
+// planned from what the host answers now, and a wrong guess costs a few
+// reads whose answers nothing uses (a Windows 2003 host is sent an
+// advfirewall read it does not know). Nothing from the cache reaches a
+// command line unchecked: the dialect must be one of the two, and service
+// names go through the same checks as discovered ones. A cache entry the
+// guess cannot use, or one about another address, is ignored.
 func (h *hostRun) speculate() []string {
-	c := h.x.o.Facts
-	if c == nil || h.f.dialect != "" && h.f.known {
+	if h.f.dialect != "" && h.f.known {
 		return nil
+	}
+	guess := h.f
+	if guess.dialect == "" {
+		guess.dialect = netsh.Advfirewall
+	}
+	if g, ok := h.cachedGuess(); ok {
+		guess = g
+	}
+	// An item the guess leaves unresolved (no SSIS installed) reads
+	// nothing; the others' reads are still worth sending.
+	p, err := planReads(h.x.pb, h.v, guess, h.opts, h.memo)
+	if err != nil {
+		return nil
+	}
+	return p.all()
+}
+
+// cachedGuess is the host's facts completed with what the fact cache holds
+// for it; ok is false when there is no usable entry.
+func (h *hostRun) cachedGuess() (facts, bool) {
+	c := h.x.o.Facts
+	if c == nil {
+		return facts{}, false
 	}
 	hf, ok := c.Facts(h.t.Name)
 	if !ok || hf.Address != h.t.Address {
-		return nil
+		return facts{}, false
 	}
 	g := h.f
 	if g.dialect == "" {
 		d, err := netsh.ParseDialect(hf.Dialect)
 		if err != nil {
-			return nil
+			return facts{}, false
 		}
 		g.dialect = d
 	}
@@ -63,20 +89,19 @@ func (h *hostRun) speculate() []string {
 		}
 		vs := ssisFromList(entries)
 		if len(vs) != len(hf.SSISServices) {
-			return nil // a name that is not an SSIS service
+			return facts{}, false // a name that is not an SSIS service
 		}
 		g.installs, g.known = installsOf(vs...), true
-	}
-	p, err := planReads(h.x.pb, h.v, g, h.opts, h.memo)
-	if err != nil {
-		return nil
-	}
-	for _, ch := range p.checks {
-		if resolveErr(ch) != nil {
-			return nil
+		if g.dialect == netsh.Advfirewall {
+			// Windows 2008 and later: the SSIS search of round trip 1
+			// gives the programs, sc qc is not needed. reg.exe 3.0
+			// (2003, legacy) cannot search: sc qc is read with it.
+			for i := range g.installs {
+				g.installs[i].source = netsh.SSISSearchCommand
+			}
 		}
 	}
-	return p.all()
+	return g, true
 }
 
 // remember stores the facts this host's discovery found, once it is

@@ -37,45 +37,69 @@ func (c *memFacts) Remember(host string, f playbook.HostFacts) {
 // TestFactCache checks that cached facts only decide what the first round
 // trip reads: a host whose facts held is done in one round trip, and with
 // any cache — right, stale, empty or hostile — every result is the one a run
-// without a cache gets.
+// without a cache gets. A Windows 2008+ host needs no cache for one round
+// trip (the SSIS search and the advfirewall guess do it); a legacy host
+// (2003: its dialect and reg.exe are not the guess) needs it.
 func TestFactCache(t *testing.T) {
 	ssis150D := winsim.SSIS{Version: 150, Root: `D:\Program Files\Microsoft SQL Server`}
-	host := winsim.Config{Version: winsim.Win2019, SSIS: []winsim.SSIS{ssis130, ssis150D},
+	modern := winsim.Config{Version: winsim.Win2019, SSIS: []winsim.SSIS{ssis130, ssis150D},
 		Rules: []winsim.Rule{rpcRule(), ssisRule("SSIS Service 130", ssis130)}}
+	ssis90 := winsim.SSIS{Version: 90}
+	ssis100 := winsim.SSIS{Version: 100}
+	w2003 := winsim.Config{Version: winsim.Win2003, SSIS: []winsim.SSIS{ssis90, ssis100},
+		Rules: []winsim.Rule{rpcRule(), ssisRule("SSIS Service 90", ssis90)}}
 	found := playbook.HostFacts{Dialect: "advfirewall", SSISKnown: true, SSISServices: []string{"MsDtsServer130", "MsDtsServer150"}}
-	elsewhere := found
+	found2003 := playbook.HostFacts{Dialect: "legacy", SSISKnown: true, SSISServices: []string{"MsDtsServer", "MsDtsServer100"}}
+	elsewhere := found2003
 	elsewhere.Address = "127.0.0.1:1" // the name pointed at another host then
 	tests := []struct {
 		name   string
+		host   winsim.Config
 		mode   playbook.Mode
 		cached *playbook.HostFacts
 		want   int // round trips
 	}{
-		{"scan, no cache entry", playbook.ModeScan, nil, 2},
-		{"scan, facts held", playbook.ModeScan, &found, 1},
-		{"scan, SSIS upgraded since", playbook.ModeScan, &playbook.HostFacts{Dialect: "advfirewall", SSISKnown: true, SSISServices: []string{"MsDtsServer130", "MsDtsServer140"}}, 2},
-		{"scan, SSIS removed since", playbook.ModeScan, &playbook.HostFacts{Dialect: "advfirewall", SSISKnown: true}, 2},
-		{"scan, dialect wrong", playbook.ModeScan, &playbook.HostFacts{Dialect: "legacy", SSISKnown: true, SSISServices: found.SSISServices}, 2},
-		{"scan, SSIS not looked for", playbook.ModeScan, &playbook.HostFacts{Dialect: "advfirewall"}, 2},
-		{"scan, hostile service name", playbook.ModeScan, &playbook.HostFacts{Dialect: "advfirewall", SSISKnown: true, SSISServices: []string{"MsDtsServer130 & calc"}}, 2},
-		{"scan, facts of another address", playbook.ModeScan, &elsewhere, 2},
-		{"scan, hostile dialect", playbook.ModeScan, &playbook.HostFacts{Dialect: "advfirewall & calc", SSISKnown: true, SSISServices: found.SSISServices}, 2},
-		{"apply, facts held: read, write, verify", playbook.ModeApply, &found, 3},
-		{"apply, no cache entry: read, read, write, verify", playbook.ModeApply, nil, 4},
+		{"2019 scan, no cache entry", modern, playbook.ModeScan, nil, 1},
+		{"2019 scan, facts held", modern, playbook.ModeScan, &found, 1},
+		{"2019 scan, SSIS upgraded since", modern, playbook.ModeScan, &playbook.HostFacts{Dialect: "advfirewall", SSISKnown: true, SSISServices: []string{"MsDtsServer130", "MsDtsServer140"}}, 1},
+		{"2019 scan, SSIS removed since", modern, playbook.ModeScan, &playbook.HostFacts{Dialect: "advfirewall", SSISKnown: true}, 1},
+		{"2019 scan, dialect wrong", modern, playbook.ModeScan, &playbook.HostFacts{Dialect: "legacy", SSISKnown: true, SSISServices: found.SSISServices}, 2},
+		{"2019 scan, hostile service name", modern, playbook.ModeScan, &playbook.HostFacts{Dialect: "advfirewall", SSISKnown: true, SSISServices: []string{"MsDtsServer130 & calc"}}, 1},
+		{"2019 scan, hostile dialect", modern, playbook.ModeScan, &playbook.HostFacts{Dialect: "advfirewall & calc", SSISKnown: true, SSISServices: found.SSISServices}, 1},
+		{"2019 apply, facts held: read, write, verify", modern, playbook.ModeApply, &found, 3},
+		{"2019 apply, no cache entry: read, write, verify", modern, playbook.ModeApply, nil, 3},
+		{"2003 scan, no cache entry", w2003, playbook.ModeScan, nil, 2},
+		{"2003 scan, facts held", w2003, playbook.ModeScan, &found2003, 1},
+		{"2003 scan, SSIS upgraded since", w2003, playbook.ModeScan, &playbook.HostFacts{Dialect: "legacy", SSISKnown: true, SSISServices: []string{"MsDtsServer"}}, 2},
+		{"2003 scan, SSIS removed since", w2003, playbook.ModeScan, &playbook.HostFacts{Dialect: "legacy", SSISKnown: true}, 2},
+		{"2003 scan, dialect wrong", w2003, playbook.ModeScan, &playbook.HostFacts{Dialect: "advfirewall", SSISKnown: true, SSISServices: found2003.SSISServices}, 2},
+		{"2003 scan, SSIS not looked for", w2003, playbook.ModeScan, &playbook.HostFacts{Dialect: "legacy"}, 2},
+		{"2003 scan, hostile service name", w2003, playbook.ModeScan, &playbook.HostFacts{Dialect: "legacy", SSISKnown: true, SSISServices: []string{"MsDtsServer100 & calc"}}, 2},
+		{"2003 scan, facts of another address", w2003, playbook.ModeScan, &elsewhere, 2},
+		{"2003 scan, hostile dialect", w2003, playbook.ModeScan, &playbook.HostFacts{Dialect: "legacy & calc", SSISKnown: true, SSISServices: found2003.SSISServices}, 2},
+		{"2003 apply, facts held: read, write, verify", w2003, playbook.ModeApply, &found2003, 3},
+		{"2003 apply, no cache entry: read, read, write, verify", w2003, playbook.ModeApply, nil, 4},
 	}
-	// What a run without a cache finds, per mode.
-	want := map[playbook.Mode]playbook.HostResult{}
-	for _, mode := range []playbook.Mode{playbook.ModeScan, playbook.ModeApply} {
-		h := startHost(t, "sql01", host)
-		want[mode] = playbook.Run(t.Context(), builtin(t), []playbook.Target{h.target(nil)}, remoteDialer{}, playbook.Options{Mode: mode})[0]
-		if failed(want[mode].Status) {
-			t.Fatalf("%s without a cache: %s: %s", mode, want[mode].Status, want[mode].Reason)
+	// What a run without a cache finds, per host and mode.
+	type key struct {
+		v    winsim.Version
+		mode playbook.Mode
+	}
+	want := map[key]playbook.HostResult{}
+	for _, cfg := range []winsim.Config{modern, w2003} {
+		for _, mode := range []playbook.Mode{playbook.ModeScan, playbook.ModeApply} {
+			h := startHost(t, "sql01", cfg)
+			r := playbook.Run(t.Context(), builtin(t), []playbook.Target{h.target(nil)}, remoteDialer{}, playbook.Options{Mode: mode})[0]
+			if failed(r.Status) {
+				t.Fatalf("%s %s without a cache: %s: %s", cfg.Version, mode, r.Status, r.Reason)
+			}
+			want[key{cfg.Version, mode}] = r
 		}
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			h := startHost(t, "sql01", host)
+			h := startHost(t, "sql01", tt.host)
 			c := &memFacts{}
 			if tt.cached != nil {
 				f := *tt.cached
@@ -87,7 +111,7 @@ func TestFactCache(t *testing.T) {
 			got := playbook.Run(t.Context(), builtin(t), []playbook.Target{h.target(nil)}, remoteDialer{}, playbook.Options{Mode: tt.mode, Facts: c})[0]
 			opts := cmp.Options{cmpopts.IgnoreFields(playbook.HostResult{}, "Address", "Duration", "Err"), cmpopts.IgnoreFields(playbook.CheckResult{}, "Err"),
 				cmpopts.IgnoreUnexported(playbook.CheckResult{})}
-			if d := cmp.Diff(want[tt.mode], got, opts); d != "" {
+			if d := cmp.Diff(want[key{tt.host.Version, tt.mode}], got, opts); d != "" {
 				t.Errorf("result differs from a run without a cache (-without +with):\n%s", d)
 			}
 			if n := h.commands(); n != tt.want {
@@ -99,6 +123,9 @@ func TestFactCache(t *testing.T) {
 				}
 			}
 			want := found
+			if tt.host.Version == winsim.Win2003 {
+				want = found2003
+			}
 			want.Address = h.srv.Addr()
 			if f, _ := c.Facts("sql01"); !cmp.Equal(f, want) {
 				t.Errorf("remembered %+v, want %+v", f, want)

@@ -23,34 +23,51 @@ func goodHost(tb testing.TB, name string, opts ...winrmtest.Option) *labHost {
 
 // TestRoundTrips checks the documented minimum number of round trips
 // (WinRM Command requests, one per RunBatch) against the emulator's log.
+// Round trip 1 reads discovery (ver, the service list, the SSIS search) and
+// every read the common case needs (advfirewall), so a Windows 2008+ host
+// is read in one; a 2003 host (legacy dialect, reg.exe without search)
+// takes a second, as does a host whose search answer cannot be read.
 func TestRoundTrips(t *testing.T) {
+	ssis100 := winsim.SSIS{Version: 100}
+	modern := winsim.Config{Version: winsim.Win2019, SSIS: []winsim.SSIS{ssis130}}
+	w2003 := winsim.Config{Version: winsim.Win2003, SSIS: []winsim.SSIS{ssis100}}
+	garbled := modern
+	garbled.Faults.Canned = []winsim.Canned{{Match: `^reg query .*MsDtsSrvr\.exe /d$`, Stdout: "\r\nEnde der Suche: 1 Übereinstimmung(en) gefunden.\r\n"}}
 	tests := []struct {
 		name  string
+		host  winsim.Config
 		mode  playbook.Mode
 		vars  map[string]any
 		rules bool
 		want  int
 	}{
-		{"scan, discovery", playbook.ModeScan, nil, true, 2},
-		{"scan, dialect known, discovery", playbook.ModeScan, map[string]any{"dialect": "advfirewall"}, true, 2},
-		{"scan, sql_version only", playbook.ModeScan, map[string]any{"sql_version": "130"}, true, 2},
-		{"scan, sql_version and windows_version", playbook.ModeScan, map[string]any{"sql_version": "130", "windows_version": "2019"}, true, 1},
-		{"scan, sql_version and dialect", playbook.ModeScan, map[string]any{"sql_version": "2016", "dialect": "advfirewall"}, true, 1},
-		{"apply, compliant host", playbook.ModeApply, nil, true, 2},
-		{"apply, drifted host: read, read, write, verify", playbook.ModeApply, nil, false, 4},
-		{"apply, drifted host, vars known: read, write, verify", playbook.ModeApply, map[string]any{"sql_version": "130", "dialect": "advfirewall"}, false, 3},
+		{"scan, discovery", modern, playbook.ModeScan, nil, true, 1},
+		{"scan, dialect known, discovery", modern, playbook.ModeScan, map[string]any{"dialect": "advfirewall"}, true, 1},
+		{"scan, sql_version only", modern, playbook.ModeScan, map[string]any{"sql_version": "130"}, true, 1},
+		{"scan, sql_version and windows_version", modern, playbook.ModeScan, map[string]any{"sql_version": "130", "windows_version": "2019"}, true, 1},
+		{"scan, sql_version and dialect", modern, playbook.ModeScan, map[string]any{"sql_version": "2016", "dialect": "advfirewall"}, true, 1},
+		{"scan, search answer unreadable: sc qc", garbled, playbook.ModeScan, nil, true, 2},
+		{"scan, 2003: legacy reads and sc qc", w2003, playbook.ModeScan, nil, true, 2},
+		{"scan, 2003, dialect known: sc qc", w2003, playbook.ModeScan, map[string]any{"windows_version": "2003"}, true, 2},
+		{"scan, 2003, sql_version and dialect", w2003, playbook.ModeScan, map[string]any{"sql_version": "100", "dialect": "legacy"}, true, 1},
+		{"apply, compliant host", modern, playbook.ModeApply, nil, true, 1},
+		{"apply, drifted host: read, write, verify", modern, playbook.ModeApply, nil, false, 3},
+		{"apply, drifted 2003 host: read, read, write, verify", w2003, playbook.ModeApply, nil, false, 4},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			cfg := winsim.Config{Version: winsim.Win2019, SSIS: []winsim.SSIS{ssis130}}
+			cfg := tt.host
 			if tt.rules {
-				cfg.Rules = []winsim.Rule{rpcRule(), ssisRule("SSIS Service", ssis130)}
+				cfg.Rules = []winsim.Rule{rpcRule(), ssisRule("SSIS Service", cfg.SSIS[0])}
 			}
 			h := startHost(t, "sql01", cfg)
 			r := playbook.Run(t.Context(), builtin(t), []playbook.Target{h.target(tt.vars)}, remoteDialer{}, playbook.Options{Mode: tt.mode})[0]
 			if failed(r.Status) {
 				t.Fatalf("status %s: %s", r.Status, r.Reason)
+			}
+			if tt.rules && r.Status != playbook.StatusCompliant {
+				t.Errorf("status %s (%s), want compliant", r.Status, r.Reason)
 			}
 			if got := h.commands(); got != tt.want {
 				var lines []string

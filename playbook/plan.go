@@ -86,7 +86,7 @@ func planHost(pb *Playbook, t Target, o Options) HostPlan {
 	if err != nil {
 		return fail(err)
 	}
-	f := facts{dialect: d, known: haveSV}
+	f := facts{dialect: d, known: haveSV, listed: !haveSV}
 	if haveSV {
 		root, _, _, err := v.lookupText("ssis_root")
 		if err != nil {

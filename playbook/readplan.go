@@ -18,14 +18,21 @@ type facts struct {
 	// known says installs is complete: sql_version named it, or the
 	// service list was read.
 	known bool
+	// listed says discovery reads the service list and the SSIS search
+	// (no sql_version var): the list also gives every service's state, so
+	// service checks are judged from it, and the search gives the SSIS
+	// programs, so sc qc is read only for a version it did not find.
+	listed bool
 }
 
 // readPlan is what a host must be asked, and the checks that result, for
 // what is known. It is pure: Run computes it before and after each round
 // trip, and Plan computes it once, offline, from the vars.
 type readPlan struct {
-	// discovery is ver, net session and the SSIS discovery: the service
-	// list while the versions are unknown, then sc qc of each version.
+	// discovery is ver, net session and the SSIS discovery: with
+	// sql_version sc qc of that version; without it the service list and
+	// the SSIS search, then sc qc of a version whose program the search
+	// did not give (reg.exe 3.0 cannot search).
 	discovery []string
 	// checks are the items resolved with these facts; each: ssis items
 	// only once the versions are known.
@@ -46,19 +53,20 @@ func planReads(pb *Playbook, v vars, f facts, o netsh.Options, memo map[int]chec
 		return readPlan{}, err
 	}
 	p := readPlan{discovery: []string{netsh.VerCommand, netsh.NetSessionCommand}}
-	switch {
-	case needSSIS && !f.known:
-		p.discovery = append(p.discovery, netsh.ScListCommand)
-	case needSSIS:
-		for _, in := range f.installs {
-			qc, err := netsh.ScQcCommand(in.v.Service)
-			if err != nil {
-				return readPlan{}, err
-			}
-			p.discovery = appendNew(p.discovery, qc)
-		}
+	if needSSIS && f.listed {
+		p.discovery = append(p.discovery, netsh.ScListCommand, netsh.SSISSearchCommand)
 	}
-	if p.checks, err = expand(pb, v, f.installs, f.known || !needSSIS, memo); err != nil {
+	for _, in := range f.installs {
+		if !needSSIS || in.source != "" {
+			continue // the search gave its program
+		}
+		qc, err := netsh.ScQcCommand(in.v.Service)
+		if err != nil {
+			return readPlan{}, err
+		}
+		p.discovery = appendNew(p.discovery, qc)
+	}
+	if p.checks, err = expand(pb, v, f.installs, f.known || !needSSIS, needSSIS && f.listed, memo); err != nil {
 		return readPlan{}, err
 	}
 	o.Dialect = f.dialect

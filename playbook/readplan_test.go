@@ -38,8 +38,8 @@ func testExpandMemo(t *testing.T, pb *Playbook, v vars) {
 		{"after sc qc", read, true},
 		{"nothing installed", nil, true},
 	} {
-		want, werr := expand(pb, v, st.installs, st.discovered, nil)
-		got, gerr := expand(pb, v, st.installs, st.discovered, memo)
+		want, werr := expand(pb, v, st.installs, st.discovered, true, nil)
+		got, gerr := expand(pb, v, st.installs, st.discovered, true, memo)
 		if (werr == nil) != (gerr == nil) {
 			t.Fatalf("%s: error %v with the memo, %v without", st.name, gerr, werr)
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/winfleet/winfleet/playbook/netsh"
@@ -52,8 +53,8 @@ func (x *executor) host(runCtx, hctx context.Context, t Target, logon *logonTick
 	for _, s := range []step{
 		{"resolve", h.resolve},   // vars, dialect, SSIS version, read plan: refuse bad values before connecting
 		{"connect", h.connect},   // open the WinRM shell
-		{"discover", h.discover}, // round trip 1: ver, elevation, SSIS discovery, the reads already known or the cached facts call for
-		{"read", h.read},         // round trip 2 (none when the cached facts held): sc qc of the discovered services, the remaining reads
+		{"discover", h.discover}, // round trip 1: ver, elevation, SSIS discovery, the reads already known or guessed (speculate)
+		{"read", h.read},         // round trip 2, when the guess missed: sc qc where the SSIS search could not tell, the remaining reads
 		{"judge", h.judge},       // verdict per check; scan and check mode end here
 		{"converge", h.converge}, // apply: send the minimal writes
 		{"verify", h.verify},     // apply: read again; changed only if compliant now
@@ -84,7 +85,7 @@ func (h *hostRun) resolve() bool {
 		return h.failErr(err)
 	}
 	h.opts = netsh.Options{Env: netsh.DefaultEnv(), BlockScan: bs, Dialect: d}
-	h.f = facts{dialect: d, known: haveSV}
+	h.f = facts{dialect: d, known: haveSV, listed: !haveSV}
 	if haveSV {
 		h.f.installs = installsOf(sv)
 	}
@@ -173,14 +174,36 @@ func (h *hostRun) discover() bool {
 		return h.readError(&netsh.OutputError{Command: netsh.NetSessionCommand, Raw: rawOutput(o), Err: netsh.ErrNotElevated}, netsh.NetSessionCommand)
 	}
 	if !h.f.known && h.r.has(netsh.ScListCommand) {
-		entries, err := netsh.ParseScList(h.r.out[netsh.ScListCommand])
+		entries, err := h.r.services()
 		if err != nil {
 			return h.readError(err, netsh.ScListCommand)
 		}
 		h.f.installs = installsOf(ssisFromList(entries)...)
 		h.f.known = true
+		if ver.Major >= 6 {
+			h.programsFromSearch()
+		}
 	}
 	return true
+}
+
+// programsFromSearch takes the SSIS programs from the SSIS search of round
+// trip 1. The search only saves sc qc's round trip: an answer it cannot
+// read (another language, a reg.exe that cannot search) leaves the
+// programs to sc qc, as does a version it did not find.
+func (h *hostRun) programsFromSearch() {
+	found, err := netsh.ParseServiceSearch(h.r.out[netsh.SSISSearchCommand])
+	if err != nil {
+		return
+	}
+	for i, in := range h.f.installs {
+		for _, s := range found {
+			if strings.EqualFold(s.Service, in.v.Service) {
+				h.f.installs[i].program, h.f.installs[i].source = s.Executable, netsh.SSISSearchCommand
+				break
+			}
+		}
+	}
 }
 
 func (h *hostRun) read() bool {
@@ -194,8 +217,8 @@ func (h *hostRun) read() bool {
 	}
 	for i, in := range h.f.installs {
 		qc, err := netsh.ScQcCommand(in.v.Service)
-		if err != nil || !h.r.has(qc) {
-			continue // no each: ssis item applies: nothing asked sc qc
+		if err != nil || in.source != "" || !h.r.has(qc) {
+			continue // the search gave the program, or nothing asked sc qc (no each: ssis item applies)
 		}
 		cfg, err := netsh.ParseScQc(h.r.out[qc])
 		if err != nil {

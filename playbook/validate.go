@@ -25,7 +25,7 @@ func staticCheck(pb *Playbook) error {
 	}
 	v := vars{layers: []map[string]inventory.Var{inventory.VarsFrom("a when: var the inventory may set", gates), pb.Vars}}
 	stand := installsOf(netsh.SSISVersions()[len(netsh.SSISVersions())-1])
-	checks, err := expand(pb, v, stand, true, nil)
+	checks, err := expand(pb, v, stand, true, false, nil)
 	if err != nil {
 		return err // a playbook var that is not a boolean, named at its line
 	}
