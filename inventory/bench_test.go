@@ -51,3 +51,35 @@ func BenchmarkLoad50k(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkSelectFile1000 selects 1,000 hosts named one per line in an
+// @file (a bench run's or a CI job's host list) out of 10,000: literal
+// names are looked up, no regexp is compiled for them.
+func BenchmarkSelectFile1000(b *testing.B) {
+	var inv, list strings.Builder
+	inv.WriteString("[sql]\n")
+	for i := range 10000 {
+		fmt.Fprintf(&inv, "sql%05d.corp.example\n", i)
+		if i%10 == 0 {
+			fmt.Fprintf(&list, "sql%05d.corp.example\n", i)
+		}
+	}
+	dir := b.TempDir()
+	invPath, listPath := filepath.Join(dir, "hosts.ini"), filepath.Join(dir, "hosts.txt")
+	for p, s := range map[string]string{invPath: inv.String(), listPath: list.String()} {
+		if err := os.WriteFile(p, []byte(s), 0o644); err != nil {
+			b.Fatal(err)
+		}
+	}
+	loaded, err := Load(invPath)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		hs, err := loaded.Select("@"+listPath, os.ReadFile)
+		if err != nil || len(hs) != 1000 {
+			b.Fatalf("Select = %d hosts, %v", len(hs), err)
+		}
+	}
+}

@@ -25,9 +25,12 @@ type term struct {
 	pos   int
 	file  string // for @file terms: the file to read
 	exact string // the name without a subscript
-	re    *regexp.Regexp
-	glob  bool // may match hosts even when it matches groups
-	sub   *subscript
+	// re matches names; nil for a name without * ? [, which matches
+	// itself only (see matches): an @file of a thousand host names
+	// compiles no regexp.
+	re   *regexp.Regexp
+	glob bool // may match hosts even when it matches groups
+	sub  *subscript
 	// from says where a term read from an @file came from
 	fromFile string
 	fromLine int
@@ -166,12 +169,15 @@ func parseTerm(text string, at int) (term, *PatternError) {
 		t.sub = sub
 	}
 	t.exact = body
+	t.glob = strings.ContainsAny(body, ".?*[")
+	if !strings.ContainsAny(body, "?*[") {
+		return t, nil
+	}
 	re, err := globRegexp(body)
 	if err != nil {
 		return t, &PatternError{Pos: at, Msg: err.Error()}
 	}
 	t.re = re
-	t.glob = strings.ContainsAny(body, ".?*[")
 	return t, nil
 }
 
@@ -352,7 +358,7 @@ func (inv *Inventory) matchTerm(t term) []*Host {
 	}
 	matchedGroup := false
 	for _, g := range inv.groups {
-		if t.re.MatchString(g.Name) {
+		if t.matches(g.Name) {
 			matchedGroup = true
 			for _, h := range g.allHosts() {
 				add(h)
@@ -366,7 +372,7 @@ func (inv *Inventory) matchTerm(t term) []*Host {
 			}
 		} else {
 			for _, h := range inv.hosts {
-				if t.re.MatchString(h.Name) {
+				if t.matches(h.Name) {
 					add(h)
 				}
 			}
@@ -377,6 +383,14 @@ func (inv *Inventory) matchTerm(t term) []*Host {
 		out = applySubscript(out, t.sub)
 	}
 	return out
+}
+
+// matches reports whether a group or host name matches the term.
+func (t term) matches(name string) bool {
+	if t.re == nil {
+		return name == t.exact
+	}
+	return t.re.MatchString(name)
 }
 
 func applySubscript(hs []*Host, s *subscript) []*Host {
