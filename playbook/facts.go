@@ -47,12 +47,13 @@ func (h *hostRun) speculate() []string {
 	if h.f.dialect != "" && h.f.known {
 		return nil
 	}
-	guess := h.f
-	if guess.dialect == "" {
+	guess, ok := h.cachedGuess()
+	if !ok {
+		if h.f.dialect != "" {
+			return nil // nothing to guess: the plan has every read
+		}
+		guess = h.f
 		guess.dialect = netsh.Advfirewall
-	}
-	if g, ok := h.cachedGuess(); ok {
-		guess = g
 	}
 	// An item the guess leaves unresolved (no SSIS installed) reads
 	// nothing; the others' reads are still worth sending.

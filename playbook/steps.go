@@ -215,6 +215,7 @@ func (h *hostRun) read() bool {
 	if !h.replan() || !h.readMissing() {
 		return false
 	}
+	read := false // a program came from sc qc: the checks change
 	for i, in := range h.f.installs {
 		qc, err := netsh.ScQcCommand(in.v.Service)
 		if err != nil || in.source != "" || !h.r.has(qc) {
@@ -229,10 +230,11 @@ func (h *hostRun) read() bool {
 		}
 		h.f.installs[i].program = cfg.Executable
 		h.f.installs[i].source = qc
+		read = true
 	}
 	// With the real program paths the checks are final; any read they
 	// add (none with the built-in dialects) is asked now.
-	if !h.replan() || !h.readMissing() {
+	if read && (!h.replan() || !h.readMissing()) {
 		return false
 	}
 	h.checks = h.plan.checks
