@@ -48,6 +48,12 @@ func (h *hostRun) speculate() []string {
 		return nil
 	}
 	guess, ok := h.cachedGuess()
+	if ok && guess.dialect == netsh.Advfirewall && h.opts.BlockScan {
+		// One advfirewall read serves every rule, and the service list
+		// and the search are read anyway: the SSIS versions the cache
+		// names add no read to the default guess, only planning.
+		ok = false
+	}
 	if !ok {
 		if h.f.dialect != "" {
 			return nil // nothing to guess: the plan has every read
