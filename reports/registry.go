@@ -1,13 +1,14 @@
 package reports
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/winfleet/winfleet/internal/atomicfile"
 )
 
 // A Writer renders a report in one format. Every Writer validates r and o
@@ -213,72 +214,11 @@ func WriteFile(path string, r *Report, format string, o WriteOptions) error {
 	return writeFileAtomic(path, func(w io.Writer) error { return wr(w, r, o) })
 }
 
-func writeFileAtomic(path string, render func(io.Writer) error) (err error) {
-	name := path // errors name the path the user gave
-	if fi, lerr := os.Lstat(path); lerr == nil && fi.Mode()&os.ModeSymlink != 0 {
-		// Replace the file the link points to, not the link: a
-		// "latest.json" symlink into an archive keeps working.
-		target, err := filepath.EvalSymlinks(path)
-		if err != nil {
-			return fmt.Errorf("write report %s: %w", name, err)
-		}
-		path = target
+func writeFileAtomic(path string, render func(io.Writer) error) error {
+	if err := atomicfile.Write(path, 0o644, render); err != nil {
+		return fmt.Errorf("write report %s: %w", path, err)
 	}
-	mode := os.FileMode(0o644)
-	if fi, statErr := os.Stat(path); statErr == nil {
-		if !fi.Mode().IsRegular() {
-			return fmt.Errorf("write report %s: not a regular file", name)
-		}
-		mode = fi.Mode().Perm()
-	}
-	dir, base := filepath.Split(path)
-	if dir == "" {
-		dir = "."
-	}
-	f, err := os.CreateTemp(dir, "."+base+".tmp-*")
-	if err != nil {
-		return fmt.Errorf("write report %s: %w", name, err)
-	}
-	tmp := f.Name()
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(tmp)
-			err = fmt.Errorf("write report %s: %w", name, err)
-		}
-	}()
-	bw := bufio.NewWriterSize(f, 64<<10)
-	if err := render(bw); err != nil {
-		return err
-	}
-	if err := bw.Flush(); err != nil {
-		return err
-	}
-	if err := f.Chmod(mode); err != nil {
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return err
-	}
-	syncDir(dir)
 	return nil
-}
-
-// syncDir makes the rename durable where the platform allows; failure only
-// weakens durability across a crash, not atomicity, so it is not reported.
-func syncDir(dir string) {
-	d, err := os.Open(dir)
-	if err != nil {
-		return
-	}
-	_ = d.Sync()
-	d.Close()
 }
 
 // Write writes r to the target: to stdout for "-", else atomically with

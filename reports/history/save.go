@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strconv"
 
+	"github.com/winfleet/winfleet/internal/atomicfile"
 	"github.com/winfleet/winfleet/reports"
 )
 
@@ -98,7 +99,7 @@ func (s *Store) writeNew(stem string, r *reports.Report) (path string, err error
 		err := os.Link(tmp, path)
 		switch {
 		case err == nil:
-			syncDir(s.dir)
+			atomicfile.SyncDir(s.dir)
 			return path, nil
 		case errors.Is(err, fs.ErrExist):
 			continue
@@ -111,7 +112,7 @@ func (s *Store) writeNew(stem string, r *reports.Report) (path string, err error
 		if err := os.Rename(tmp, path); err != nil {
 			return "", err
 		}
-		syncDir(s.dir)
+		atomicfile.SyncDir(s.dir)
 		return path, nil
 	}
 	return "", fmt.Errorf("%d files with this time and run id already", maxSameName)
@@ -134,15 +135,4 @@ func (s *Store) prune(keep int) ([]string, error) {
 		pruned = append(pruned, p)
 	}
 	return pruned, errors.Join(errs...)
-}
-
-// syncDir makes a new directory entry durable where the platform allows;
-// failure weakens durability across a crash only, so it is not reported.
-func syncDir(dir string) {
-	d, err := os.Open(dir)
-	if err != nil {
-		return
-	}
-	_ = d.Sync()
-	d.Close()
 }

@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/winfleet/winfleet/internal/atomicfile"
 	"github.com/winfleet/winfleet/playbook"
 	"github.com/winfleet/winfleet/reports"
 )
@@ -96,7 +97,7 @@ func openJournal(stdio Stdio, dir string, run reports.Run, hosts []string) (*jou
 		os.Remove(path)
 		return nil, err
 	}
-	syncDir(dir)
+	atomicfile.SyncDir(dir)
 	return j, nil
 }
 
@@ -244,7 +245,7 @@ func (j *journal) close(done bool) error {
 	err := errors.Join(j.err, j.f.Close())
 	if done && err == nil {
 		err = os.Remove(j.path)
-		syncDir(filepath.Dir(j.path))
+		atomicfile.SyncDir(filepath.Dir(j.path))
 		return err
 	}
 	return fmt.Errorf("the write journal %s is kept: `winfleet report recover %s -o json=PATH` turns it into a report", j.path, j.path)
@@ -359,12 +360,4 @@ func journalFiles(dir string) []string {
 	m, _ := filepath.Glob(filepath.Join(dir, "*.journal"))
 	sort.Strings(m)
 	return m
-}
-
-// syncDir makes a directory entry durable where the platform allows.
-func syncDir(dir string) {
-	if d, err := os.Open(dir); err == nil {
-		_ = d.Sync()
-		d.Close()
-	}
 }

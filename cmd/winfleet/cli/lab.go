@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -16,6 +15,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/winfleet/winfleet/internal/atomicfile"
 	"github.com/winfleet/winfleet/lab/fleet"
 	"github.com/winfleet/winfleet/lab/winsim"
 )
@@ -220,29 +220,9 @@ func writeLabFiles(lab *fleet.Lab, fl *fleet.Fleet, o labOptions) error {
 	return nil
 }
 
-// writeFileAtomic writes what write produces to path through a synced
-// temporary file in the same directory and a rename, so path is never
+// writeFileAtomic writes what write produces to path (mode 0600 when new:
+// the lab's inventory and answers, the fact cache) so that it is never
 // half-written.
 func writeFileAtomic(path string, write func(io.Writer) error) error {
-	var buf bytes.Buffer
-	if err := write(&buf); err != nil {
-		return err
-	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(buf.Bytes()); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
+	return atomicfile.Write(path, 0o600, write)
 }
