@@ -68,31 +68,21 @@ func planHost(pb *Playbook, t Target, o Options) HostPlan {
 		return hp
 	}
 	v := hostVars(pb, t)
-	d, err := knownDialect(o, v)
+	f, opts, err := knownFacts(o, v)
 	if err != nil {
 		return fail(err)
 	}
-	if d == "" {
-		d = netsh.Advfirewall
+	if f.dialect == "" {
+		f.dialect, opts.Dialect = netsh.Advfirewall, netsh.Advfirewall
 		hp.Notes = append(hp.Notes, "dialect auto: no dialect or windows_version var, assumed advfirewall (Windows 2008 and later)")
 	}
-	hp.Dialect = string(d)
-	bs, err := blockScan(v)
-	if err != nil {
-		return fail(err)
-	}
-	opts := netsh.Options{Dialect: d, Env: netsh.DefaultEnv(), BlockScan: bs}
-	sv, haveSV, err := ssisFromVar(v)
-	if err != nil {
-		return fail(err)
-	}
-	f := facts{dialect: d, known: haveSV, listed: !haveSV}
-	if haveSV {
+	hp.Dialect = string(f.dialect)
+	if f.known {
 		root, _, _, err := v.lookupText("ssis_root")
 		if err != nil {
 			return fail(err)
 		}
-		f.installs = []ssisInstall{{v: sv, program: sv.ProgramPath(root), dirNum: dirNum(sv.Dir)}}
+		f.installs[0].program = f.installs[0].v.ProgramPath(root)
 	}
 	p, err := planReads(pb, v, f, opts, nil)
 	if err != nil {

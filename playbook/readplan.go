@@ -25,6 +25,30 @@ type facts struct {
 	listed bool
 }
 
+// knownFacts is what the options and a host's vars tell before connecting:
+// the dialect (dialect, windows_version; "" when only ver can tell), the
+// SSIS version (sql_version, its program path a guess until read) and
+// the netsh options (block_scan). Run and Plan both start from it.
+func knownFacts(o Options, v vars) (facts, netsh.Options, error) {
+	d, err := knownDialect(o, v)
+	if err != nil {
+		return facts{}, netsh.Options{}, err
+	}
+	sv, haveSV, err := ssisFromVar(v)
+	if err != nil {
+		return facts{}, netsh.Options{}, err
+	}
+	bs, err := blockScan(v)
+	if err != nil {
+		return facts{}, netsh.Options{}, err
+	}
+	f := facts{dialect: d, known: haveSV, listed: !haveSV}
+	if haveSV {
+		f.installs = installsOf(sv)
+	}
+	return f, netsh.Options{Env: netsh.DefaultEnv(), BlockScan: bs, Dialect: d}, nil
+}
+
 // readPlan is what a host must be asked, and the checks that result, for
 // what is known. It is pure: Run computes it before and after each round
 // trip, and Plan computes it once, offline, from the vars.

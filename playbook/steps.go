@@ -72,22 +72,9 @@ func (h *hostRun) resolve() bool {
 		return h.fail(StatusError, CodeConfig, fmt.Errorf("unknown mode %q (want scan, apply or check)", o.Mode))
 	}
 	h.v = hostVars(h.x.pb, h.t)
-	d, err := knownDialect(o, h.v)
-	if err != nil {
+	var err error
+	if h.f, h.opts, err = knownFacts(o, h.v); err != nil {
 		return h.failErr(err)
-	}
-	sv, haveSV, err := ssisFromVar(h.v)
-	if err != nil {
-		return h.failErr(err)
-	}
-	bs, err := blockScan(h.v)
-	if err != nil {
-		return h.failErr(err)
-	}
-	h.opts = netsh.Options{Env: netsh.DefaultEnv(), BlockScan: bs, Dialect: d}
-	h.f = facts{dialect: d, known: haveSV, listed: !haveSV}
-	if haveSV {
-		h.f.installs = installsOf(sv)
 	}
 	if h.plan, err = planReads(h.x.pb, h.v, h.f, h.opts, h.memo); err != nil {
 		return h.failErr(err)
