@@ -77,8 +77,10 @@ func FuzzParseAdvfirewall(f *testing.F) {
 	})
 }
 
+// FuzzParseServiceSearch feeds the SSIS search's parser, and the service
+// list's parser and excerpt that sit next to it in round trip 1.
 func FuzzParseServiceSearch(f *testing.F) {
-	seedFromTestdata(f, "reg_")
+	seedFromTestdata(f, "reg_", "sc_")
 	f.Fuzz(func(t *testing.T, b []byte, exit int) {
 		o := Output{Command: SSISSearchCommand, Stdout: Decode(b), ExitCode: exit}
 		found, err := ParseServiceSearch(o)
@@ -86,6 +88,13 @@ func FuzzParseServiceSearch(f *testing.F) {
 		for _, s := range found {
 			if s.Service == "" || strings.Contains(s.Service, `\`) || s.Executable == "" && s.ImagePath != "" {
 				t.Fatalf("accepted a malformed service %+v", s)
+			}
+		}
+		list, err := ParseScList(o)
+		checkParseResult(t, o, err)
+		for _, e := range list {
+			if e.Name == "" || e.StateName == "" {
+				t.Fatalf("accepted a service without a name or state %+v", e)
 			}
 		}
 		// The service-list excerpt never panics and keeps what it was given

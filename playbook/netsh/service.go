@@ -207,6 +207,22 @@ func numberName(v string) (int, string, bool) {
 	return n, strings.Join(f[1:], " "), true
 }
 
+// stateOf splits a STATE value, "4  RUNNING", like numberName but without
+// allocating: the name is a substring (a state's name is one word). The
+// service list has one per service.
+func stateOf(v string) (int, string, bool) {
+	num, name, ok := strings.Cut(strings.TrimSpace(v), " ")
+	name = strings.TrimSpace(name)
+	if !ok || name == "" {
+		return 0, "", false
+	}
+	n, err := strconv.Atoi(num)
+	if err != nil {
+		return 0, "", false
+	}
+	return n, name, true
+}
+
 // ParseScQuery parses "sc query NAME". FAILED 1060 gives Installed=false and
 // no error; "Access is denied." is an *OutputError wrapping ErrNotElevated.
 func ParseScQuery(o Output) (ServiceStatus, error) {
@@ -299,7 +315,7 @@ func ParseScList(o Output) ([]ServiceEntry, error) {
 	}
 	out := make([]ServiceEntry, len(blocks))
 	for i, b := range blocks {
-		n, name, ok := numberName(b.field("STATE"))
+		n, name, ok := stateOf(b.field("STATE"))
 		if !ok || b.field("SERVICE_NAME") == "" {
 			return nil, unrecognized(o, "service %d (%q): no STATE line", i+1, b.field("SERVICE_NAME"))
 		}
