@@ -14,6 +14,8 @@ import (
 	"errors"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/winfleet/winfleet/lab/winsim"
 )
 
@@ -182,6 +184,44 @@ func TestCrossDrift(t *testing.T) {
 					t.Errorf("%s: %v", c, err)
 				}
 			}
+		}
+	}
+}
+
+// TestCrossWinsimServiceSearch: the SSIS search and the service list as the
+// simulator answers them, on every version: Vista+ hosts give every SSIS
+// service's program (an install on D: included) and its state; 2003's
+// reg.exe refuses the search, which the parser does not trust.
+func TestCrossWinsimServiceSearch(t *testing.T) {
+	d110 := winsim.SSIS{Version: 110, Root: `D:\Program Files\Microsoft SQL Server`, Stopped: true}
+	s150 := winsim.SSIS{Version: 150}
+	for _, v := range winsim.Versions() {
+		h := winsim.MustNew(winsim.Config{Version: v, SSIS: []winsim.SSIS{s150, d110}})
+		found, err := ParseServiceSearch(simRun(t, h, SSISSearchCommand))
+		if !v.HasAdvfirewall() {
+			if !errors.As(err, new(*UnrecognizedError)) {
+				t.Errorf("%s: search = %+v, %v; want unrecognized (reg.exe 3.0)", v, found, err)
+			}
+			continue
+		}
+		want := []ServiceImage{
+			{Service: "MsDtsServer110", ImagePath: `"` + d110.Program() + `"`, Executable: d110.Program()},
+			{Service: "MsDtsServer150", ImagePath: `"` + s150.Program() + `"`, Executable: s150.Program()},
+		}
+		if err != nil || !cmp.Equal(found, want) {
+			t.Errorf("%s: search = %+v, %v; want %+v", v, found, err, want)
+		}
+		none, err := ParseServiceSearch(simRun(t, winsim.MustNew(winsim.Config{Version: v}), SSISSearchCommand))
+		if err != nil || len(none) != 0 {
+			t.Errorf("%s without SSIS: search = %+v, %v; want none", v, none, err)
+		}
+		list, err := ParseScList(simRun(t, h, ScListCommand))
+		states := map[string]string{}
+		for _, e := range list {
+			states[e.Name] = e.StateName
+		}
+		if err != nil || states["MsDtsServer150"] != "RUNNING" || states["MsDtsServer110"] != "STOPPED" {
+			t.Errorf("%s: list states %v, %v; want MsDtsServer150 RUNNING, MsDtsServer110 STOPPED", v, states, err)
 		}
 	}
 }
