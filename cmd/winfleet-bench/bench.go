@@ -52,10 +52,12 @@ type options struct {
 
 // The fact cache modes a scan is measured in.
 const (
-	// cacheCold: --no-fact-cache, every host read in two round trips.
+	// cacheCold: --no-fact-cache, as a first scan (a 2003 host in two
+	// round trips).
 	cacheCold = "cold"
 	// cacheWarm: --state-dir of the run, whose facts.json the warm-up scan
-	// and every earlier warm scan filled: an unchanged host is read in one.
+	// and every earlier warm scan filled: an unchanged host is read in one
+	// round trip.
 	cacheWarm = "warm"
 	// cacheNone: no cache flag at all, for a build older than the cache.
 	cacheNone = "none"

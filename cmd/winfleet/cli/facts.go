@@ -81,7 +81,7 @@ func openFactCache(stateDir string, log *slog.Logger) *factCache {
 	c := &factCache{path: filepath.Join(stateDir, "facts.json"), now: time.Now, seen: map[string]bool{}}
 	hosts, err := readFacts(c.path)
 	if err != nil {
-		log.Warn("fact cache unreadable; this run reads every host in two round trips and replaces it", "file", c.path, "error", err)
+		log.Warn("fact cache unreadable; this run reads it as a first run would (2003 hosts in two round trips) and replaces it", "file", c.path, "error", err)
 	}
 	c.hosts = hosts
 	return c

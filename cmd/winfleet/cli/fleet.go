@@ -66,9 +66,9 @@ type fleetOptions struct {
 	// without the cache.
 	StateDir      string
 	StateDirGiven bool
-	// NoFactCache turns the fact cache off (--no-fact-cache): every host
-	// is read in two round trips and facts.json is neither read nor
-	// written.
+	// NoFactCache turns the fact cache off (--no-fact-cache): a 2003 host
+	// is read in two round trips (a 2008+ host in one either way) and
+	// facts.json is neither read nor written.
 	NoFactCache bool
 	ConfigFile  string // the config file that was read, "" if none
 }
@@ -94,7 +94,7 @@ func addFleetFlags(cmd *cobra.Command) {
 	f.String("shard", "", "work on one part of the targeted hosts: K/N, auto/N or auto (JOB_COMPLETION_INDEX, WINFLEET_SHARDS); see winfleet report merge")
 	addHistoryFlags(cmd)
 	addStateFlag(cmd)
-	boolFlag(f, "no-fact-cache", "", "do not read or write the fact cache (facts.json in --state-dir): every host is then read in two round trips, as on a first run")
+	boolFlag(f, "no-fact-cache", "", "do not read or write the fact cache (facts.json in --state-dir): a Windows 2003 host is then read in two round trips, as on a first run")
 	boolFlag(f, "quiet", "q", "print the end summary only when a host needs attention (for cron)")
 	addLogFlags(cmd)
 	addConfigFlag(cmd)
