@@ -13,9 +13,10 @@ import (
 )
 
 // BenchmarkLabHostScan measures what one host of a `winfleet scan` costs
-// the lab: a new connection, then Create, Command and Receive twice with the
-// scan's batch lines (discovery, then the playbook's reads), and Delete,
-// served by winrmtest and executed by winsim. The client is a raw HTTP
+// the lab: a new connection, then Create, one Command and Receive with the
+// scan's batch line (discovery with the SSIS search and the playbook's
+// advfirewall read: one round trip), and Delete, served by winrmtest and
+// executed by winsim. The client is a raw HTTP
 // client with ready-made envelopes, so the time and allocations are the
 // lab's, plus a little net/http.
 func BenchmarkLabHostScan(b *testing.B) {
@@ -54,11 +55,8 @@ func cpuTime() time.Duration {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
-// The scan's two batch lines (as remote.RunBatch encodes them).
-const (
-	discoveryLine = `cmd /v:on /c "ver & echo ##WF 0123456789abcdef 0 !ERRORLEVEL! & echo ##WF 0123456789abcdef 0 1>&2 & net session & echo ##WF 0123456789abcdef 1 !ERRORLEVEL! & echo ##WF 0123456789abcdef 1 1>&2 & sc query type= service state= all & echo ##WF 0123456789abcdef 2 !ERRORLEVEL! & echo ##WF 0123456789abcdef 2 1>&2"`
-	readsLine     = `cmd /v:on /c "sc qc MsDtsServer130 & echo ##WF 0123456789abcdef 0 !ERRORLEVEL! & echo ##WF 0123456789abcdef 0 1>&2 & netsh advfirewall firewall show rule name=all dir=in verbose & echo ##WF 0123456789abcdef 1 !ERRORLEVEL! & echo ##WF 0123456789abcdef 1 1>&2 & sc query MsDtsServer130 & echo ##WF 0123456789abcdef 2 !ERRORLEVEL! & echo ##WF 0123456789abcdef 2 1>&2"`
-)
+// The scan's batch line (as remote.RunBatch encodes it) for a 2008+ host.
+const scanLine = `cmd /v:on /c "ver & echo ##WF 0123456789abcdef 0 !ERRORLEVEL! & echo ##WF 0123456789abcdef 0 1>&2 & net session & echo ##WF 0123456789abcdef 1 !ERRORLEVEL! & echo ##WF 0123456789abcdef 1 1>&2 & sc query type= service state= all & echo ##WF 0123456789abcdef 2 !ERRORLEVEL! & echo ##WF 0123456789abcdef 2 1>&2 & reg query HKLM\SYSTEM\CurrentControlSet\Services /s /f MsDtsSrvr.exe /d & echo ##WF 0123456789abcdef 3 !ERRORLEVEL! & echo ##WF 0123456789abcdef 3 1>&2 & netsh advfirewall firewall show rule name=all dir=in verbose & echo ##WF 0123456789abcdef 4 !ERRORLEVEL! & echo ##WF 0123456789abcdef 4 1>&2"`
 
 func rawScan(h LabHost) error {
 	tr := &http.Transport{}
@@ -97,7 +95,7 @@ func rawScan(h LabHost) error {
 		return err
 	}
 	shell := `<w:SelectorSet><w:Selector Name="ShellId">` + between(out, "<rsp:ShellId>", "<") + `</w:Selector></w:SelectorSet>`
-	for _, line := range []string{discoveryLine, readsLine} {
+	for _, line := range []string{scanLine} {
 		out, err := post("http://schemas.microsoft.com/wbem/wsman/1/windows/shell/Command", shell,
 			`<rsp:CommandLine><rsp:Command><![CDATA[`+line+`]]></rsp:Command></rsp:CommandLine>`)
 		if err != nil {
