@@ -183,16 +183,18 @@ func mustRule(params map[string]string) winsim.Rule {
 	return r
 }
 
-// scanBatches are the two batches winfleet's scan sends per host
-// (discovery, then the reads of the ssis-firewall playbook).
+// scanBatches are the batches winfleet's scan sends to a Windows 2008+
+// host: one, discovery (with the SSIS search) and the reads of the
+// ssis-firewall playbook together.
 var scanBatches = [][]string{
-	{"ver", "net session", "sc query type= service state= all"},
-	{"sc qc MsDtsServer130", "netsh advfirewall firewall show rule name=all dir=in verbose", "sc query MsDtsServer130"},
+	{"ver", "net session", "sc query type= service state= all",
+		`reg query HKLM\SYSTEM\CurrentControlSet\Services /s /f MsDtsSrvr.exe /d`,
+		"netsh advfirewall firewall show rule name=all dir=in verbose"},
 }
 
 // BenchmarkHostScan measures what a fleet scan costs the client per host:
-// Dial, the two batches of the ssis-firewall scan on a new connection, and
-// Close (Create, Command, Receive, Command, Receive, Delete).
+// Dial, the batch of the ssis-firewall scan on a new connection, and Close
+// (Create, Command, Receive, Delete).
 func BenchmarkHostScan(b *testing.B) {
 	tg := startEmulatorProcess(b, "scan")
 	b.ReportAllocs()
