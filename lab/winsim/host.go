@@ -419,18 +419,7 @@ func (h *Host) FirewallOff() Profiles {
 func (h *Host) RegistryValue(key, name string) (RegValue, bool) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	k := h.regLookup(key)
-	if k == nil {
-		return RegValue{}, false
-	}
-	i, ok := k.value(name)
-	if !ok {
-		return RegValue{}, false
-	}
-	v := k.values[i]
-	v.Key = key
-	v.Data = append([]string(nil), v.Data...)
-	return v, true
+	return h.regLookup(key).copyValue(key, name)
 }
 
 // RegistryValues returns every registry value (and every key that has

@@ -145,6 +145,12 @@ func (r *registry) set(v RegValue) error {
 
 func (r *registry) get(key, name string) (RegValue, bool) {
 	k, _ := r.find(key, false)
+	return k.copyValue(key, name)
+}
+
+// copyValue returns a copy of k's value name, with Key set to key; false
+// when k is nil or has no such value.
+func (k *regKey) copyValue(key, name string) (RegValue, bool) {
 	if k == nil {
 		return RegValue{}, false
 	}
